@@ -1,0 +1,1 @@
+//! A seeded, realistic programme: commands for tests, benches and the demo.

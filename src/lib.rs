@@ -1,0 +1,20 @@
+//! matchledger: an event-sourced, verifiable ledger for matched SME support funds.
+//!
+//! # Layout
+//!
+//! - [`domain`]: money, ids, events, commands and the rules (`decide`), pure.
+//! - [`store`]: the durable event log on sled: blocks of events, hash chain, idempotency index.
+//! - [`projection`]: balances folded from events, answerable as of any sequence number.
+//! - [`ledger`]: the single writer (group commit) and the read side.
+//! - [`api`]: the tonic gRPC services; the only module that knows protobuf API types.
+//! - [`cli`]: the command-line client, server start-up and demo.
+//! - [`generator`]: a seeded, realistic programme for tests, benches and the demo.
+//! - [`limits`]: every bound of the system, with its reason.
+//!
+//! Dependencies point one way: api → ledger → {store, projection, audit} → domain.
+
+pub mod domain;
+pub mod generator;
+pub mod limits;
+pub mod projection;
+pub mod store;

@@ -1,0 +1,58 @@
+//! Every limit of the system, in one place, each with its reason.
+//!
+//! Names put the thing first and the unit last. A request over a limit is refused with
+//! a status naming the limit; nothing over a limit is ever written.
+
+/// Digits in an amount. 18 digits of won is a quintillion: far beyond any programme,
+/// and it keeps every sum of a million such amounts inside `Decimal`'s 28 digits.
+pub const AMOUNT_DIGITS_MAX: usize = 18;
+
+/// Bytes in a name (phase, contributor, agency, SME). Korean company names are short;
+/// 256 bytes is about 85 Hangul syllables.
+pub const NAME_BYTES_MAX: usize = 256;
+
+/// Bytes in a free-text field: a reason, a reference, a metadata value.
+pub const TEXT_BYTES_MAX: usize = 1024;
+
+/// Bytes in an idempotency key. A UUID is 36; 128 leaves room for composed keys.
+pub const IDEMPOTENCY_KEY_BYTES_MAX: usize = 128;
+
+/// Metadata pairs on one posting: enough for a voucher number, a cost centre and a few tags.
+pub const METADATA_PAIRS_MAX: usize = 16;
+
+/// Support types configured on one phase (the 2022 scheme has four).
+pub const SUPPORT_TYPES_MAX: usize = 32;
+
+/// Commands in one atomic batch. 1,000 commands of ~300 bytes is ~300 KB, which keeps
+/// one batch inside one group commit and well under the message size limit.
+pub const BATCH_COMMANDS_MAX: usize = 1000;
+
+/// Bytes of one gRPC request: a full batch with generous metadata.
+pub const REQUEST_BYTES_MAX: usize = 4 * 1024 * 1024;
+
+/// Commands the writer drains into one group commit. Bounded so that one fsync never
+/// waits on an unbounded amount of work (≈ 5 ms of decide+encode at 1 µs each).
+pub const GROUP_COMMANDS_MAX: usize = 4096;
+
+/// Pending commands queued for the writer; beyond this callers wait (backpressure).
+pub const WRITER_QUEUE_MAX: usize = 8192;
+
+/// Events packed into one stored sled value. 64 events of ~400 bytes is ~25 KB, below
+/// the inline-value threshold of the segment size we configure (see `store`).
+pub const BLOCK_EVENTS_MAX: usize = 64;
+
+/// Bytes packed into one stored sled value, whatever the event count.
+pub const BLOCK_BYTES_MAX: usize = 32 * 1024;
+
+/// Events returned by one page of a read; streams send pages of this size.
+pub const PAGE_EVENTS_MAX: usize = 1000;
+
+/// Items in one page of a list query (SMEs, contributions).
+pub const PAGE_ITEMS_MAX: usize = 1000;
+
+/// Events between in-memory projection checkpoints used to answer as-of queries:
+/// an as-of query replays at most this many events.
+pub const CHECKPOINT_EVENTS_INTERVAL: u64 = 16_384;
+
+/// Events between persisted projection snapshots; startup replays at most this tail.
+pub const SNAPSHOT_EVENTS_INTERVAL: u64 = 100_000;

@@ -1,0 +1,1 @@
+//! Projections: balances folded from the event log.
