@@ -26,6 +26,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 fn collect_protos(dir: &Path, files: &mut Vec<PathBuf>) -> std::io::Result<()> {
     for entry in std::fs::read_dir(dir)? {
         let path = entry?.path();
+        // Directories too, so that an added or removed file triggers a rebuild.
+        println!("cargo:rerun-if-changed={}", path.display());
         if path.is_dir() {
             collect_protos(&path, files)?;
         } else if path.extension().is_some_and(|ext| ext == "proto") {

@@ -13,6 +13,7 @@
 //!
 //! Dependencies point one way: api → ledger → {store, projection, audit} → domain.
 
+pub mod api;
 pub mod domain;
 pub mod generator;
 pub mod limits;

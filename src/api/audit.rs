@@ -1,0 +1,194 @@
+//! The audit service: ordered history and live subscription.
+
+use std::pin::Pin;
+
+use futures::Stream;
+use tokio::sync::{broadcast, mpsc};
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::{Request, Response, Status};
+
+use super::convert::{event_kind_from_proto, event_to_proto, parse_id, ConvertError};
+use super::proto::audit_service_server::AuditService;
+use super::proto::{Event as ProtoEvent, EventFilter, ReadEventsRequest, SubscribeRequest};
+use super::status::{invalid_field, ledger_error};
+use crate::domain::{ContributorId, EventKind, PhaseId, RecordedEvent, SmeId};
+use crate::ledger::Ledger;
+use crate::limits::PAGE_EVENTS_MAX;
+
+/// Events buffered per stream before the sender waits for the client.
+const STREAM_BUFFER_EVENTS: usize = 256;
+
+/// A server stream of events.
+pub type EventStream = Pin<Box<dyn Stream<Item = Result<ProtoEvent, Status>> + Send>>;
+
+/// Serves history to auditors.
+#[derive(Clone)]
+pub struct AuditApi {
+    ledger: Ledger,
+}
+
+impl AuditApi {
+    /// An audit service over `ledger`.
+    pub fn new(ledger: Ledger) -> AuditApi {
+        AuditApi { ledger }
+    }
+}
+
+/// A validated stream filter.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    kinds: Vec<EventKind>,
+    phase: Option<PhaseId>,
+    sme: Option<SmeId>,
+    contributor: Option<ContributorId>,
+}
+
+impl Filter {
+    /// Validates a wire filter.
+    pub fn from_proto(filter: Option<&EventFilter>) -> Result<Filter, ConvertError> {
+        let Some(filter) = filter else {
+            return Ok(Filter::default());
+        };
+        let kinds = filter
+            .kinds
+            .iter()
+            .map(|kind| {
+                event_kind_from_proto(*kind)
+                    .ok_or_else(|| ConvertError::new("filter.kinds", format!("{kind} is not a known event kind")))
+            })
+            .collect::<Result<_, _>>()?;
+        let optional = |field: &str, text: &str| (!text.is_empty()).then(|| text.to_string()).map(|t| (field.to_string(), t));
+        let phase = optional("filter.phase_id", &filter.phase_id)
+            .map(|(field, text)| parse_id::<PhaseId>(&field, &text, None))
+            .transpose()?;
+        let sme = optional("filter.sme_id", &filter.sme_id)
+            .map(|(field, text)| parse_id::<SmeId>(&field, &text, None))
+            .transpose()?;
+        let contributor = optional("filter.contributor_id", &filter.contributor_id)
+            .map(|(field, text)| parse_id::<ContributorId>(&field, &text, None))
+            .transpose()?;
+        Ok(Filter {
+            kinds,
+            phase,
+            sme,
+            contributor,
+        })
+    }
+
+    /// Whether an event passes.
+    pub fn accepts(&self, event: &RecordedEvent) -> bool {
+        (self.kinds.is_empty() || self.kinds.contains(&event.event.kind()))
+            && self.phase.is_none_or(|phase| event.event.phase() == Some(phase))
+            && self.sme.is_none_or(|sme| event.event.sme() == Some(sme))
+            && self
+                .contributor
+                .is_none_or(|contributor| event.event.contributor() == Some(contributor))
+    }
+}
+
+/// Sends stored events from `next` up to `until` (inclusive); returns the next sequence to
+/// send, or `None` once the client has gone.
+async fn send_stored(
+    ledger: &Ledger,
+    filter: &Filter,
+    sender: &mpsc::Sender<Result<ProtoEvent, Status>>,
+    mut next: u64,
+    until: u64,
+) -> Option<u64> {
+    while next <= until {
+        let limit = usize::try_from(until - next + 1).unwrap_or(PAGE_EVENTS_MAX).min(PAGE_EVENTS_MAX);
+        let page = match ledger.read_events(next, limit) {
+            Ok(page) => page,
+            Err(error) => {
+                let _ = sender.send(Err(ledger_error(error))).await;
+                return None;
+            }
+        };
+        let Some(last) = page.last().map(|event| event.sequence) else {
+            break;
+        };
+        for event in page.iter().filter(|event| filter.accepts(event)) {
+            sender.send(Ok(event_to_proto(event))).await.ok()?;
+        }
+        next = last + 1;
+    }
+    Some(next)
+}
+
+/// Catch-up then live: subscribes to the feed first, sends stored history up to the head,
+/// then live groups, skipping what was sent and filling any gap from the store, so the
+/// client sees every event once, in order.
+async fn follow(ledger: Ledger, filter: Filter, sender: mpsc::Sender<Result<ProtoEvent, Status>>, from: u64) {
+    let mut feed = ledger.subscribe();
+    let Some(mut next) = send_stored(&ledger, &filter, &sender, from, ledger.head()).await else {
+        return;
+    };
+    loop {
+        let group = tokio::select! {
+            group = feed.recv() => group,
+            () = sender.closed() => return,
+        };
+        match group {
+            Ok(group) => {
+                let Some(last) = group.last().map(|event| event.sequence) else {
+                    continue;
+                };
+                if last < next {
+                    continue;
+                }
+                let first = group.first().map_or(next, |event| event.sequence);
+                if first > next {
+                    match send_stored(&ledger, &filter, &sender, next, first - 1).await {
+                        Some(after) => next = after,
+                        None => return,
+                    }
+                }
+                for event in group.iter().filter(|event| event.sequence >= next) {
+                    if filter.accepts(event) && sender.send(Ok(event_to_proto(event))).await.is_err() {
+                        return;
+                    }
+                    next = event.sequence + 1;
+                }
+            }
+            Err(broadcast::error::RecvError::Lagged(_)) => {
+                match send_stored(&ledger, &filter, &sender, next, ledger.head()).await {
+                    Some(after) => next = after,
+                    None => return,
+                }
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        }
+    }
+}
+
+#[tonic::async_trait]
+impl AuditService for AuditApi {
+    type ReadEventsStream = EventStream;
+    type SubscribeStream = EventStream;
+
+    async fn read_events(&self, request: Request<ReadEventsRequest>) -> Result<Response<EventStream>, Status> {
+        let message = request.into_inner();
+        let filter = Filter::from_proto(message.filter.as_ref()).map_err(invalid_field)?;
+        let from = message.from_sequence.max(1);
+        let head = self.ledger.head();
+        let until = match message.limit {
+            0 => head,
+            limit => head.min(from.saturating_add(limit - 1)),
+        };
+        let (sender, receiver) = mpsc::channel(STREAM_BUFFER_EVENTS);
+        let ledger = self.ledger.clone();
+        tokio::spawn(async move {
+            send_stored(&ledger, &filter, &sender, from, until).await;
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(receiver))))
+    }
+
+    async fn subscribe(&self, request: Request<SubscribeRequest>) -> Result<Response<EventStream>, Status> {
+        let message = request.into_inner();
+        let filter = Filter::from_proto(message.filter.as_ref()).map_err(invalid_field)?;
+        let (sender, receiver) = mpsc::channel(STREAM_BUFFER_EVENTS);
+        let ledger = self.ledger.clone();
+        tokio::spawn(follow(ledger, filter, sender, message.from_sequence.max(1)));
+        Ok(Response::new(Box::pin(ReceiverStream::new(receiver))))
+    }
+}

@@ -1,0 +1,281 @@
+//! Posting requests to domain commands.
+
+use chrono::Utc;
+
+use super::values::{optional_decimal, parse_date, parse_decimal_field, parse_id, parse_money};
+use super::ConvertError;
+use crate::api::proto;
+use crate::api::proto::batch_command::Command as ProtoCommand;
+use crate::domain::*;
+use crate::limits::{IDEMPOTENCY_KEY_BYTES_MAX, METADATA_PAIRS_MAX, TEXT_BYTES_MAX};
+
+/// Builds the recording context of a posting from its options and the authenticated actor.
+pub fn options_context(
+    options: Option<&proto::PostingOptions>,
+    actor: &str,
+) -> Result<CommandContext, ConvertError> {
+    let options = options.ok_or_else(|| ConvertError::new("options", "is required"))?;
+    let key = &options.idempotency_key;
+    if key.is_empty() {
+        return Err(ConvertError::new("options.idempotency_key", "is required"));
+    }
+    if key.len() > IDEMPOTENCY_KEY_BYTES_MAX {
+        return Err(ConvertError::new(
+            "options.idempotency_key",
+            format!("is longer than {IDEMPOTENCY_KEY_BYTES_MAX} bytes"),
+        ));
+    }
+    let effective_date = if options.effective_date.is_empty() {
+        Utc::now().date_naive()
+    } else {
+        parse_date("options.effective_date", &options.effective_date)?
+    };
+    check_text("options.external_ref", &options.external_ref)?;
+    if options.metadata.len() > METADATA_PAIRS_MAX {
+        return Err(ConvertError::new(
+            "options.metadata",
+            format!("has more than {METADATA_PAIRS_MAX} pairs"),
+        ));
+    }
+    let mut metadata = Vec::with_capacity(options.metadata.len());
+    for entry in &options.metadata {
+        check_text("options.metadata.key", &entry.key)?;
+        check_text("options.metadata.value", &entry.value)?;
+        metadata.push((entry.key.clone(), entry.value.clone()));
+    }
+    Ok(CommandContext {
+        actor: actor.to_string(),
+        idempotency_key: key.clone(),
+        effective_date,
+        external_ref: (!options.external_ref.is_empty()).then(|| options.external_ref.clone()),
+        metadata,
+    })
+}
+
+fn check_text(field: &str, text: &str) -> Result<(), ConvertError> {
+    if text.len() > TEXT_BYTES_MAX {
+        return Err(ConvertError::new(
+            field,
+            format!("is longer than {TEXT_BYTES_MAX} bytes"),
+        ));
+    }
+    Ok(())
+}
+
+/// Converts one command of a batch; `field` prefixes error paths (e.g. `commands[3]`).
+pub fn batch_command(field: &str, command: &proto::BatchCommand) -> Result<Command, ConvertError> {
+    let inner = command
+        .command
+        .as_ref()
+        .ok_or_else(|| ConvertError::new(field, "no command set"))?;
+    single_command(field, inner)
+}
+
+/// Converts one command message.
+pub fn single_command(field: &str, command: &ProtoCommand) -> Result<Command, ConvertError> {
+    let at = |name: &str| format!("{field}.{name}");
+    Ok(match command {
+        ProtoCommand::OpenPhase(c) => Command::OpenPhase {
+            phase: parse_id(&at("phase_id"), &c.phase_id, Some(PhaseId::generate))?,
+            name: c.name.clone(),
+            currency: c
+                .currency
+                .parse()
+                .map_err(|error| ConvertError::new(at("currency"), error))?,
+            starts_on: parse_date(&at("starts_on"), &c.starts_on)?,
+            ends_on: parse_date(&at("ends_on"), &c.ends_on)?,
+            match_ratio: parse_decimal_field(&at("match_ratio"), &c.match_ratio)?,
+            support_types: c
+                .support_types
+                .iter()
+                .enumerate()
+                .map(|(index, rule)| support_type(&at(&format!("support_types[{index}]")), rule))
+                .collect::<Result<_, _>>()?,
+        },
+        ProtoCommand::ClosePhase(c) => Command::ClosePhase {
+            phase: parse_id(&at("phase_id"), &c.phase_id, None)?,
+        },
+        ProtoCommand::RegisterContributor(c) => Command::RegisterContributor {
+            contributor: parse_id(
+                &at("contributor_id"),
+                &c.contributor_id,
+                Some(ContributorId::generate),
+            )?,
+            name: c.name.clone(),
+        },
+        ProtoCommand::RegisterAgency(c) => Command::RegisterAgency {
+            agency: parse_id(&at("agency_id"), &c.agency_id, Some(AgencyId::generate))?,
+            name: c.name.clone(),
+        },
+        ProtoCommand::RegisterSme(c) => Command::RegisterSme {
+            sme: parse_id(&at("sme_id"), &c.sme_id, Some(SmeId::generate))?,
+            brn: Brn::parse(&c.business_registration_number)
+                .map_err(|error| ConvertError::new(at("business_registration_number"), error))?,
+            name: c.name.clone(),
+            supplier: c.supplier,
+            channel: channel(&at("channel"), c.channel)?,
+            size: size(&at("size"), c.size)?,
+        },
+        ProtoCommand::RecordPledge(c) => Command::RecordPledge {
+            pledge: parse_id(&at("pledge_id"), &c.pledge_id, Some(PledgeId::generate))?,
+            phase: parse_id(&at("phase_id"), &c.phase_id, None)?,
+            contributor: parse_id(&at("contributor_id"), &c.contributor_id, None)?,
+            amount: parse_money(&at("amount"), c.amount.as_ref())?,
+        },
+        ProtoCommand::RecordContribution(c) => Command::RecordContribution {
+            contribution: parse_id(
+                &at("contribution_id"),
+                &c.contribution_id,
+                Some(ContributionId::generate),
+            )?,
+            phase: parse_id(&at("phase_id"), &c.phase_id, None)?,
+            contributor: parse_id(&at("contributor_id"), &c.contributor_id, None)?,
+            amount: parse_money(&at("amount"), c.amount.as_ref())?,
+        },
+        ProtoCommand::RecordMatch(c) => Command::RecordMatch {
+            match_id: parse_id(&at("match_id"), &c.match_id, Some(MatchId::generate))?,
+            contribution: parse_id(&at("contribution_id"), &c.contribution_id, None)?,
+            agency: parse_id(&at("agency_id"), &c.agency_id, None)?,
+            amount: parse_money(&at("amount"), c.amount.as_ref())?,
+        },
+        ProtoCommand::AwardGrant(c) => Command::AwardGrant {
+            grant: parse_id(&at("grant_id"), &c.grant_id, Some(GrantId::generate))?,
+            phase: parse_id(&at("phase_id"), &c.phase_id, None)?,
+            sme: parse_id(&at("sme_id"), &c.sme_id, None)?,
+            purpose: purpose(&at("purpose"), c.purpose)?,
+            support_type: c.support_type.clone(),
+            project_cost: parse_money(&at("project_cost"), c.project_cost.as_ref())?,
+            government_share: parse_decimal_field(&at("government_share"), &c.government_share)?,
+            sponsor_share: parse_decimal_field(&at("sponsor_share"), &c.sponsor_share)?,
+            own_share: parse_decimal_field(&at("own_share"), &c.own_share)?,
+        },
+        ProtoCommand::RecordDisbursement(c) => Command::RecordDisbursement {
+            disbursement: parse_id(
+                &at("disbursement_id"),
+                &c.disbursement_id,
+                Some(DisbursementId::generate),
+            )?,
+            grant: parse_id(&at("grant_id"), &c.grant_id, None)?,
+            amount: parse_money(&at("amount"), c.amount.as_ref())?,
+        },
+        ProtoCommand::RecordRefund(c) => Command::RecordRefund {
+            refund: parse_id(&at("refund_id"), &c.refund_id, Some(RefundId::generate))?,
+            grant: parse_id(&at("grant_id"), &c.grant_id, None)?,
+            amount: parse_money(&at("amount"), c.amount.as_ref())?,
+            reason: c.reason.clone(),
+        },
+        ProtoCommand::ReverseEntry(c) => Command::ReverseEntry {
+            entry: parse_id(&at("entry_id"), &c.entry_id, None)?,
+            reason: c.reason.clone(),
+        },
+    })
+}
+
+fn support_type(field: &str, rule: &proto::SupportType) -> Result<SupportType, ConvertError> {
+    Ok(SupportType {
+        code: rule.code.clone(),
+        project_cost_max: optional_decimal(
+            &format!("{field}.project_cost_max"),
+            &rule.project_cost_max,
+        )?,
+        government: share_rule(&format!("{field}.government"), rule.government.as_ref())?,
+        sponsor: share_rule(&format!("{field}.sponsor"), rule.sponsor.as_ref())?,
+        own: share_rule(&format!("{field}.own"), rule.own.as_ref())?,
+    })
+}
+
+fn share_rule(field: &str, rule: Option<&proto::ShareRule>) -> Result<ShareRule, ConvertError> {
+    let Some(rule) = rule else {
+        return Ok(ShareRule::any());
+    };
+    Ok(ShareRule {
+        ratio_min: parse_decimal_field(&format!("{field}.ratio_min"), &rule.ratio_min)?,
+        ratio_max: parse_decimal_field(&format!("{field}.ratio_max"), &rule.ratio_max)?,
+        cap: optional_decimal(&format!("{field}.cap"), &rule.cap)?,
+    })
+}
+
+fn purpose(field: &str, value: i32) -> Result<Purpose, ConvertError> {
+    match proto::Purpose::try_from(value) {
+        Ok(proto::Purpose::QssConsulting) => Ok(Purpose::QssConsulting),
+        Ok(proto::Purpose::SmartFactory) => Ok(Purpose::SmartFactory),
+        Ok(proto::Purpose::FacilityImprovement) => Ok(Purpose::FacilityImprovement),
+        _ => Err(ConvertError::new(
+            field,
+            format!("{value} is not a known purpose"),
+        )),
+    }
+}
+
+fn channel(field: &str, value: i32) -> Result<ApplicationChannel, ConvertError> {
+    match proto::ApplicationChannel::try_from(value) {
+        Ok(proto::ApplicationChannel::SponsorPortal) => Ok(ApplicationChannel::SponsorPortal),
+        Ok(proto::ApplicationChannel::InstitutionProposal) => {
+            Ok(ApplicationChannel::InstitutionProposal)
+        }
+        Ok(proto::ApplicationChannel::Other) => Ok(ApplicationChannel::Other),
+        _ => Err(ConvertError::new(
+            field,
+            format!("{value} is not a known application channel"),
+        )),
+    }
+}
+
+fn size(field: &str, value: i32) -> Result<SizeClass, ConvertError> {
+    match proto::SizeClass::try_from(value) {
+        Ok(proto::SizeClass::Small) => Ok(SizeClass::Small),
+        Ok(proto::SizeClass::Medium) => Ok(SizeClass::Medium),
+        _ => Err(ConvertError::new(
+            field,
+            format!("{value} is not a known size class"),
+        )),
+    }
+}
+
+/// Wire value of a purpose.
+pub(crate) fn purpose_to_proto(purpose: Purpose) -> proto::Purpose {
+    match purpose {
+        Purpose::QssConsulting => proto::Purpose::QssConsulting,
+        Purpose::SmartFactory => proto::Purpose::SmartFactory,
+        Purpose::FacilityImprovement => proto::Purpose::FacilityImprovement,
+    }
+}
+
+/// Wire value of an application channel.
+pub(crate) fn channel_to_proto(channel: ApplicationChannel) -> proto::ApplicationChannel {
+    match channel {
+        ApplicationChannel::SponsorPortal => proto::ApplicationChannel::SponsorPortal,
+        ApplicationChannel::InstitutionProposal => proto::ApplicationChannel::InstitutionProposal,
+        ApplicationChannel::Other => proto::ApplicationChannel::Other,
+    }
+}
+
+/// Wire value of a size class.
+pub(crate) fn size_to_proto(size: SizeClass) -> proto::SizeClass {
+    match size {
+        SizeClass::Small => proto::SizeClass::Small,
+        SizeClass::Medium => proto::SizeClass::Medium,
+    }
+}
+
+/// Wire form of a support type.
+pub(crate) fn support_type_to_proto(rule: &SupportType) -> proto::SupportType {
+    let share = |rule: &ShareRule| proto::ShareRule {
+        ratio_min: rule.ratio_min.normalize().to_string(),
+        ratio_max: rule.ratio_max.normalize().to_string(),
+        cap: rule
+            .cap
+            .map(|cap| cap.normalize().to_string())
+            .unwrap_or_default(),
+    };
+    proto::SupportType {
+        code: rule.code.clone(),
+        project_cost_max: rule
+            .project_cost_max
+            .map(|max| max.normalize().to_string())
+            .unwrap_or_default(),
+        government: Some(share(&rule.government)),
+        sponsor: Some(share(&rule.sponsor)),
+        own: Some(share(&rule.own)),
+    }
+}

@@ -1,0 +1,37 @@
+//! Conversion between protobuf API messages and domain types.
+//!
+//! Only the API layer knows protobuf; every value crossing inward is validated here, so a
+//! malformed request becomes an INVALID_ARGUMENT naming the field, never a panic.
+
+mod commands;
+mod events;
+mod outbound;
+mod values;
+
+pub use commands::{batch_command, options_context, single_command};
+pub use events::{committed_event, event_kind_from_proto, event_to_proto};
+pub use outbound::command_to_proto;
+pub use values::{
+    decimal_text, money_to_proto, optional_decimal, parse_date, parse_decimal_field, parse_id,
+    parse_money, timestamp,
+};
+
+/// A request field that could not be turned into a domain value.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct ConvertError {
+    /// Path of the field, e.g. `command.amount.amount`.
+    pub field: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl ConvertError {
+    /// A conversion error for one field.
+    pub fn new(field: impl Into<String>, reason: impl ToString) -> ConvertError {
+        ConvertError {
+            field: field.into(),
+            reason: reason.to_string(),
+        }
+    }
+}

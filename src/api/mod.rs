@@ -1,0 +1,16 @@
+//! The gRPC edge: tonic services, proto⇄domain conversion, error mapping.
+//!
+//! Handlers convert, call the ledger, convert back; nothing else. This is the only module
+//! that knows the API's protobuf types.
+
+pub mod convert;
+
+/// Generated protobuf types and service stubs of `matchledger.v1`.
+#[allow(missing_docs, clippy::all, clippy::pedantic)]
+pub mod proto {
+    tonic::include_proto!("matchledger.v1");
+
+    /// Encoded descriptor set of every proto file, served by reflection.
+    pub const FILE_DESCRIPTOR_SET: &[u8] =
+        include_bytes!(concat!(env!("OUT_DIR"), "/matchledger_descriptor.bin"));
+}

@@ -1,0 +1,31 @@
+//! Why the ledger could not do what was asked.
+
+use crate::domain::RuleViolation;
+use crate::store::StoreError;
+
+/// Every failure the ledger reports to its callers.
+#[derive(Debug, thiserror::Error)]
+pub enum LedgerError {
+    /// A command broke a rule; `index` is its position in the submission (0 for single posts).
+    #[error("command {index} ({command}) refused: {violation}")]
+    Refused {
+        index: usize,
+        command: &'static str,
+        violation: RuleViolation,
+    },
+    /// The idempotency key was used before with a different request.
+    #[error("idempotency key {key:?} was already used with a different request")]
+    IdempotencyConflict { key: String },
+    /// A submission with no commands, or over a limit.
+    #[error("{0}")]
+    InvalidSubmission(String),
+    /// A query named a point beyond the head of the log.
+    #[error("as-of sequence {requested} is beyond the head of the log ({head})")]
+    BeyondHead { requested: u64, head: u64 },
+    /// The store failed; nothing was acknowledged.
+    #[error("storage failure: {0}")]
+    Store(#[from] StoreError),
+    /// The writer has stopped (shutdown, or a storage failure made writes unsafe).
+    #[error("the ledger is not accepting writes: {0}")]
+    Unavailable(String),
+}

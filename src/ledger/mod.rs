@@ -1,0 +1,120 @@
+//! The ledger: one writer that decides and commits, and a read side that never blocks it.
+//!
+//! [`Ledger::open`] verifies the log, rebuilds the decision state and projections (from
+//! the latest valid snapshot plus the tail), and starts the writer thread.
+//! [`Ledger::submit`] queues a submission and resolves once its events are durable.
+
+mod error;
+mod reads;
+mod shared;
+mod submission;
+mod writer;
+
+use std::path::Path;
+use std::sync::Arc;
+
+use tokio::sync::{mpsc, oneshot, Mutex};
+
+pub use error::LedgerError;
+pub use reads::AsOf;
+pub use submission::{fingerprint_of, Committed, Submission};
+
+use crate::domain::State;
+use crate::limits::{BATCH_COMMANDS_MAX, WRITER_QUEUE_MAX};
+use crate::projection::Projections;
+use crate::store::Store;
+use shared::Shared;
+use submission::WriterMessage;
+use writer::Writer;
+
+/// A handle on the ledger; cheap to clone, shared by every request handler.
+#[derive(Clone)]
+pub struct Ledger {
+    queue: mpsc::Sender<WriterMessage>,
+    store: Store,
+    shared: Arc<Shared>,
+    writer: Arc<Mutex<Option<std::thread::JoinHandle<()>>>>,
+}
+
+impl Ledger {
+    /// Opens the ledger in `dir` (created if absent) and starts its writer.
+    pub fn open(dir: &Path) -> Result<Ledger, LedgerError> {
+        let store = Store::open(dir)?;
+        let (state, projections, checkpoints) = reads::rebuild(&store)?;
+        Ok(Ledger::start(store, state, projections, checkpoints))
+    }
+
+    fn start(
+        store: Store,
+        state: State,
+        projections: Projections,
+        checkpoints: Vec<Arc<Projections>>,
+    ) -> Ledger {
+        let shared = Arc::new(Shared::new(projections.clone(), checkpoints));
+        let (queue, receiver) = mpsc::channel(WRITER_QUEUE_MAX);
+        let last_recorded_at = projections.recorded_at().unwrap_or_default();
+        let writer = Writer {
+            store: store.clone(),
+            state,
+            projections,
+            shared: Arc::clone(&shared),
+            last_recorded_at,
+        };
+        let handle = std::thread::Builder::new()
+            .name("ledger-writer".into())
+            .spawn(move || writer.run(receiver));
+        let handle = match handle {
+            Ok(handle) => Some(handle),
+            Err(error) => {
+                shared.mark_stopped(&format!("could not start the writer thread: {error}"));
+                None
+            }
+        };
+        Ledger {
+            queue,
+            store,
+            shared,
+            writer: Arc::new(Mutex::new(handle)),
+        }
+    }
+
+    /// Decides and commits a submission; resolves once its events are durable.
+    pub async fn submit(&self, submission: Submission) -> Result<Committed, LedgerError> {
+        if submission.commands.is_empty() {
+            return Err(LedgerError::InvalidSubmission("a posting needs at least one command".into()));
+        }
+        if submission.commands.len() > BATCH_COMMANDS_MAX {
+            return Err(LedgerError::InvalidSubmission(format!(
+                "a batch holds at most {BATCH_COMMANDS_MAX} commands, this one has {}",
+                submission.commands.len()
+            )));
+        }
+        if let Some(reason) = self.shared.stopped_reason() {
+            return Err(LedgerError::Unavailable(reason));
+        }
+        let (reply, answer) = oneshot::channel();
+        self.queue
+            .send(WriterMessage::Submit { submission, reply })
+            .await
+            .map_err(|_| LedgerError::Unavailable("the writer has stopped".into()))?;
+        answer
+            .await
+            .map_err(|_| LedgerError::Unavailable("the writer stopped before answering".into()))?
+    }
+
+    /// Stops the writer after the group in progress is durable. Idempotent.
+    pub async fn shutdown(&self) {
+        let (done, finished) = oneshot::channel();
+        if self.queue.send(WriterMessage::Shutdown { done }).await.is_ok() {
+            let _ = finished.await;
+        }
+        if let Some(handle) = self.writer.lock().await.take() {
+            let _ = tokio::task::spawn_blocking(move || handle.join()).await;
+        }
+    }
+
+    /// The store, for reads of raw history.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+}

@@ -1,0 +1,96 @@
+//! What the writer shares with readers: the latest projections, as-of checkpoints, the
+//! live event feed and the writer's health. Readers never take a lock the writer waits on
+//! for long: the view is swapped atomically, checkpoints are appended rarely.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+
+use arc_swap::ArcSwap;
+use tokio::sync::broadcast;
+
+use crate::domain::RecordedEvent;
+use crate::limits::{CHECKPOINT_EVENTS_INTERVAL, SNAPSHOT_EVENTS_INTERVAL};
+use crate::projection::Projections;
+use crate::store::Store;
+
+/// Capacity of the live feed in group commits; a subscriber that falls further behind
+/// catches up from the store instead (see `audit` streams).
+pub const FEED_GROUPS_MAX: usize = 1024;
+
+/// State shared between the writer and every reader.
+pub(crate) struct Shared {
+    view: ArcSwap<Projections>,
+    checkpoints: RwLock<Vec<Arc<Projections>>>,
+    feed: broadcast::Sender<Arc<[RecordedEvent]>>,
+    stopped: Mutex<Option<String>>,
+    last_snapshot: AtomicU64,
+}
+
+impl Shared {
+    pub(crate) fn new(projections: Projections, checkpoints: Vec<Arc<Projections>>) -> Shared {
+        let (feed, _) = broadcast::channel(FEED_GROUPS_MAX);
+        let last_snapshot = projections.sequence();
+        Shared {
+            view: ArcSwap::from_pointee(projections),
+            checkpoints: RwLock::new(checkpoints),
+            feed,
+            stopped: Mutex::new(None),
+            last_snapshot: AtomicU64::new(last_snapshot),
+        }
+    }
+
+    /// The latest published projections.
+    pub(crate) fn view(&self) -> Arc<Projections> {
+        self.view.load_full()
+    }
+
+    /// The checkpoint with the largest sequence not above `sequence`, if any.
+    pub(crate) fn checkpoint_at_or_before(&self, sequence: u64) -> Option<Arc<Projections>> {
+        let checkpoints = self.checkpoints.read().unwrap_or_else(|poison| poison.into_inner());
+        let index = checkpoints.partition_point(|checkpoint| checkpoint.sequence() <= sequence);
+        index.checked_sub(1).map(|index| Arc::clone(&checkpoints[index]))
+    }
+
+    /// Subscribes to the live feed of committed groups.
+    pub(crate) fn subscribe(&self) -> broadcast::Receiver<Arc<[RecordedEvent]>> {
+        self.feed.subscribe()
+    }
+
+    pub(crate) fn publish(&self, projections: Projections, recorded: &[RecordedEvent]) {
+        self.view.store(Arc::new(projections));
+        // No subscriber is not an error.
+        let _ = self.feed.send(Arc::from(recorded.to_vec()));
+    }
+
+    /// Keeps a copy of the projections every `CHECKPOINT_EVENTS_INTERVAL` events, so that an
+    /// as-of query replays at most that many events.
+    pub(crate) fn maybe_checkpoint(&self, projections: &Projections) {
+        if projections.sequence() % CHECKPOINT_EVENTS_INTERVAL == 0 {
+            let mut checkpoints = self.checkpoints.write().unwrap_or_else(|poison| poison.into_inner());
+            checkpoints.push(Arc::new(projections.clone()));
+        }
+    }
+
+    /// Persists a projection snapshot every `SNAPSHOT_EVENTS_INTERVAL` events so that a
+    /// restart replays only the tail. A failed snapshot is logged, never fatal: the log
+    /// remains the truth.
+    pub(crate) fn maybe_snapshot(&self, store: &Store, projections: &Projections) {
+        let sequence = projections.sequence();
+        if sequence < self.last_snapshot.load(Ordering::Relaxed) + SNAPSHOT_EVENTS_INTERVAL {
+            return;
+        }
+        self.last_snapshot.store(sequence, Ordering::Relaxed);
+        if let Err(error) = store.save_snapshot(sequence, &projections.to_snapshot()) {
+            tracing::warn!(%error, sequence, "projection snapshot not saved");
+        }
+    }
+
+    pub(crate) fn mark_stopped(&self, reason: &str) {
+        let mut stopped = self.stopped.lock().unwrap_or_else(|poison| poison.into_inner());
+        stopped.get_or_insert_with(|| reason.to_string());
+    }
+
+    pub(crate) fn stopped_reason(&self) -> Option<String> {
+        self.stopped.lock().unwrap_or_else(|poison| poison.into_inner()).clone()
+    }
+}

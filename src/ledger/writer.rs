@@ -1,0 +1,270 @@
+//! The single writer: group commit.
+//!
+//! One OS thread owns the decision state. It takes every queued submission (up to
+//! `GROUP_COMMANDS_MAX` commands), decides each against a scratch copy of the state, appends
+//! all accepted events in one sled batch with one fsync, and only then applies them to the
+//! projections, publishes the new view and answers every caller. Nothing is acknowledged
+//! before it is durable; a refused submission leaves no trace.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::{mpsc, oneshot};
+
+use super::error::LedgerError;
+use super::shared::Shared;
+use super::submission::{Committed, Submission, WriterMessage};
+use crate::domain::{decide, Event, EventId, EventMeta, RecordedEvent, State};
+use crate::limits::GROUP_COMMANDS_MAX;
+use crate::projection::Projections;
+use crate::store::{IdempotencyRecord, PendingEvent, Store};
+
+type Reply = oneshot::Sender<Result<Committed, LedgerError>>;
+
+/// What the writer decided for one submission of a group.
+enum Decision {
+    /// New events, at `range` of the group's pending events.
+    Fresh { range: std::ops::Range<usize> },
+    /// Committed earlier: the original events.
+    Replay { first_sequence: u64, count: u32 },
+    /// Same key and request as submission `of` of the same group.
+    SameAs { of: usize },
+    /// Refused.
+    Refused(LedgerError),
+}
+
+/// The writer's private state.
+pub(crate) struct Writer {
+    pub(crate) store: Store,
+    pub(crate) state: State,
+    pub(crate) projections: Projections,
+    pub(crate) shared: Arc<Shared>,
+    pub(crate) last_recorded_at: DateTime<Utc>,
+}
+
+impl Writer {
+    /// Runs until a shutdown message arrives or every sender is gone.
+    pub(crate) fn run(mut self, mut queue: mpsc::Receiver<WriterMessage>) {
+        let mut shutdown: Option<oneshot::Sender<()>> = None;
+        while let Some(first) = queue.blocking_recv() {
+            let mut group: Vec<(Submission, Reply)> = Vec::new();
+            let mut commands = 0usize;
+            let mut next = Some(first);
+            while let Some(message) = next.take() {
+                match message {
+                    WriterMessage::Submit { submission, reply } => {
+                        commands += submission.commands.len();
+                        group.push((submission, reply));
+                    }
+                    WriterMessage::Shutdown { done } => {
+                        shutdown = Some(done);
+                        break;
+                    }
+                }
+                if commands < GROUP_COMMANDS_MAX {
+                    next = queue.try_recv().ok();
+                }
+            }
+            if !group.is_empty() {
+                self.commit_group(group);
+            }
+            if shutdown.is_some() {
+                break;
+            }
+        }
+        queue.close();
+        // Callers still queued get a clear refusal instead of a dropped channel.
+        while let Ok(WriterMessage::Submit { reply, .. }) = queue.try_recv() {
+            let _ = reply.send(Err(LedgerError::Unavailable("the ledger is shutting down".into())));
+        }
+        self.shared.mark_stopped("the ledger has shut down");
+        if let Some(done) = shutdown {
+            let _ = done.send(());
+        }
+    }
+
+    fn commit_group(&mut self, group: Vec<(Submission, Reply)>) {
+        if let Some(reason) = self.shared.stopped_reason() {
+            for (_, reply) in group {
+                let _ = reply.send(Err(LedgerError::Unavailable(reason.clone())));
+            }
+            return;
+        }
+        let mut scratch = self.state.clone();
+        let mut pending: Vec<PendingEvent> = Vec::new();
+        let mut records: Vec<(String, IdempotencyRecord)> = Vec::new();
+        let mut in_group: HashMap<String, (usize, [u8; 32])> = HashMap::new();
+        let mut decisions = Vec::with_capacity(group.len());
+        let recorded_at = self.next_recorded_at();
+        let head = self.store.head().sequence;
+        for (index, (submission, _)) in group.iter().enumerate() {
+            let key = submission.scoped_key();
+            let decision = match in_group.get(&key) {
+                Some((of, fingerprint)) if *fingerprint == submission.fingerprint => {
+                    Decision::SameAs { of: *of }
+                }
+                Some(_) => Decision::Refused(conflict(submission)),
+                None => match self.store.idempotency(&key) {
+                    Err(error) => Decision::Refused(error.into()),
+                    Ok(Some(record)) if record.fingerprint == submission.fingerprint => {
+                        Decision::Replay {
+                            first_sequence: record.first_sequence,
+                            count: record.event_count,
+                        }
+                    }
+                    Ok(Some(_)) => Decision::Refused(conflict(submission)),
+                    Ok(None) => {
+                        match decide_all(&scratch, submission) {
+                            Err(error) => Decision::Refused(error),
+                            Ok((next_state, events)) => {
+                                scratch = next_state;
+                                let start = pending.len();
+                                let first_sequence = head + start as u64 + 1;
+                                pending.extend(events.into_iter().map(|event| PendingEvent {
+                                    meta: meta_for(submission, recorded_at),
+                                    event,
+                                }));
+                                let count = (pending.len() - start) as u32;
+                                records.push((
+                                    key.clone(),
+                                    IdempotencyRecord {
+                                        fingerprint: submission.fingerprint,
+                                        first_sequence,
+                                        event_count: count,
+                                    },
+                                ));
+                                in_group.insert(key, (index, submission.fingerprint));
+                                Decision::Fresh {
+                                    range: start..pending.len(),
+                                }
+                            }
+                        }
+                    }
+                },
+            };
+            decisions.push(decision);
+        }
+        let recorded = if pending.is_empty() {
+            Vec::new()
+        } else {
+            match self.store.append(pending, records) {
+                Ok(recorded) => recorded,
+                Err(error) => {
+                    // The batch may or may not be on disk: the in-memory state can no longer
+                    // be trusted to match it, so writes stop until a restart re-reads the log.
+                    let reason = format!("storage failure, restart to recover: {error}");
+                    tracing::error!(%reason, "writer stopping");
+                    self.shared.mark_stopped(&reason);
+                    for (_, reply) in group {
+                        let _ = reply.send(Err(LedgerError::Unavailable(reason.clone())));
+                    }
+                    return;
+                }
+            }
+        };
+        self.state = scratch;
+        self.publish(&recorded);
+        self.reply_all(group, decisions, &recorded);
+    }
+
+    fn publish(&mut self, recorded: &[RecordedEvent]) {
+        if recorded.is_empty() {
+            return;
+        }
+        for event in recorded {
+            self.projections.apply(event);
+            self.shared.maybe_checkpoint(&self.projections);
+        }
+        let head = self.projections.sequence();
+        debug_assert_eq!(Some(head), recorded.last().map(|event| event.sequence));
+        self.shared.publish(self.projections.clone(), recorded);
+        self.shared.maybe_snapshot(&self.store, &self.projections);
+    }
+
+    fn reply_all(&self, group: Vec<(Submission, Reply)>, decisions: Vec<Decision>, recorded: &[RecordedEvent]) {
+        let head = self.store.head().sequence;
+        let ranges: Vec<Option<std::ops::Range<usize>>> = decisions
+            .iter()
+            .map(|decision| match decision {
+                Decision::Fresh { range } => Some(range.clone()),
+                _ => None,
+            })
+            .collect();
+        let events_of = |index: usize| {
+            ranges[index]
+                .clone()
+                .map(|range| recorded[range].to_vec())
+                .unwrap_or_default()
+        };
+        for (index, ((_, reply), decision)) in group.into_iter().zip(decisions).enumerate() {
+            let outcome = match decision {
+                Decision::Fresh { .. } => Ok(Committed {
+                    events: events_of(index),
+                    replayed: false,
+                    head,
+                }),
+                Decision::SameAs { of } => Ok(Committed {
+                    events: events_of(of),
+                    replayed: true,
+                    head,
+                }),
+                Decision::Replay { first_sequence, count } => self
+                    .store
+                    .read(first_sequence, count as usize)
+                    .map(|events| Committed {
+                        events,
+                        replayed: true,
+                        head,
+                    })
+                    .map_err(LedgerError::from),
+                Decision::Refused(error) => Err(error),
+            };
+            let _ = reply.send(outcome);
+        }
+    }
+
+    /// Recorded times never go backwards, so as-of-time queries can bisect the log.
+    fn next_recorded_at(&mut self) -> DateTime<Utc> {
+        let now = Utc::now().max(self.last_recorded_at);
+        self.last_recorded_at = now;
+        now
+    }
+}
+
+/// Decides every command of a submission against a scratch copy of the state.
+fn decide_all(state: &State, submission: &Submission) -> Result<(State, Vec<Event>), LedgerError> {
+    let mut scratch = state.clone();
+    let mut events = Vec::with_capacity(submission.commands.len());
+    for (index, command) in submission.commands.iter().enumerate() {
+        let produced = decide(&scratch, command).map_err(|violation| LedgerError::Refused {
+            index,
+            command: command.name(),
+            violation,
+        })?;
+        for event in &produced {
+            scratch.apply(event);
+        }
+        events.extend(produced);
+    }
+    Ok((scratch, events))
+}
+
+fn meta_for(submission: &Submission, recorded_at: DateTime<Utc>) -> EventMeta {
+    let context = &submission.context;
+    EventMeta {
+        id: EventId::generate(),
+        recorded_at,
+        effective_date: context.effective_date,
+        actor: context.actor.clone(),
+        idempotency_key: context.idempotency_key.clone(),
+        external_ref: context.external_ref.clone(),
+        metadata: context.metadata.clone(),
+    }
+}
+
+fn conflict(submission: &Submission) -> LedgerError {
+    LedgerError::IdempotencyConflict {
+        key: submission.context.idempotency_key.clone(),
+    }
+}
