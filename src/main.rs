@@ -1,1 +1,5 @@
-fn main() {}
+//! The `matchledger` binary: server, client, demo and offline tools in one executable.
+
+fn main() -> std::process::ExitCode {
+    matchledger::cli::main()
+}

@@ -259,7 +259,7 @@ pub(crate) fn size_to_proto(size: SizeClass) -> proto::SizeClass {
 }
 
 /// Wire form of a support type.
-pub(crate) fn support_type_to_proto(rule: &SupportType) -> proto::SupportType {
+pub fn support_type_to_proto(rule: &SupportType) -> proto::SupportType {
     let share = |rule: &ShareRule| proto::ShareRule {
         ratio_min: rule.ratio_min.normalize().to_string(),
         ratio_max: rule.ratio_max.normalize().to_string(),

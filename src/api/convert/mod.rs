@@ -8,7 +8,7 @@ mod events;
 mod outbound;
 mod values;
 
-pub use commands::{batch_command, options_context, single_command};
+pub use commands::{batch_command, options_context, single_command, support_type_to_proto};
 pub use events::{committed_event, event_kind_from_proto, event_to_proto};
 pub use outbound::command_to_proto;
 pub use values::{
