@@ -11,6 +11,8 @@ mod payout;
 mod reversal;
 mod setup;
 
+#[cfg(test)]
+mod tests;
 
 use super::command::Command;
 use super::error::RuleViolation;
