@@ -50,6 +50,12 @@ pub const BLOCK_EVENTS_MAX: usize = 64;
 /// Bytes packed into one stored sled value, whatever the event count.
 pub const BLOCK_BYTES_MAX: usize = 32 * 1024;
 
+/// Stored bytes of one event. The largest legitimate event (a phase with every support
+/// type, or a posting with all its metadata, reference and reason at their limits) is
+/// about 50 KB; this backstop keeps one event inside one inline sled page (see `store`).
+/// An event over it is refused and nothing is written.
+pub const EVENT_BYTES_MAX: usize = 64 * 1024;
+
 /// Events returned by one page of a read; streams send pages of this size.
 pub const PAGE_EVENTS_MAX: usize = 1000;
 

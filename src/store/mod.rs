@@ -1,1 +1,262 @@
-//! The durable event log on sled.
+//! The durable event log on sled: blocks of hash-chained events, the idempotency and
+//! external-reference indexes, and the projection snapshot.
+//!
+//! # Guarantees
+//!
+//! - **Durable acknowledgement.** [`Store::append`] writes all its events, index entries
+//!   and the new head in one sled batch (atomic), calls `flush`, and then fsyncs sled's
+//!   data file, because on Linux sled's flush ends in `sync_file_range`, which is not an
+//!   fsync (see `durability.rs`). When `append` returns `Ok`, the events survive
+//!   `kill -9` and power loss; on `Err`, none of them is acknowledged and the store
+//!   refuses further appends until it is reopened.
+//! - **Tamper evidence.** Every event's hash is SHA-256 of its exact stored bytes and
+//!   each event stores the hash of the one before ([`codec`]). [`Store::open`] re-checks
+//!   the chain from the last verified checkpoint to the head; [`Store::verify_all`]
+//!   checks all of it. Damage is [`StoreError::Corrupt`] naming the sequence; a log
+//!   shorter than its head record is [`StoreError::Truncated`].
+//! - **One writer.** Only one task (the ledger's writer) may call `append`. Calls are
+//!   serialised by a lock anyway, but sequence numbers are only meaningful to a single
+//!   writer that decides and appends in order. Readers never wait for the writer: they
+//!   read up to the head published by the last completed append.
+//!
+//! The key layout and the sled configuration are in `layout.rs`; the stored encoding is
+//! `proto/matchledger/storage/v1/storage.proto`, whose types never leave this module.
+
+mod append;
+pub mod codec;
+mod cursor;
+mod durability;
+mod error;
+mod layout;
+mod payload;
+mod records;
+mod snapshot;
+mod verify;
+
+#[cfg(test)]
+mod fixtures;
+#[cfg(test)]
+mod tests;
+
+use std::path::Path;
+use std::sync::{Arc, Mutex, PoisonError, RwLock};
+
+pub use codec::{decode, encode, FORMAT_VERSION, GENESIS_HASH};
+pub use error::StoreError;
+
+use crate::domain::{Event, EventMeta, RecordedEvent};
+use append::WriterState;
+use cursor::{EventCursor, RawCursor};
+use durability::DataFile;
+
+/// The stored encoding, generated from `proto/matchledger/storage/v1`. Private: the rest
+/// of the program sees only domain types.
+#[allow(clippy::all, clippy::pedantic, missing_docs)]
+mod proto {
+    include!(concat!(env!("OUT_DIR"), "/matchledger.storage.v1.rs"));
+}
+
+/// A position in the chain: the last event's sequence and hash (0 and zeros when empty).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Head {
+    pub sequence: u64,
+    pub hash: [u8; 32],
+}
+
+impl Head {
+    /// The head of an empty log.
+    pub const EMPTY: Head = Head {
+        sequence: 0,
+        hash: GENESIS_HASH,
+    };
+}
+
+/// What a command produced, kept under its (actor-scoped) idempotency key so that a
+/// retry can be answered with the original result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdempotencyRecord {
+    /// SHA-256 of the normalised request: a retry with another request is refused.
+    pub fingerprint: [u8; 32],
+    /// The sequence of the first event the command produced.
+    pub first_sequence: u64,
+    /// How many events it produced.
+    pub event_count: u32,
+}
+
+/// An event decided but not yet stored; the store assigns its sequence and hashes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingEvent {
+    pub meta: EventMeta,
+    pub event: Event,
+}
+
+/// The event log. Cheap to clone (an `Arc`); `Send + Sync`.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    db: sled::Db,
+    data_file: DataFile,
+    /// The head readers see: published after each durable append.
+    head: RwLock<Head>,
+    /// The writer's own state (head and the open tail block); held through an append.
+    writer: Mutex<WriterState>,
+}
+
+impl Store {
+    /// Opens the store in `dir`, creating it if absent, and verifies the chain from the
+    /// last verified checkpoint to the head before anything can read or append.
+    pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        std::fs::create_dir_all(dir)?;
+        let db = layout::sled_config(dir).open()?;
+        let data_file = DataFile::open(dir)?;
+        let head = verify::on_open(&db, &data_file)?;
+        let writer = WriterState::load(&db, head)?;
+        Ok(Store {
+            inner: Arc::new(Inner {
+                db,
+                data_file,
+                head: RwLock::new(head),
+                writer: Mutex::new(writer),
+            }),
+        })
+    }
+
+    /// The last durably appended event.
+    pub fn head(&self) -> Head {
+        // The lock only guards a plain copy; a panic elsewhere cannot leave it half set.
+        *self
+            .inner
+            .head
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Appends `events` as `head+1..`, with their idempotency records, in one atomic
+    /// batch made durable (flush and fsync) before returning. All or nothing. Only the
+    /// single writer may call this.
+    pub fn append(
+        &self,
+        events: Vec<PendingEvent>,
+        idempotency: Vec<(String, IdempotencyRecord)>,
+    ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let mut writer = self
+            .inner
+            .writer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let (recorded, head) =
+            writer.append(&self.inner.db, &self.inner.data_file, events, idempotency)?;
+        *self
+            .inner
+            .head
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = head;
+        Ok(recorded)
+    }
+
+    /// Event `sequence`, or `None` beyond the head (or for 0).
+    pub fn get(&self, sequence: u64) -> Result<Option<RecordedEvent>, StoreError> {
+        let head = self.head().sequence;
+        if sequence == 0 || sequence > head {
+            return Ok(None);
+        }
+        let mut raw = RawCursor::new(self.tree(), sequence, sequence, head);
+        match raw.next().transpose()? {
+            Some((_, bytes)) => codec::decode_at(sequence, &bytes).map(Some),
+            None => Err(StoreError::Truncated {
+                expected: head,
+                found: sequence - 1,
+            }),
+        }
+    }
+
+    /// Up to `limit` events from `from` (0 means 1), each checked to link to the one
+    /// before it.
+    pub fn read(&self, from: u64, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
+        let head = self.head().sequence;
+        let from = from.max(1);
+        if limit == 0 || from > head {
+            return Ok(Vec::new());
+        }
+        let end = from.saturating_add(limit as u64 - 1).min(head);
+        EventCursor::new(self.tree(), from, end, head).collect()
+    }
+
+    /// Every event from `from` (0 means 1) to the head at the time of the call, linkage
+    /// checked, for replay. Stops after the first error.
+    pub fn iter_from(
+        &self,
+        from: u64,
+    ) -> impl Iterator<Item = Result<RecordedEvent, StoreError>> + Send + 'static {
+        let head = self.head().sequence;
+        EventCursor::new(self.tree(), from, head, head)
+    }
+
+    /// The exact stored bytes of every event from `from` (0 means 1) to the head at the
+    /// time of the call: the Merkle tree's leaves and the export's payload.
+    pub fn raw_from(
+        &self,
+        from: u64,
+    ) -> impl Iterator<Item = Result<(u64, Vec<u8>), StoreError>> + Send + 'static {
+        let head = self.head().sequence;
+        RawCursor::new(self.tree(), from, head, head)
+    }
+
+    /// The record stored under an (actor-scoped) idempotency key.
+    pub fn idempotency(&self, scoped_key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
+        self.inner
+            .db
+            .get(layout::idempotency_key(scoped_key))?
+            .map(|bytes| records::decode_idempotency(&bytes))
+            .transpose()
+    }
+
+    /// Sequences of up to `limit` events carrying `external_ref`, in log order.
+    pub fn by_external_ref(
+        &self,
+        external_ref: &str,
+        limit: usize,
+    ) -> Result<Vec<u64>, StoreError> {
+        let prefix = layout::external_ref_prefix(external_ref);
+        let mut sequences = Vec::new();
+        for entry in self.inner.db.scan_prefix(&prefix) {
+            if sequences.len() >= limit {
+                break;
+            }
+            let (key, _) = entry?;
+            if let Some(sequence) = layout::parse_external_ref_key(&prefix, &key) {
+                sequences.push(sequence);
+            }
+        }
+        Ok(sequences)
+    }
+
+    /// Checks every stored event: its hash, its link to the one before, its payload,
+    /// and that the last one is the head. `progress` is called with each sequence
+    /// checked. For `matchledger check`; reads the whole log.
+    pub fn verify_all(&self, progress: impl FnMut(u64)) -> Result<Head, StoreError> {
+        verify::all(&self.inner.db, self.head(), progress)
+    }
+
+    /// Records `head` as verified, so the next open checks only the events after it.
+    pub fn set_verified_checkpoint(&self, head: Head) -> Result<(), StoreError> {
+        verify::set_checkpoint(&self.inner.db, &self.inner.data_file, self.head(), head)
+    }
+
+    /// The one tree everything lives in.
+    fn tree(&self) -> sled::Tree {
+        // `Db` derefs to its default tree; a `Tree` is a cheap `Arc` clone.
+        sled::Tree::clone(&self.inner.db)
+    }
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("head", &self.head())
+            .finish_non_exhaustive()
+    }
+}
