@@ -11,7 +11,6 @@ mod payout;
 mod reversal;
 mod setup;
 
-
 use super::command::Command;
 use super::error::RuleViolation;
 use super::event::Event;

@@ -15,8 +15,7 @@ pub enum MatchStatus {
     Unmatched,
     /// Some government money, less than the limit.
     Partial,
-    /// Matched up to its limit (ratio × amount). A contribution of a phase whose ratio is
-    /// zero is matched from the start: it is owed nothing.
+    /// Matched up to its limit (ratio × amount).
     Matched,
 }
 
@@ -74,12 +73,13 @@ pub(super) struct ContributionState {
 impl ContributionState {
     /// The match status from the matches in force.
     pub(super) fn status(&self) -> MatchStatus {
-        if self.matched >= self.limit {
-            MatchStatus::Matched
-        } else if self.matched.is_zero() {
+        // Same order of tests as the rules' own view, so both always agree.
+        if self.matched <= Decimal::ZERO {
             MatchStatus::Unmatched
-        } else {
+        } else if self.matched < self.limit {
             MatchStatus::Partial
+        } else {
+            MatchStatus::Matched
         }
     }
 
