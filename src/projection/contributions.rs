@@ -1,0 +1,144 @@
+//! Match status per contribution: how much government money it may still receive, and the
+//! contributions of a phase that are still waiting for it.
+
+use imbl::Vector;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+
+use super::Projections;
+use crate::domain::{ContributionId, ContributorId, Currency, MatchId, PhaseId};
+
+/// How far a contribution has been matched.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum MatchStatus {
+    /// No match in force.
+    Unmatched,
+    /// Some government money, less than the limit.
+    Partial,
+    /// Matched up to its limit (ratio × amount).
+    Matched,
+}
+
+impl MatchStatus {
+    /// Stable lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MatchStatus::Unmatched => "unmatched",
+            MatchStatus::Partial => "partial",
+            MatchStatus::Matched => "matched",
+        }
+    }
+}
+
+/// One contribution and its matches.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContributionStatus {
+    pub contribution: ContributionId,
+    pub phase: PhaseId,
+    pub contributor: ContributorId,
+    pub currency: Currency,
+    /// Sequence number of the event that recorded it.
+    pub sequence: u64,
+    pub amount: Decimal,
+    /// Matches in force against it.
+    pub matched: Decimal,
+    /// Most government money it may receive: ratio × amount.
+    pub limit: Decimal,
+    /// Limit − matched, never below zero.
+    pub outstanding: Decimal,
+    pub status: MatchStatus,
+    /// Whether the contribution itself was reversed.
+    pub reversed: bool,
+    /// Matches in force, in the order they were recorded.
+    pub matches: Vec<MatchId>,
+    /// Matches that were reversed, in the order they were reversed.
+    pub reversed_matches: Vec<MatchId>,
+}
+
+/// What the fold keeps per contribution.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub(super) struct ContributionState {
+    pub(super) phase: PhaseId,
+    pub(super) contributor: ContributorId,
+    pub(super) currency: Currency,
+    pub(super) sequence: u64,
+    pub(super) amount: Decimal,
+    pub(super) limit: Decimal,
+    pub(super) matched: Decimal,
+    pub(super) reversed: bool,
+    pub(super) matches: Vector<MatchId>,
+    pub(super) reversed_matches: Vector<MatchId>,
+}
+
+impl ContributionState {
+    /// The match status from the matches in force.
+    pub(super) fn status(&self) -> MatchStatus {
+        // Same order of tests as the rules' own view, so both always agree.
+        if self.matched <= Decimal::ZERO {
+            MatchStatus::Unmatched
+        } else if self.matched < self.limit {
+            MatchStatus::Partial
+        } else {
+            MatchStatus::Matched
+        }
+    }
+
+    /// Whether the government still owes it money: in force and not fully matched.
+    pub(super) fn is_open(&self) -> bool {
+        !self.reversed && self.status() != MatchStatus::Matched
+    }
+
+    fn view(&self, id: ContributionId) -> ContributionStatus {
+        ContributionStatus {
+            contribution: id,
+            phase: self.phase,
+            contributor: self.contributor,
+            currency: self.currency,
+            sequence: self.sequence,
+            amount: self.amount,
+            matched: self.matched,
+            limit: self.limit,
+            outstanding: self.limit.saturating_sub(self.matched).max(Decimal::ZERO),
+            status: self.status(),
+            reversed: self.reversed,
+            matches: self.matches.iter().copied().collect(),
+            reversed_matches: self.reversed_matches.iter().copied().collect(),
+        }
+    }
+}
+
+impl Projections {
+    /// One contribution's match status, or `None` if it was never recorded.
+    pub fn contribution(&self, id: &ContributionId) -> Option<ContributionStatus> {
+        self.contributions.get(id).map(|state| state.view(*id))
+    }
+
+    /// The phase's contributions still waiting for government money (unmatched or
+    /// partially matched, not reversed), in the order they were recorded.
+    pub fn open_contributions(&self, phase: &PhaseId) -> Vec<ContributionStatus> {
+        let Some(state) = self.phases.get(phase) else {
+            return Vec::new();
+        };
+        state
+            .open_contributions
+            .iter()
+            .filter_map(|(_, id)| self.contribution(id))
+            .collect()
+    }
+
+    /// Puts the contribution in or out of its phase's open set after any change to it.
+    pub(super) fn refresh_open(&mut self, id: ContributionId) {
+        let Some(contribution) = self.contributions.get(&id) else {
+            return;
+        };
+        let key = (contribution.sequence, id);
+        let open = contribution.is_open();
+        if let Some(phase) = self.phases.get_mut(&contribution.phase) {
+            if open {
+                phase.open_contributions.insert(key);
+            } else {
+                phase.open_contributions.remove(&key);
+            }
+        }
+    }
+}
