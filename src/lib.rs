@@ -14,8 +14,10 @@
 //! Dependencies point one way: api → ledger → {store, projection, audit} → domain.
 
 pub mod api;
+pub mod cli;
 pub mod domain;
 pub mod generator;
+pub mod ledger;
 pub mod limits;
 pub mod projection;
 pub mod store;

@@ -143,7 +143,8 @@ async fn follow(ledger: Ledger, filter: Filter, sender: mpsc::Sender<Result<Prot
                         None => return,
                     }
                 }
-                for event in group.iter().filter(|event| event.sequence >= next) {
+                let start = next;
+                for event in group.iter().filter(|event| event.sequence >= start) {
                     if filter.accepts(event) && sender.send(Ok(event_to_proto(event))).await.is_err() {
                         return;
                     }

@@ -3,7 +3,13 @@
 //! Handlers convert, call the ledger, convert back; nothing else. This is the only module
 //! that knows the API's protobuf types.
 
+pub mod audit;
+pub mod auth;
 pub mod convert;
+pub mod posting;
+pub mod query;
+pub mod server;
+pub mod status;
 
 /// Generated protobuf types and service stubs of `matchledger.v1`.
 #[allow(missing_docs, clippy::all, clippy::pedantic)]

@@ -3,6 +3,7 @@
 //! Only the API layer knows protobuf; every value crossing inward is validated here, so a
 //! malformed request becomes an INVALID_ARGUMENT naming the field, never a panic.
 
+pub mod balances;
 mod commands;
 mod events;
 mod outbound;

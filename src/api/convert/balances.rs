@@ -1,0 +1,184 @@
+//! Projection figures to their wire form.
+
+use super::commands::{channel_to_proto, size_to_proto};
+use super::values::decimal_text;
+use crate::api::proto;
+use crate::domain::{Currency, PhaseId};
+use crate::projection::{
+    AgencyBalances, ContributionStatus, ContributorBalances, MatchStatus, PhaseBalances, PhaseStatus,
+    ReportLine, SmeBalances, SmeFigures, SponsorReport, TrialBalance,
+};
+
+/// Wire form of a phase's balances.
+pub fn phase_to_proto(phase: &PhaseBalances) -> proto::PhaseBalances {
+    proto::PhaseBalances {
+        phase_id: phase.phase.to_string(),
+        name: phase.name.clone(),
+        currency: phase.currency.code().to_string(),
+        closed: phase.status == PhaseStatus::Closed,
+        starts_on: phase.starts_on.to_string(),
+        ends_on: phase.ends_on.to_string(),
+        match_ratio: decimal_text(phase.match_ratio),
+        pledged: decimal_text(phase.pledged),
+        contributed: decimal_text(phase.contributed),
+        matched: decimal_text(phase.matched),
+        match_outstanding: decimal_text(phase.match_outstanding),
+        pool: decimal_text(phase.pool),
+        awarded: decimal_text(phase.awarded),
+        awarded_government: decimal_text(phase.awarded_government),
+        awarded_sponsor: decimal_text(phase.awarded_sponsor),
+        own_shares: decimal_text(phase.own_share),
+        disbursed: decimal_text(phase.disbursed),
+        refunded: decimal_text(phase.refunded),
+        cash: decimal_text(phase.cash),
+        uncommitted: decimal_text(phase.uncommitted),
+        smes_supported: phase.smes_supported,
+        projects: phase.projects,
+    }
+}
+
+fn sme_figures(phase: Option<PhaseId>, figures: &SmeFigures) -> proto::SmeFigures {
+    proto::SmeFigures {
+        phase_id: phase.map(|phase| phase.to_string()).unwrap_or_default(),
+        currency: figures.currency.code().to_string(),
+        awarded: decimal_text(figures.awarded),
+        disbursed: decimal_text(figures.disbursed),
+        refunded: decimal_text(figures.refunded),
+        outstanding: decimal_text(figures.outstanding),
+        projects: figures.projects,
+        own_share: decimal_text(figures.own_share),
+    }
+}
+
+/// Wire form of an SME's balances.
+pub fn sme_to_proto(sme: &SmeBalances) -> proto::SmeBalances {
+    proto::SmeBalances {
+        sme_id: sme.sme.to_string(),
+        business_registration_number: sme.brn.to_string(),
+        name: sme.name.clone(),
+        supplier: sme.supplier,
+        channel: channel_to_proto(sme.channel) as i32,
+        size: size_to_proto(sme.size) as i32,
+        totals: sme.totals.iter().map(|figures| sme_figures(None, figures)).collect(),
+        phases: sme
+            .phases
+            .iter()
+            .map(|(phase, figures)| sme_figures(Some(*phase), figures))
+            .collect(),
+    }
+}
+
+/// Wire form of a contributor's balances.
+pub fn contributor_to_proto(balances: &ContributorBalances, sequence: u64) -> proto::ParticipantBalancesResponse {
+    proto::ParticipantBalancesResponse {
+        answered_at_sequence: sequence,
+        id: balances.contributor.to_string(),
+        name: balances.name.clone(),
+        phases: balances
+            .phases
+            .iter()
+            .map(|(phase, figures)| participant_phase(*phase, figures.currency, Some(figures.pledged), figures.contributed))
+            .collect(),
+    }
+}
+
+/// Wire form of an agency's balances.
+pub fn agency_to_proto(balances: &AgencyBalances, sequence: u64) -> proto::ParticipantBalancesResponse {
+    proto::ParticipantBalancesResponse {
+        answered_at_sequence: sequence,
+        id: balances.agency.to_string(),
+        name: balances.name.clone(),
+        phases: balances
+            .phases
+            .iter()
+            .map(|(phase, figures)| participant_phase(*phase, figures.currency, None, figures.matched))
+            .collect(),
+    }
+}
+
+fn participant_phase(
+    phase: PhaseId,
+    currency: Currency,
+    pledged: Option<rust_decimal::Decimal>,
+    paid_in: rust_decimal::Decimal,
+) -> proto::ParticipantPhase {
+    proto::ParticipantPhase {
+        phase_id: phase.to_string(),
+        currency: currency.code().to_string(),
+        pledged: pledged.map(decimal_text).unwrap_or_default(),
+        paid_in: decimal_text(paid_in),
+    }
+}
+
+/// Wire form of a contribution's match status.
+pub fn contribution_to_proto(status: &ContributionStatus) -> proto::ContributionStatus {
+    proto::ContributionStatus {
+        contribution_id: status.contribution.to_string(),
+        phase_id: status.phase.to_string(),
+        contributor_id: status.contributor.to_string(),
+        amount: Some(proto::Money {
+            amount: decimal_text(status.amount),
+            currency: status.currency.code().to_string(),
+        }),
+        matched: decimal_text(status.matched),
+        match_limit: decimal_text(status.limit),
+        outstanding: decimal_text(status.outstanding),
+        status: match status.status {
+            MatchStatus::Unmatched => proto::MatchStatus::Unmatched,
+            MatchStatus::Partial => proto::MatchStatus::Partial,
+            MatchStatus::Matched => proto::MatchStatus::Matched,
+        } as i32,
+        reversed: status.reversed,
+        match_ids: status.matches.iter().map(ToString::to_string).collect(),
+        reversed_match_ids: status.reversed_matches.iter().map(ToString::to_string).collect(),
+    }
+}
+
+fn category(line: &ReportLine) -> proto::CategoryFigures {
+    proto::CategoryFigures {
+        category: line.key.clone(),
+        projects: line.projects,
+        awarded: decimal_text(line.funded),
+    }
+}
+
+/// Wire form of a sponsor report.
+pub fn report_to_proto(report: &SponsorReport, sequence: u64) -> proto::SponsorReportResponse {
+    proto::SponsorReportResponse {
+        answered_at_sequence: sequence,
+        phase_id: report.phase.to_string(),
+        currency: report.currency.code().to_string(),
+        smes_supported: report.smes_supported,
+        projects: report.projects,
+        non_supplier_smes: report.non_supplier_smes,
+        non_supplier_share: decimal_text(report.non_supplier_share),
+        by_purpose: report.by_purpose.iter().map(category).collect(),
+        by_support_type: report.by_support_type.iter().map(category).collect(),
+        by_channel: report.by_channel.iter().map(category).collect(),
+        by_size: report.by_size.iter().map(category).collect(),
+    }
+}
+
+/// Wire form of the trial balance.
+pub fn trial_balance_to_proto(balance: &TrialBalance, sequence: u64) -> proto::TrialBalanceResponse {
+    proto::TrialBalanceResponse {
+        answered_at_sequence: sequence,
+        accounts: balance
+            .lines
+            .iter()
+            .map(|line| proto::AccountBalance {
+                account: format!("phase/{}/{}", line.phase, line.account.as_str()),
+                currency: line.currency.code().to_string(),
+                balance: decimal_text(line.balance),
+            })
+            .collect(),
+        totals: balance
+            .totals
+            .iter()
+            .map(|total| proto::Money {
+                amount: decimal_text(total.net),
+                currency: total.currency.code().to_string(),
+            })
+            .collect(),
+    }
+}
