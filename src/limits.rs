@@ -3,6 +3,8 @@
 //! Names put the thing first and the unit last. A request over a limit is refused with
 //! a status naming the limit; nothing over a limit is ever written.
 
+use rust_decimal::Decimal;
+
 /// Digits in an amount. 18 digits of won is a quintillion: far beyond any programme,
 /// and it keeps every sum of a million such amounts inside `Decimal`'s 28 digits.
 pub const AMOUNT_DIGITS_MAX: usize = 18;
@@ -22,6 +24,10 @@ pub const METADATA_PAIRS_MAX: usize = 16;
 
 /// Support types configured on one phase (the 2022 scheme has four).
 pub const SUPPORT_TYPES_MAX: usize = 32;
+
+/// Largest government match ratio a phase may set. Schemes match one-to-one (1); ten
+/// to one leaves room for generous schemes while catching a ratio typed in percent.
+pub const MATCH_RATIO_MAX: Decimal = Decimal::TEN;
 
 /// Commands in one atomic batch. 1,000 commands of ~300 bytes is ~300 KB, which keeps
 /// one batch inside one group commit and well under the message size limit.

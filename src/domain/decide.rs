@@ -1,4 +1,18 @@
 //! `decide`: every rule of the ledger, in one pure function.
+//!
+//! The dispatcher below hands each command to the module of its family; the leaves are
+//! pure functions of the state and the command. Each command yields exactly one event
+//! or a [`RuleViolation`] naming the rule, the ids and the amounts involved.
+
+mod award;
+mod check;
+mod funding;
+mod payout;
+mod reversal;
+mod setup;
+
+#[cfg(test)]
+mod tests;
 
 use super::command::Command;
 use super::error::RuleViolation;
@@ -6,6 +20,107 @@ use super::event::Event;
 use super::state::State;
 
 /// Decides a command against the state: the events it produces, or why it is refused.
-pub fn decide(_state: &State, _command: &Command) -> Result<Vec<Event>, RuleViolation> {
-    Ok(Vec::new())
+///
+/// Pure and total: it reads the state, never changes it, and never panics. Folding the
+/// returned events with [`State::apply`] gives the state after the command.
+pub fn decide(state: &State, command: &Command) -> Result<Vec<Event>, RuleViolation> {
+    match command {
+        Command::OpenPhase {
+            phase,
+            name,
+            currency,
+            starts_on,
+            ends_on,
+            match_ratio,
+            support_types,
+        } => setup::open_phase(
+            state,
+            setup::OpenPhase {
+                phase,
+                name,
+                currency: *currency,
+                starts_on: *starts_on,
+                ends_on: *ends_on,
+                match_ratio: *match_ratio,
+                support_types,
+            },
+        ),
+        Command::ClosePhase { phase } => setup::close_phase(state, phase),
+        Command::RegisterContributor { contributor, name } => {
+            setup::register_contributor(state, contributor, name)
+        }
+        Command::RegisterAgency { agency, name } => setup::register_agency(state, agency, name),
+        Command::RegisterSme {
+            sme,
+            brn,
+            name,
+            supplier,
+            channel,
+            size,
+        } => setup::register_sme(
+            state,
+            setup::RegisterSme {
+                sme,
+                brn,
+                name,
+                supplier: *supplier,
+                channel: *channel,
+                size: *size,
+            },
+        ),
+        Command::RecordPledge {
+            pledge,
+            phase,
+            contributor,
+            amount,
+        } => funding::record_pledge(state, pledge, phase, contributor, amount),
+        Command::RecordContribution {
+            contribution,
+            phase,
+            contributor,
+            amount,
+        } => funding::record_contribution(state, contribution, phase, contributor, amount),
+        Command::RecordMatch {
+            match_id,
+            contribution,
+            agency,
+            amount,
+        } => funding::record_match(state, match_id, contribution, agency, amount),
+        Command::AwardGrant {
+            grant,
+            phase,
+            sme,
+            purpose,
+            support_type,
+            project_cost,
+            government_share,
+            sponsor_share,
+            own_share,
+        } => award::award_grant(
+            state,
+            award::AwardGrant {
+                grant,
+                phase,
+                sme,
+                purpose: *purpose,
+                support_type,
+                project_cost,
+                government_share: *government_share,
+                sponsor_share: *sponsor_share,
+                own_share: *own_share,
+            },
+        ),
+        Command::RecordDisbursement {
+            disbursement,
+            grant,
+            amount,
+        } => payout::record_disbursement(state, disbursement, grant, amount),
+        Command::RecordRefund {
+            refund,
+            grant,
+            amount,
+            reason,
+        } => payout::record_refund(state, refund, grant, amount, reason),
+        Command::ReverseEntry { entry, reason } => reversal::reverse_entry(state, entry, reason),
+    }
 }

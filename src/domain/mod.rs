@@ -12,6 +12,7 @@ pub mod ids;
 pub mod money;
 pub mod programme;
 pub mod state;
+pub mod view;
 
 pub use brn::Brn;
 pub use command::{Command, CommandContext, Role};
@@ -22,3 +23,7 @@ pub use ids::*;
 pub use money::{Currency, Money, MoneyError};
 pub use programme::{ApplicationChannel, Purpose, ShareRule, SizeClass, SupportType};
 pub use state::State;
+pub use view::{
+    ContributionView, DisbursementView, Entry, GrantView, MatchStatus, MatchView, Phase,
+    PhaseTotals, PledgeView, RefundView, SmeView,
+};
