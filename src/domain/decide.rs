@@ -11,6 +11,9 @@ mod payout;
 mod reversal;
 mod setup;
 
+#[cfg(test)]
+mod tests;
+
 use super::command::Command;
 use super::error::RuleViolation;
 use super::event::Event;

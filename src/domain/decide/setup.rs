@@ -104,6 +104,7 @@ fn support_type_rules(support_type: &SupportType) -> Result<(), RuleViolation> {
         share_rule(&support_type.code, rule)?;
     }
     // A type whose bounds cannot add up to the whole cost could never take an award.
+    // Each ratio is within [0, 1] by now, so these sums of three cannot overflow.
     let min_sum = shares.iter().map(|rule| rule.ratio_min).sum::<Decimal>();
     let max_sum = shares.iter().map(|rule| rule.ratio_max).sum::<Decimal>();
     if min_sum > Decimal::ONE || max_sum < Decimal::ONE {
