@@ -68,3 +68,8 @@ pub const CHECKPOINT_EVENTS_INTERVAL: u64 = 16_384;
 
 /// Events between persisted projection snapshots; startup replays at most this tail.
 pub const SNAPSHOT_EVENTS_INTERVAL: u64 = 100_000;
+
+/// Largest scale the programme generator accepts (larger requests are clamped). Scale
+/// 10,000 is 200 five-year phases of ~88k SMEs each, some 150 million commands, and keeps
+/// every generated date inside year 3100.
+pub const GENERATOR_SCALE_MAX: u32 = 10_000;

@@ -7,6 +7,8 @@
 //!     observed right after event k, for every k;
 //! (c) at every step the trial balance is zero, no phase's cash is negative, and the
 //!     phase figures agree with the rules' own running totals.
+//!
+//! The seeded realistic programme is folded too: it must end on its own summary.
 
 use chrono::{DateTime, NaiveDate};
 use proptest::prelude::*;
@@ -78,7 +80,14 @@ struct Programme {
 
 impl Programme {
     fn new() -> Programme {
-        let mut programme = Programme {
+        let mut programme = Programme::empty();
+        programme.set_up();
+        programme
+    }
+
+    /// Nothing recorded, nothing set up.
+    fn empty() -> Programme {
+        Programme {
             state: State::default(),
             projections: Projections::default(),
             events: Vec::new(),
@@ -91,9 +100,7 @@ impl Programme {
             contributions: Vec::new(),
             grants: Vec::new(),
             entries: Vec::new(),
-        };
-        programme.set_up();
-        programme
+        }
     }
 
     fn id(&mut self) -> Uuid {
@@ -260,8 +267,8 @@ impl Programme {
         })
     }
 
-    /// Decides a command; if accepted, records and folds its events. Returns whether it
-    /// was accepted.
+    /// Decides a command; if accepted, records and folds its events, checking every step
+    /// and keeping every intermediate state. Returns whether it was accepted.
     fn submit(&mut self, command: Command) -> bool {
         let Ok(events) = decide(&self.state, &command) else {
             return false;
@@ -273,6 +280,21 @@ impl Programme {
             self.events.push(recorded);
             self.after.push(self.projections.clone());
             self.check_step();
+        }
+        true
+    }
+
+    /// Decides a command; if accepted, records and folds its events without keeping
+    /// intermediate states (for long programmes). Returns whether it was accepted.
+    fn submit_unchecked(&mut self, command: Command) -> bool {
+        let Ok(events) = decide(&self.state, &command) else {
+            return false;
+        };
+        for event in events {
+            self.state.apply(&event);
+            let recorded = recorded(self.events.len() as u64 + 1, event);
+            self.projections.apply(&recorded);
+            self.events.push(recorded);
         }
         true
     }
@@ -423,4 +445,65 @@ fn random_programmes_accept_postings_of_every_kind() {
         "kinds seen: {kinds:?}"
     );
     assert!(!kinds.contains(&EventKind::PhaseClosed));
+}
+
+/// Events between the as-of checks of the generated programme.
+const GENERATED_CHECK_EVENTS: usize = 997;
+
+#[test]
+fn generated_programme_folds_to_its_summary_and_replays_as_of_any_checkpoint() {
+    use matchledger::generator::{generate_with_summary, ProgrammeConfig};
+
+    let (commands, summary) = generate_with_summary(&ProgrammeConfig::default());
+    let mut programme = Programme::empty();
+    let mut checkpoints: Vec<(usize, Projections)> = Vec::new();
+    for generated in &commands {
+        assert!(
+            programme.submit_unchecked(generated.command.clone()),
+            "refused {generated:?}"
+        );
+        let trial = programme.projections.trial_balance();
+        assert!(
+            trial.is_zero(),
+            "trial balance not zero: {:?}",
+            trial.totals
+        );
+        if programme.events.len() % GENERATED_CHECK_EVENTS == 0 {
+            checkpoints.push((programme.events.len(), programme.projections.clone()));
+        }
+    }
+
+    programme.check_step();
+    for expected in &summary.phases {
+        let phase = programme
+            .projections
+            .phase(&expected.phase)
+            .expect("opened");
+        assert_eq!(phase.pledged, expected.pledged);
+        assert_eq!(phase.contributed, expected.contributed);
+        assert_eq!(phase.matched, expected.matched);
+        assert_eq!(phase.awarded_government, expected.awarded_government);
+        assert_eq!(phase.awarded_sponsor, expected.awarded_sponsor);
+        assert_eq!(phase.own_share, expected.own_share);
+        assert_eq!(phase.disbursed, expected.disbursed);
+        assert_eq!(phase.refunded, expected.refunded);
+        assert_eq!(phase.cash, expected.cash());
+        assert_eq!(phase.smes_supported, expected.smes);
+        assert_eq!(phase.projects, expected.projects);
+        let report = programme
+            .projections
+            .sponsor_report(&expected.phase)
+            .expect("opened");
+        assert_eq!(report.non_supplier_smes, expected.non_supplier_smes);
+    }
+    assert_eq!(
+        Projections::replay(&programme.events),
+        programme.projections
+    );
+    for (k, as_observed) in &checkpoints {
+        assert_eq!(
+            &Projections::replay(programme.events.iter().take(*k)),
+            as_observed
+        );
+    }
 }

@@ -5,7 +5,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::{Projections, Sign};
-use crate::domain::event::EntryKind;
+use crate::domain::event::{EntryKind, EntryReversed};
 use crate::domain::{
     AgencyId, ContributionId, ContributorId, Currency, EntryId, Event, GrantId, MatchId, PhaseId,
     SmeId,
@@ -100,7 +100,41 @@ impl Projections {
     /// phase events are not money postings and resolve to `None`, as does any posting the
     /// fold ignores (see the module documentation).
     pub(super) fn resolve(&self, event: &Event) -> Option<Resolved> {
-        let (entry, record) = match event {
+        if let Event::EntryReversed(reversal) = event {
+            return self.resolve_reversal(reversal);
+        }
+        let (entry, record) = self
+            .funding_posting(event)
+            .or_else(|| self.payout_posting(event))?;
+        // Posting ids are unique across kinds; a reused one is not a new posting.
+        if self.entries.contains_key(&entry) {
+            return None;
+        }
+        Some(Resolved {
+            entry,
+            record,
+            sign: Sign::Post,
+        })
+    }
+
+    /// A reversal counts once, when it names an indexed entry of its kind and phase.
+    fn resolve_reversal(&self, reversal: &EntryReversed) -> Option<Resolved> {
+        let indexed = self.entries.get(&reversal.entry)?;
+        let names_it =
+            indexed.record.kind() == reversal.kind && indexed.record.phase() == reversal.phase;
+        if indexed.reversed || !names_it {
+            return None;
+        }
+        Some(Resolved {
+            entry: reversal.entry,
+            record: indexed.record.clone(),
+            sign: Sign::Reverse,
+        })
+    }
+
+    /// Money into the pool: pledges, contributions and matches.
+    fn funding_posting(&self, event: &Event) -> Option<(EntryId, EntryRecord)> {
+        match event {
             Event::PledgeRecorded(e) => {
                 self.accepts(e.phase, e.amount.currency())?;
                 let record = EntryRecord::Pledge {
@@ -108,7 +142,7 @@ impl Projections {
                     contributor: e.contributor,
                     amount: e.amount.amount(),
                 };
-                (EntryId::from(e.pledge), record)
+                Some((EntryId::from(e.pledge), record))
             }
             Event::ContributionRecorded(e) => {
                 self.accepts(e.phase, e.amount.currency())?;
@@ -121,7 +155,7 @@ impl Projections {
                     contribution: e.contribution,
                     amount: e.amount.amount(),
                 };
-                (EntryId::from(e.contribution), record)
+                Some((EntryId::from(e.contribution), record))
             }
             Event::MatchRecorded(e) => {
                 self.accepts(e.phase, e.amount.currency())?;
@@ -136,8 +170,15 @@ impl Projections {
                     agency: e.agency,
                     amount: e.amount.amount(),
                 };
-                (EntryId::from(e.match_id), record)
+                Some((EntryId::from(e.match_id), record))
             }
+            _ => None,
+        }
+    }
+
+    /// Money out of the pool: awards, disbursements and refunds.
+    fn payout_posting(&self, event: &Event) -> Option<(EntryId, EntryRecord)> {
+        match event {
             Event::GrantAwarded(e) => {
                 self.accepts(e.phase, e.project_cost.currency())?;
                 if self.grants.contains_key(&e.grant) {
@@ -151,7 +192,7 @@ impl Projections {
                     sponsor: e.sponsor_share,
                     own: e.own_share,
                 };
-                (EntryId::from(e.grant), record)
+                Some((EntryId::from(e.grant), record))
             }
             Event::DisbursementRecorded(e) => {
                 self.accepts(e.phase, e.amount.currency())?;
@@ -162,7 +203,7 @@ impl Projections {
                     sme: e.sme,
                     amount: e.amount.amount(),
                 };
-                (EntryId::from(e.disbursement), record)
+                Some((EntryId::from(e.disbursement), record))
             }
             Event::RefundRecorded(e) => {
                 self.accepts(e.phase, e.amount.currency())?;
@@ -173,34 +214,10 @@ impl Projections {
                     sme: e.sme,
                     amount: e.amount.amount(),
                 };
-                (EntryId::from(e.refund), record)
+                Some((EntryId::from(e.refund), record))
             }
-            Event::EntryReversed(e) => {
-                let indexed = self.entries.get(&e.entry)?;
-                let names_it = indexed.record.kind() == e.kind && indexed.record.phase() == e.phase;
-                if indexed.reversed || !names_it {
-                    return None;
-                }
-                return Some(Resolved {
-                    entry: e.entry,
-                    record: indexed.record.clone(),
-                    sign: Sign::Reverse,
-                });
-            }
-            Event::PhaseOpened(_)
-            | Event::PhaseClosed(_)
-            | Event::ContributorRegistered(_)
-            | Event::AgencyRegistered(_)
-            | Event::SmeRegistered(_) => return None,
-        };
-        if self.entries.contains_key(&entry) {
-            return None;
+            _ => None,
         }
-        Some(Resolved {
-            entry,
-            record,
-            sign: Sign::Post,
-        })
     }
 
     /// `Some` when the phase exists and keeps its books in this currency.

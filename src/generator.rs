@@ -1,1 +1,0 @@
-//! A seeded, realistic programme: commands for tests, benches and the demo.
