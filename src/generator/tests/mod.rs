@@ -7,6 +7,8 @@ use std::collections::{HashMap, HashSet};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 
+mod rules;
+
 use super::*;
 use crate::domain::{
     ContributionId, Currency, DisbursementId, EntryId, GrantId, MatchId, Money, PhaseId, SizeClass,
