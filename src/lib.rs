@@ -14,6 +14,7 @@
 //! Dependencies point one way: api → ledger → {store, projection, audit} → domain.
 
 pub mod api;
+pub mod cli;
 pub mod domain;
 pub mod generator;
 pub mod limits;
