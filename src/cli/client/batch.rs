@@ -29,7 +29,7 @@ use std::path::Path;
 use serde::Deserialize;
 
 use super::args::{parse_amount, ChannelArg, PurposeArg, SizeArg, SupportTypesPreset};
-use super::posting::money;
+use super::posting_request::money;
 use crate::api::proto;
 use crate::api::proto::batch_command::Command as ProtoCommand;
 use crate::limits::{BATCH_COMMANDS_MAX, REQUEST_BYTES_MAX};
@@ -98,7 +98,14 @@ pub fn parse_batch(text: &str) -> Result<Vec<proto::BatchCommand>, BatchError> {
 }
 
 fn parse_line(line: &str) -> Result<ProtoCommand, String> {
-    let parsed: Line = serde_json::from_str(line).map_err(|error| error.to_string())?;
+    let parsed: Line = serde_json::from_str(line).map_err(|error| {
+        // The location serde reports is always "line 1" of this one line: keep the column.
+        let text = error.to_string();
+        let reason = text
+            .rsplit_once(" at line ")
+            .map_or(text.as_str(), |(reason, _)| reason);
+        format!("{reason} (column {})", error.column())
+    })?;
     parsed.into_proto()
 }
 

@@ -4,7 +4,7 @@
 //! and [`connect`] gives the demo and the load generator the same three clients.
 //!
 //! - `args`: flags shared by several commands and the value parsers that check them.
-//! - `posting`, `batch`: postings and the JSON Lines batch file.
+//! - `posting`, `posting_request`, `batch`: postings, their requests, the batch file.
 //! - `query`: balance and status queries, `--as-of` any point in history.
 //! - `events`: reading or following the log.
 //! - `output`, `receipt`, `query_view`, `event_view`: tables and JSON for each answer.
@@ -17,6 +17,7 @@ pub mod event_view;
 pub mod events;
 pub mod output;
 pub mod posting;
+pub mod posting_request;
 pub mod query;
 pub mod query_view;
 pub mod receipt;
@@ -26,8 +27,12 @@ use clap::Subcommand;
 
 pub use connection::{connect, server_uri, Clients};
 
-/// Every client command. Flattened into the binary's top-level commands, so that
-/// `matchledger contribute ...` and `matchledger balance phase` work directly.
+// `ClientCommand` is meant to be flattened into the binary's top-level commands
+// (`#[command(flatten)] Client(Box<ClientCommand>)`), so that `matchledger contribute ...`
+// and `matchledger balance phase` work directly. Its doc comment becomes the binary's
+// `about` only when the binary has none of its own.
+
+/// The client commands: postings, queries and the event stream.
 #[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
 pub enum ClientCommand {
     /// Postings: registrations and money movements.
@@ -67,7 +72,7 @@ async fn run_posting(
     // Built before connecting, so that a bad batch file fails without a server.
     let request = command.to_request(&key)?;
     let mut clients = connect(server).await?;
-    let response = posting::send(&mut clients.posting, request)
+    let response = posting_request::send(&mut clients.posting, request)
         .await
         .map_err(|status| status::posting_error(&status, &key))?;
     receipt::receipt(&key, &response).print(json)

@@ -18,12 +18,24 @@ pub fn status_error(status: &Status) -> anyhow::Error {
     anyhow::anyhow!(status_text(status))
 }
 
-/// A refused or failed posting: the refusal plus the idempotency key to retry with.
+/// A refused or failed posting: the refusal plus its idempotency key. Where the outcome
+/// is unknown (the connection failed or timed out after sending), the text says how to
+/// retry without posting twice.
 pub fn posting_error(status: &Status, key: &str) -> anyhow::Error {
-    anyhow::anyhow!(
-        "{}\n  idempotency key: {key} (pass --key {key} to retry this posting safely)",
-        status_text(status)
-    )
+    let uncertain = matches!(
+        status.code(),
+        Code::Unavailable
+            | Code::DeadlineExceeded
+            | Code::Cancelled
+            | Code::Unknown
+            | Code::Internal
+    );
+    let hint = if uncertain {
+        format!(" (the posting may have been written: pass --key {key} to retry it safely)")
+    } else {
+        String::new()
+    };
+    anyhow::anyhow!("{}\n  idempotency key: {key}{hint}", status_text(status))
 }
 
 /// The canonical upper-case name of a gRPC code, e.g. `FAILED_PRECONDITION`.
@@ -107,10 +119,12 @@ mod tests {
     }
 
     #[test]
-    fn posting_errors_name_the_key_to_retry_with() {
-        let status = Status::unavailable("connection reset");
-        let text = posting_error(&status, "k-1").to_string();
-        assert!(text.starts_with("UNAVAILABLE: connection reset"));
-        assert!(text.contains("--key k-1"));
+    fn posting_errors_name_the_key_and_how_to_retry_when_the_outcome_is_unknown() {
+        let lost = posting_error(&Status::unavailable("connection reset"), "k-1").to_string();
+        assert!(lost.starts_with("UNAVAILABLE: connection reset"));
+        assert!(lost.contains("pass --key k-1"), "{lost}");
+
+        let refused = posting_error(&Status::failed_precondition("no"), "k-2").to_string();
+        assert!(refused.ends_with("idempotency key: k-2"), "{refused}");
     }
 }

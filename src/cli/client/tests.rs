@@ -5,7 +5,8 @@ use std::io::Write;
 use clap::{CommandFactory, Parser, Subcommand};
 
 use super::args::AsOfPoint;
-use super::posting::{PostingBody, PostingCommand};
+use super::posting::PostingCommand;
+use super::posting_request::PostingBody;
 use super::query::{BalanceCommand, QueryCommand, SmeOrderArg};
 use super::ClientCommand;
 use crate::api::convert::single_command;
@@ -324,4 +325,102 @@ fn a_missing_batch_file_is_an_error_not_a_panic() {
     let command = posting("batch /nonexistent/matchledger-batch.jsonl");
     let error = command.to_request("k").unwrap_err().to_string();
     assert!(error.contains("cannot read the batch file"), "{error}");
+}
+
+#[test]
+fn sme_page_shows_totals_and_the_token_for_the_next_page() {
+    use super::query_view::smes;
+    let response = proto::ListSmeBalancesResponse {
+        answered_at_sequence: 9,
+        smes: vec![proto::SmeBalances {
+            sme_id: SME.into(),
+            business_registration_number: "1248100998".into(),
+            name: "한빛정밀".into(),
+            supplier: false,
+            channel: proto::ApplicationChannel::SponsorPortal as i32,
+            size: proto::SizeClass::Small as i32,
+            totals: vec![proto::SmeFigures {
+                currency: "KRW".into(),
+                awarded: "20000000".into(),
+                disbursed: "10000000".into(),
+                outstanding: "10000000".into(),
+                projects: 1,
+                ..Default::default()
+            }],
+            phases: vec![],
+        }],
+        next_page_token: "tok-2".into(),
+        total: 879,
+    };
+    let view = smes(&response);
+    assert!(
+        view.text
+            .contains("한빛정밀  1248100998  no        KRW  20,000,000"),
+        "{}",
+        view.text
+    );
+    assert!(view
+        .text
+        .contains("879 SMEs in the listing; next page: --page-token tok-2"));
+    assert_eq!(view.json["smes"][0]["channel"], "sponsor_portal");
+    assert_eq!(view.json["smes"][0]["totals"][0]["awarded"], "20000000");
+}
+
+#[test]
+fn trial_balance_lists_accounts_then_the_zero_totals() {
+    use super::query_view::trial_balance;
+    let response = proto::TrialBalanceResponse {
+        answered_at_sequence: 3,
+        accounts: vec![
+            proto::AccountBalance {
+                account: "phase/p/cash".into(),
+                currency: "KRW".into(),
+                balance: "8000000000".into(),
+            },
+            proto::AccountBalance {
+                account: "contributor/c/paid_in".into(),
+                currency: "KRW".into(),
+                balance: "-8000000000".into(),
+            },
+        ],
+        totals: vec![proto::Money {
+            amount: "0".into(),
+            currency: "KRW".into(),
+        }],
+    };
+    let view = trial_balance(&response);
+    let lines: Vec<&str> = view.text.lines().collect();
+    assert_eq!(lines[2], "phase/p/cash           KRW   8,000,000,000");
+    assert_eq!(lines[3], "contributor/c/paid_in  KRW  -8,000,000,000");
+    assert_eq!(lines[4], "total                  KRW               0");
+    assert_eq!(view.json["totals"][0]["amount"], "0");
+}
+
+#[test]
+fn sponsor_report_shows_each_category_table() {
+    use super::query_view::sponsor_report;
+    let response = proto::SponsorReportResponse {
+        answered_at_sequence: 5,
+        phase_id: PHASE.into(),
+        currency: "KRW".into(),
+        smes_supported: 879,
+        projects: 1660,
+        non_supplier_smes: 440,
+        non_supplier_share: "0.5006".into(),
+        by_purpose: vec![proto::CategoryFigures {
+            category: "smart_factory".into(),
+            projects: 1660,
+            awarded: "19700000000".into(),
+        }],
+        ..Default::default()
+    };
+    let view = sponsor_report(&response);
+    assert!(view.text.contains("non-supplier share  0.5006"));
+    assert!(
+        view.text
+            .contains("smart_factory      1660  19,700,000,000"),
+        "{}",
+        view.text
+    );
+    assert_eq!(view.json["by_purpose"][0]["projects"], 1660);
 }
