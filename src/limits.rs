@@ -73,3 +73,11 @@ pub const SNAPSHOT_EVENTS_INTERVAL: u64 = 100_000;
 /// 10,000 is 200 five-year phases of ~88k SMEs each, some 150 million commands, and keeps
 /// every generated date inside year 3100.
 pub const GENERATOR_SCALE_MAX: u32 = 10_000;
+
+/// Bytes of one response a client accepts: a full page of SME balances or every posting
+/// under one reference can pass the 4 MiB gRPC default; 64 MiB still bounds memory.
+pub const CLIENT_RESPONSE_BYTES_MAX: usize = 64 * 1024 * 1024;
+
+/// Milliseconds a client waits for a connection before giving up: long enough for a
+/// remote server, short enough that a wrong address fails fast.
+pub const CLIENT_CONNECT_TIMEOUT_MS: u64 = 5_000;

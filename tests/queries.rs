@@ -17,9 +17,15 @@ async fn phase_balances_now_and_as_of_an_earlier_sequence() {
     let programme = programme(&mut server).await;
     let contribution = contribute(&mut server, &programme, "30000000").await;
     let after_contribution = head(&mut server).await;
-    record_match(&mut server, &programme, &contribution, "30000000").await.expect("match");
-    let grant = award_type2(&mut server, &programme, 20_000_000).await.expect("award");
-    disburse(&mut server, &grant, "8000000").await.expect("disburse");
+    record_match(&mut server, &programme, &contribution, "30000000")
+        .await
+        .expect("match");
+    let grant = award_type2(&mut server, &programme, 20_000_000)
+        .await
+        .expect("award");
+    disburse(&mut server, &grant, "8000000")
+        .await
+        .expect("disburse");
 
     let now = server
         .query
@@ -33,11 +39,21 @@ async fn phase_balances_now_and_as_of_an_earlier_sequence() {
     let phase = now.phase.expect("phase");
     assert_eq!(now.answered_at_sequence, head(&mut server).await);
     assert_eq!(
-        (phase.contributed.as_str(), phase.matched.as_str(), phase.pool.as_str()),
+        (
+            phase.contributed.as_str(),
+            phase.matched.as_str(),
+            phase.pool.as_str()
+        ),
         ("30000000", "30000000", "60000000")
     );
-    assert_eq!((phase.awarded.as_str(), phase.disbursed.as_str()), ("20000000", "8000000"));
-    assert_eq!((phase.cash.as_str(), phase.uncommitted.as_str()), ("52000000", "40000000"));
+    assert_eq!(
+        (phase.awarded.as_str(), phase.disbursed.as_str()),
+        ("20000000", "8000000")
+    );
+    assert_eq!(
+        (phase.cash.as_str(), phase.uncommitted.as_str()),
+        ("52000000", "40000000")
+    );
     assert_eq!((phase.smes_supported, phase.projects), (1, 1));
 
     let then = server
@@ -51,7 +67,10 @@ async fn phase_balances_now_and_as_of_an_earlier_sequence() {
         .into_inner();
     assert_eq!(then.answered_at_sequence, after_contribution);
     let phase = then.phase.expect("phase");
-    assert_eq!((phase.matched.as_str(), phase.pool.as_str()), ("0", "30000000"));
+    assert_eq!(
+        (phase.matched.as_str(), phase.pool.as_str()),
+        ("0", "30000000")
+    );
     assert_eq!(phase.match_outstanding, "30000000");
     server.stop().await;
 }
@@ -62,7 +81,9 @@ async fn as_of_beyond_the_head_is_out_of_range() {
     let head = head(&mut server).await;
     let status = server
         .query
-        .get_trial_balance(proto::GetTrialBalanceRequest { as_of: at(head + 10) })
+        .get_trial_balance(proto::GetTrialBalanceRequest {
+            as_of: at(head + 10),
+        })
         .await
         .expect_err("beyond head");
     assert_eq!(status.code(), tonic::Code::OutOfRange);
@@ -106,10 +127,18 @@ async fn match_status_moves_from_unmatched_to_partial_to_matched() {
             as_of,
         };
         let mut client = server.query.clone();
-        async move { client.get_match_status(request).await.expect("status").into_inner() }
+        async move {
+            client
+                .get_match_status(request)
+                .await
+                .expect("status")
+                .into_inner()
+        }
     };
     let unmatched_at = head(&mut server).await;
-    record_match(&mut server, &programme, &contribution, "400000").await.expect("first match");
+    record_match(&mut server, &programme, &contribution, "400000")
+        .await
+        .expect("first match");
     let partial_at = head(&mut server).await;
     let open = server
         .query
@@ -121,15 +150,29 @@ async fn match_status_moves_from_unmatched_to_partial_to_matched() {
         .expect("open contributions")
         .into_inner();
     assert_eq!(open.contributions.len(), 1);
-    record_match(&mut server, &programme, &contribution, "600000").await.expect("second match");
+    record_match(&mut server, &programme, &contribution, "600000")
+        .await
+        .expect("second match");
 
-    let now = status(&mut server, None).await.contribution.expect("contribution");
+    let now = status(&mut server, None)
+        .await
+        .contribution
+        .expect("contribution");
     assert_eq!(now.status, proto::MatchStatus::Matched as i32);
-    assert_eq!((now.matched.as_str(), now.outstanding.as_str()), ("1000000", "0"));
+    assert_eq!(
+        (now.matched.as_str(), now.outstanding.as_str()),
+        ("1000000", "0")
+    );
     assert_eq!(now.match_ids.len(), 2);
-    let partial = status(&mut server, at(partial_at)).await.contribution.expect("contribution");
+    let partial = status(&mut server, at(partial_at))
+        .await
+        .contribution
+        .expect("contribution");
     assert_eq!(partial.status, proto::MatchStatus::Partial as i32);
-    let unmatched = status(&mut server, at(unmatched_at)).await.contribution.expect("contribution");
+    let unmatched = status(&mut server, at(unmatched_at))
+        .await
+        .contribution
+        .expect("contribution");
     assert_eq!(unmatched.status, proto::MatchStatus::Unmatched as i32);
     server.stop().await;
 }
@@ -139,9 +182,15 @@ async fn sme_contributor_agency_report_and_trial_balance_answer() {
     let mut server = TestServer::start().await;
     let programme = programme(&mut server).await;
     let contribution = contribute(&mut server, &programme, "50000000").await;
-    record_match(&mut server, &programme, &contribution, "50000000").await.expect("match");
-    let grant = award_type2(&mut server, &programme, 20_000_000).await.expect("award");
-    disburse(&mut server, &grant, "5000000").await.expect("disburse");
+    record_match(&mut server, &programme, &contribution, "50000000")
+        .await
+        .expect("match");
+    let grant = award_type2(&mut server, &programme, 20_000_000)
+        .await
+        .expect("award");
+    disburse(&mut server, &grant, "5000000")
+        .await
+        .expect("disburse");
 
     let sme = server
         .query
@@ -218,7 +267,14 @@ async fn sme_contributor_agency_report_and_trial_balance_answer() {
         .await
         .expect("report")
         .into_inner();
-    assert_eq!((report.smes_supported, report.projects, report.non_supplier_smes), (1, 1, 0));
+    assert_eq!(
+        (
+            report.smes_supported,
+            report.projects,
+            report.non_supplier_smes
+        ),
+        (1, 1, 0)
+    );
 
     let trial = server
         .query
@@ -226,16 +282,25 @@ async fn sme_contributor_agency_report_and_trial_balance_answer() {
         .await
         .expect("trial balance")
         .into_inner();
-    assert!(trial.totals.iter().all(|total| total.amount == "0"), "{:?}", trial.totals);
+    assert!(
+        trial.totals.iter().all(|total| total.amount == "0"),
+        "{:?}",
+        trial.totals
+    );
     assert!(trial.accounts.iter().any(|account| account.balance != "0"));
     for sequence in 1..=trial.answered_at_sequence {
         let earlier = server
             .query
-            .get_trial_balance(proto::GetTrialBalanceRequest { as_of: at(sequence) })
+            .get_trial_balance(proto::GetTrialBalanceRequest {
+                as_of: at(sequence),
+            })
             .await
             .expect("trial balance as of")
             .into_inner();
-        assert!(earlier.totals.iter().all(|total| total.amount == "0"), "unbalanced at {sequence}");
+        assert!(
+            earlier.totals.iter().all(|total| total.amount == "0"),
+            "unbalanced at {sequence}"
+        );
     }
     server.stop().await;
 }
@@ -268,7 +333,10 @@ async fn postings_are_found_by_external_reference() {
         .expect("lookup")
         .into_inner();
     assert_eq!(found.events.len(), 1);
-    assert_eq!(found.events[0].kind, proto::EventKind::ContributionRecorded as i32);
+    assert_eq!(
+        found.events[0].kind,
+        proto::EventKind::ContributionRecorded as i32
+    );
     server.stop().await;
 }
 

@@ -103,5 +103,6 @@ async fn subscription_sees_catch_up_then_live_events_without_gaps_or_duplicates(
     }
     posting.await.expect("poster");
     assert_eq!(total, head(&mut server).await);
+    drop(subscription);
     server.stop().await;
 }

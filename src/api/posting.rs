@@ -5,7 +5,9 @@ use sha2::{Digest, Sha256};
 use tonic::{Request, Response, Status};
 
 use super::auth::actor;
-use super::convert::{batch_command, committed_event, options_context, single_command, ConvertError};
+use super::convert::{
+    batch_command, committed_event, options_context, single_command, ConvertError,
+};
 use super::proto::batch_command::Command as ProtoCommand;
 use super::proto::posting_service_server::PostingService;
 use super::proto::*;
@@ -26,14 +28,18 @@ impl PostingApi {
         PostingApi { ledger }
     }
 
-    async fn single<T: SingleRequest>(&self, request: Request<T>) -> Result<Response<PostingResponse>, Status> {
+    async fn single<T: SingleRequest>(
+        &self,
+        request: Request<T>,
+    ) -> Result<Response<PostingResponse>, Status> {
         let actor = actor(&request);
         let message = request.into_inner();
         let command = message
             .command()
             .ok_or_else(|| invalid_field(ConvertError::new("command", "is required")))?;
         let command = single_command("command", &command).map_err(invalid_field)?;
-        self.post(&actor, &message, message.options(), vec![command]).await
+        self.post(&actor, &message, message.options(), vec![command])
+            .await
     }
 
     async fn post<T: Message>(
@@ -97,11 +103,17 @@ single_request! {
 
 #[tonic::async_trait]
 impl PostingService for PostingApi {
-    async fn open_phase(&self, request: Request<OpenPhaseRequest>) -> Result<Response<PostingResponse>, Status> {
+    async fn open_phase(
+        &self,
+        request: Request<OpenPhaseRequest>,
+    ) -> Result<Response<PostingResponse>, Status> {
         self.single(request).await
     }
 
-    async fn close_phase(&self, request: Request<ClosePhaseRequest>) -> Result<Response<PostingResponse>, Status> {
+    async fn close_phase(
+        &self,
+        request: Request<ClosePhaseRequest>,
+    ) -> Result<Response<PostingResponse>, Status> {
         self.single(request).await
     }
 
@@ -112,15 +124,24 @@ impl PostingService for PostingApi {
         self.single(request).await
     }
 
-    async fn register_agency(&self, request: Request<RegisterAgencyRequest>) -> Result<Response<PostingResponse>, Status> {
+    async fn register_agency(
+        &self,
+        request: Request<RegisterAgencyRequest>,
+    ) -> Result<Response<PostingResponse>, Status> {
         self.single(request).await
     }
 
-    async fn register_sme(&self, request: Request<RegisterSmeRequest>) -> Result<Response<PostingResponse>, Status> {
+    async fn register_sme(
+        &self,
+        request: Request<RegisterSmeRequest>,
+    ) -> Result<Response<PostingResponse>, Status> {
         self.single(request).await
     }
 
-    async fn record_pledge(&self, request: Request<RecordPledgeRequest>) -> Result<Response<PostingResponse>, Status> {
+    async fn record_pledge(
+        &self,
+        request: Request<RecordPledgeRequest>,
+    ) -> Result<Response<PostingResponse>, Status> {
         self.single(request).await
     }
 
@@ -131,11 +152,17 @@ impl PostingService for PostingApi {
         self.single(request).await
     }
 
-    async fn record_match(&self, request: Request<RecordMatchRequest>) -> Result<Response<PostingResponse>, Status> {
+    async fn record_match(
+        &self,
+        request: Request<RecordMatchRequest>,
+    ) -> Result<Response<PostingResponse>, Status> {
         self.single(request).await
     }
 
-    async fn award_grant(&self, request: Request<AwardGrantRequest>) -> Result<Response<PostingResponse>, Status> {
+    async fn award_grant(
+        &self,
+        request: Request<AwardGrantRequest>,
+    ) -> Result<Response<PostingResponse>, Status> {
         self.single(request).await
     }
 
@@ -146,15 +173,24 @@ impl PostingService for PostingApi {
         self.single(request).await
     }
 
-    async fn record_refund(&self, request: Request<RecordRefundRequest>) -> Result<Response<PostingResponse>, Status> {
+    async fn record_refund(
+        &self,
+        request: Request<RecordRefundRequest>,
+    ) -> Result<Response<PostingResponse>, Status> {
         self.single(request).await
     }
 
-    async fn reverse_entry(&self, request: Request<ReverseEntryRequest>) -> Result<Response<PostingResponse>, Status> {
+    async fn reverse_entry(
+        &self,
+        request: Request<ReverseEntryRequest>,
+    ) -> Result<Response<PostingResponse>, Status> {
         self.single(request).await
     }
 
-    async fn post_batch(&self, request: Request<PostBatchRequest>) -> Result<Response<PostingResponse>, Status> {
+    async fn post_batch(
+        &self,
+        request: Request<PostBatchRequest>,
+    ) -> Result<Response<PostingResponse>, Status> {
         let actor = actor(&request);
         let message = request.into_inner();
         if message.commands.len() > BATCH_COMMANDS_MAX {
@@ -174,6 +210,7 @@ impl PostingService for PostingApi {
             .map(|(index, command)| batch_command(&format!("commands[{index}]"), command))
             .collect::<Result<Vec<_>, _>>()
             .map_err(invalid_field)?;
-        self.post(&actor, &message, message.options.as_ref(), commands).await
+        self.post(&actor, &message, message.options.as_ref(), commands)
+            .await
     }
 }

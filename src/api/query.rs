@@ -51,7 +51,8 @@ pub fn as_of_point(as_of: Option<&proto::AsOf>) -> Result<AsOf, ConvertError> {
         None => Ok(AsOf::Latest),
         Some(Point::Sequence(sequence)) => Ok(AsOf::Sequence(*sequence)),
         Some(Point::Time(time)) => {
-            let nanos = u32::try_from(time.nanos).map_err(|_| ConvertError::new("as_of.time.nanos", "is negative"))?;
+            let nanos = u32::try_from(time.nanos)
+                .map_err(|_| ConvertError::new("as_of.time.nanos", "is negative"))?;
             DateTime::from_timestamp(time.seconds, nanos)
                 .map(AsOf::Time)
                 .ok_or_else(|| ConvertError::new("as_of.time", "is out of range"))
@@ -60,7 +61,9 @@ pub fn as_of_point(as_of: Option<&proto::AsOf>) -> Result<AsOf, ConvertError> {
 }
 
 fn not_found(kind: &str, id: impl std::fmt::Display, sequence: u64) -> Status {
-    Status::not_found(format!("{kind} {id} does not exist as of sequence {sequence}"))
+    Status::not_found(format!(
+        "{kind} {id} does not exist as of sequence {sequence}"
+    ))
 }
 
 fn sme_order(value: i32) -> Result<SmeOrder, ConvertError> {
@@ -69,7 +72,10 @@ fn sme_order(value: i32) -> Result<SmeOrder, ConvertError> {
         Ok(proto::SmeOrder::AwardedDesc) => Ok(SmeOrder::ByAwardedDesc),
         Ok(proto::SmeOrder::DisbursedDesc) => Ok(SmeOrder::ByDisbursedDesc),
         Ok(proto::SmeOrder::Brn) => Ok(SmeOrder::ByBrn),
-        Err(_) => Err(ConvertError::new("order", format!("{value} is not a known order"))),
+        Err(_) => Err(ConvertError::new(
+            "order",
+            format!("{value} is not a known order"),
+        )),
     }
 }
 
@@ -82,7 +88,9 @@ impl QueryService for QueryApi {
         let message = request.into_inner();
         let id: PhaseId = parse_id("phase_id", &message.phase_id, None).map_err(invalid_field)?;
         let view = self.view(message.as_of.as_ref()).await?;
-        let phase = view.phase(&id).ok_or_else(|| not_found("phase", id, view.sequence()))?;
+        let phase = view
+            .phase(&id)
+            .ok_or_else(|| not_found("phase", id, view.sequence()))?;
         Ok(Response::new(proto::PhaseBalancesResponse {
             answered_at_sequence: view.sequence(),
             phase: Some(phase_to_proto(&phase)),
@@ -107,7 +115,9 @@ impl QueryService for QueryApi {
         let message = request.into_inner();
         let id: SmeId = parse_id("sme_id", &message.sme_id, None).map_err(invalid_field)?;
         let view = self.view(message.as_of.as_ref()).await?;
-        let sme = view.sme(&id).ok_or_else(|| not_found("SME", id, view.sequence()))?;
+        let sme = view
+            .sme(&id)
+            .ok_or_else(|| not_found("SME", id, view.sequence()))?;
         Ok(Response::new(proto::SmeBalancesResponse {
             answered_at_sequence: view.sequence(),
             sme: Some(sme_to_proto(&sme)),
@@ -139,10 +149,12 @@ impl QueryService for QueryApi {
         let offset = if message.page_token.is_empty() {
             0
         } else {
-            message
-                .page_token
-                .parse::<usize>()
-                .map_err(|_| invalid_field(ConvertError::new("page_token", "is not a token from a previous page")))?
+            message.page_token.parse::<usize>().map_err(|_| {
+                invalid_field(ConvertError::new(
+                    "page_token",
+                    "is not a token from a previous page",
+                ))
+            })?
         };
         let view = self.view(message.as_of.as_ref()).await?;
         let (smes, total) = view.smes(phase, order, offset, page_size);
@@ -150,7 +162,11 @@ impl QueryService for QueryApi {
         Ok(Response::new(proto::ListSmeBalancesResponse {
             answered_at_sequence: view.sequence(),
             smes: smes.iter().map(sme_to_proto).collect(),
-            next_page_token: if (next as u64) < total { next.to_string() } else { String::new() },
+            next_page_token: if (next as u64) < total {
+                next.to_string()
+            } else {
+                String::new()
+            },
             total,
         }))
     }
@@ -160,10 +176,16 @@ impl QueryService for QueryApi {
         request: Request<proto::GetContributorBalancesRequest>,
     ) -> Result<Response<proto::ParticipantBalancesResponse>, Status> {
         let message = request.into_inner();
-        let id: ContributorId = parse_id("contributor_id", &message.contributor_id, None).map_err(invalid_field)?;
+        let id: ContributorId =
+            parse_id("contributor_id", &message.contributor_id, None).map_err(invalid_field)?;
         let view = self.view(message.as_of.as_ref()).await?;
-        let balances = view.contributor(&id).ok_or_else(|| not_found("contributor", id, view.sequence()))?;
-        Ok(Response::new(contributor_to_proto(&balances, view.sequence())))
+        let balances = view
+            .contributor(&id)
+            .ok_or_else(|| not_found("contributor", id, view.sequence()))?;
+        Ok(Response::new(contributor_to_proto(
+            &balances,
+            view.sequence(),
+        )))
     }
 
     async fn get_agency_balances(
@@ -171,9 +193,12 @@ impl QueryService for QueryApi {
         request: Request<proto::GetAgencyBalancesRequest>,
     ) -> Result<Response<proto::ParticipantBalancesResponse>, Status> {
         let message = request.into_inner();
-        let id: AgencyId = parse_id("agency_id", &message.agency_id, None).map_err(invalid_field)?;
+        let id: AgencyId =
+            parse_id("agency_id", &message.agency_id, None).map_err(invalid_field)?;
         let view = self.view(message.as_of.as_ref()).await?;
-        let balances = view.agency(&id).ok_or_else(|| not_found("agency", id, view.sequence()))?;
+        let balances = view
+            .agency(&id)
+            .ok_or_else(|| not_found("agency", id, view.sequence()))?;
         Ok(Response::new(agency_to_proto(&balances, view.sequence())))
     }
 
@@ -182,9 +207,12 @@ impl QueryService for QueryApi {
         request: Request<proto::GetMatchStatusRequest>,
     ) -> Result<Response<proto::MatchStatusResponse>, Status> {
         let message = request.into_inner();
-        let id: ContributionId = parse_id("contribution_id", &message.contribution_id, None).map_err(invalid_field)?;
+        let id: ContributionId =
+            parse_id("contribution_id", &message.contribution_id, None).map_err(invalid_field)?;
         let view = self.view(message.as_of.as_ref()).await?;
-        let status = view.contribution(&id).ok_or_else(|| not_found("contribution", id, view.sequence()))?;
+        let status = view
+            .contribution(&id)
+            .ok_or_else(|| not_found("contribution", id, view.sequence()))?;
         Ok(Response::new(proto::MatchStatusResponse {
             answered_at_sequence: view.sequence(),
             contribution: Some(contribution_to_proto(&status)),
@@ -203,7 +231,11 @@ impl QueryService for QueryApi {
         }
         Ok(Response::new(proto::ListOpenContributionsResponse {
             answered_at_sequence: view.sequence(),
-            contributions: view.open_contributions(&id).iter().map(contribution_to_proto).collect(),
+            contributions: view
+                .open_contributions(&id)
+                .iter()
+                .map(contribution_to_proto)
+                .collect(),
         }))
     }
 
@@ -214,7 +246,9 @@ impl QueryService for QueryApi {
         let message = request.into_inner();
         let id: PhaseId = parse_id("phase_id", &message.phase_id, None).map_err(invalid_field)?;
         let view = self.view(message.as_of.as_ref()).await?;
-        let report = view.sponsor_report(&id).ok_or_else(|| not_found("phase", id, view.sequence()))?;
+        let report = view
+            .sponsor_report(&id)
+            .ok_or_else(|| not_found("phase", id, view.sequence()))?;
         Ok(Response::new(report_to_proto(&report, view.sequence())))
     }
 
@@ -223,7 +257,10 @@ impl QueryService for QueryApi {
         request: Request<proto::GetTrialBalanceRequest>,
     ) -> Result<Response<proto::TrialBalanceResponse>, Status> {
         let view = self.view(request.get_ref().as_of.as_ref()).await?;
-        Ok(Response::new(trial_balance_to_proto(&view.trial_balance(), view.sequence())))
+        Ok(Response::new(trial_balance_to_proto(
+            &view.trial_balance(),
+            view.sequence(),
+        )))
     }
 
     async fn find_postings_by_reference(
@@ -239,10 +276,12 @@ impl QueryService for QueryApi {
         }
         let head = self.ledger.head();
         let ledger = self.ledger.clone();
-        let events = tokio::task::spawn_blocking(move || ledger.by_external_ref(&message.external_ref, PAGE_EVENTS_MAX))
-            .await
-            .map_err(|error| Status::internal(format!("reference lookup failed: {error}")))?
-            .map_err(ledger_error)?;
+        let events = tokio::task::spawn_blocking(move || {
+            ledger.by_external_ref(&message.external_ref, PAGE_EVENTS_MAX)
+        })
+        .await
+        .map_err(|error| Status::internal(format!("reference lookup failed: {error}")))?
+        .map_err(ledger_error)?;
         Ok(Response::new(proto::FindPostingsByReferenceResponse {
             answered_at_sequence: head,
             events: events.iter().map(event_to_proto).collect(),

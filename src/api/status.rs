@@ -15,7 +15,8 @@ const ERROR_DOMAIN: &str = "matchledger";
 
 /// A malformed request field: INVALID_ARGUMENT with a `BadRequest` naming the field.
 pub fn invalid_field(error: ConvertError) -> Status {
-    let mut details = ErrorDetails::with_bad_request_violation(error.field.clone(), error.reason.clone());
+    let mut details =
+        ErrorDetails::with_bad_request_violation(error.field.clone(), error.reason.clone());
     details.set_error_info("INVALID_FIELD", ERROR_DOMAIN, HashMap::new());
     Status::with_error_details(Code::InvalidArgument, error.to_string(), details)
 }
@@ -52,13 +53,19 @@ pub fn ledger_error(error: LedgerError) -> Status {
                 details,
             )
         }
-        LedgerError::InvalidSubmission(message) => over_limit(Code::InvalidArgument, "batch", message),
+        LedgerError::InvalidSubmission(message) => {
+            over_limit(Code::InvalidArgument, "batch", message)
+        }
         LedgerError::BeyondHead { requested, head } => {
             let details = ErrorDetails::with_bad_request_violation(
                 "as_of.sequence",
                 format!("{requested} is beyond the head {head}"),
             );
-            Status::with_error_details(Code::OutOfRange, format!("as-of sequence {requested} is beyond the head of the log ({head})"), details)
+            Status::with_error_details(
+                Code::OutOfRange,
+                format!("as-of sequence {requested} is beyond the head of the log ({head})"),
+                details,
+            )
         }
         LedgerError::Store(error) => {
             tracing::error!(%error, "storage failure");

@@ -46,23 +46,29 @@ pub struct DemoArgs {
 
 /// Runs the demo.
 pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
-    let data_dir = args
-        .data_dir
-        .clone()
-        .unwrap_or_else(|| std::env::temp_dir().join(format!("matchledger-demo-{}", uuid::Uuid::now_v7())));
+    let data_dir = args.data_dir.clone().unwrap_or_else(|| {
+        std::env::temp_dir().join(format!("matchledger-demo-{}", uuid::Uuid::now_v7()))
+    });
     let dir = data_dir.clone();
     let ledger = tokio::task::spawn_blocking(move || Ledger::open(&dir))
         .await?
         .with_context(|| format!("opening the ledger in {}", data_dir.display()))?;
-    let listener = TcpListener::bind(args.listen).await.context("binding the demo server")?;
+    let listener = TcpListener::bind(args.listen)
+        .await
+        .context("binding the demo server")?;
     let address = listener.local_addr()?;
     let (stop, stopped) = oneshot::channel::<()>();
     let server = tokio::spawn(server::run(listener, ledger, async {
         let _ = stopped.await;
     }));
-    println!("matchledger demo: data in {}, serving on {address}", data_dir.display());
+    println!(
+        "matchledger demo: data in {}, serving on {address}",
+        data_dir.display()
+    );
 
-    let channel = Channel::from_shared(format!("http://{address}"))?.connect().await?;
+    let channel = Channel::from_shared(format!("http://{address}"))?
+        .connect()
+        .await?;
     let config = ProgrammeConfig {
         seed: args.seed,
         scale: args.scale,
@@ -82,20 +88,27 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
 }
 
 /// Posts the programme in batches of consecutive commands sharing an effective date.
-async fn load(mut posting: PostingServiceClient<Channel>, config: &ProgrammeConfig) -> anyhow::Result<()> {
+async fn load(
+    mut posting: PostingServiceClient<Channel>,
+    config: &ProgrammeConfig,
+) -> anyhow::Result<()> {
     let programme = Programme::new(config);
     let total = programme.summary().commands;
     let progress = ProgressBar::new(total);
     progress.set_style(
-        ProgressStyle::with_template("{msg:>10} [{bar:40}] {pos}/{len} commands ({per_sec}, {eta} left)")
-            .unwrap_or_else(|_| ProgressStyle::default_bar())
-            .progress_chars("=> "),
+        ProgressStyle::with_template(
+            "{msg:>10} [{bar:40}] {pos}/{len} commands ({per_sec}, {eta} left)",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> "),
     );
     progress.set_message("loading");
     let mut batch: Vec<GeneratedCommand> = Vec::with_capacity(DEMO_BATCH_COMMANDS);
     let (mut posted, mut replayed) = (0u64, 0u64);
     for command in programme {
-        let same_day = batch.first().is_none_or(|first| first.effective_date == command.effective_date);
+        let same_day = batch
+            .first()
+            .is_none_or(|first| first.effective_date == command.effective_date);
         if !same_day || batch.len() == DEMO_BATCH_COMMANDS {
             replayed += post(&mut posting, &batch).await?;
             posted += batch.len() as u64;
@@ -114,7 +127,10 @@ async fn load(mut posting: PostingServiceClient<Channel>, config: &ProgrammeConf
 }
 
 /// Posts one batch; returns 1 when the server answered it as a replay.
-async fn post(posting: &mut PostingServiceClient<Channel>, batch: &[GeneratedCommand]) -> anyhow::Result<u64> {
+async fn post(
+    posting: &mut PostingServiceClient<Channel>,
+    batch: &[GeneratedCommand],
+) -> anyhow::Result<u64> {
     let Some(first) = batch.first() else {
         return Ok(0);
     };
@@ -129,7 +145,10 @@ async fn post(posting: &mut PostingServiceClient<Channel>, batch: &[GeneratedCom
                 value: "demo".into(),
             }],
         }),
-        commands: batch.iter().map(|generated| command_to_proto(&generated.command)).collect(),
+        commands: batch
+            .iter()
+            .map(|generated| command_to_proto(&generated.command))
+            .collect(),
     };
     let reply = posting
         .post_batch(request)
@@ -139,12 +158,15 @@ async fn post(posting: &mut PostingServiceClient<Channel>, batch: &[GeneratedCom
 }
 
 fn money(text: &str) -> anyhow::Result<Decimal> {
-    text.parse::<Decimal>().with_context(|| format!("server sent {text:?} as an amount"))
+    text.parse::<Decimal>()
+        .with_context(|| format!("server sent {text:?} as an amount"))
 }
 
 /// Formats a whole amount with thousands separators, keeping any fraction exact.
 fn grouped(text: &str) -> String {
-    let (whole, fraction) = text.split_once('.').map_or((text, None), |(w, f)| (w, Some(f)));
+    let (whole, fraction) = text
+        .split_once('.')
+        .map_or((text, None), |(w, f)| (w, Some(f)));
     let (sign, digits) = whole.strip_prefix('-').map_or(("", whole), |d| ("-", d));
     let mut out = String::new();
     for (index, digit) in digits.chars().enumerate() {
@@ -164,13 +186,38 @@ async fn print_phases(query: &mut QueryServiceClient<Channel>) -> anyhow::Result
         .list_phase_balances(proto::ListPhaseBalancesRequest { as_of: None })
         .await?
         .into_inner();
-    println!("\nPhase balances at sequence {} (KRW):", phases.answered_at_sequence);
+    println!(
+        "\nPhase balances at sequence {} (KRW):",
+        phases.answered_at_sequence
+    );
     for phase in &phases.phases {
-        let (contributed, matched, pool) = (money(&phase.contributed)?, money(&phase.matched)?, money(&phase.pool)?);
-        let (disbursed, refunded, cash) = (money(&phase.disbursed)?, money(&phase.refunded)?, money(&phase.cash)?);
-        ensure!(pool == contributed + matched, "pool of {} does not add up", phase.name);
-        ensure!(cash == pool - disbursed + refunded, "cash of {} does not add up", phase.name);
-        println!("\n  {} ({} – {}, {})", phase.name, phase.starts_on, phase.ends_on, if phase.closed { "closed" } else { "open" });
+        let (contributed, matched, pool) = (
+            money(&phase.contributed)?,
+            money(&phase.matched)?,
+            money(&phase.pool)?,
+        );
+        let (disbursed, refunded, cash) = (
+            money(&phase.disbursed)?,
+            money(&phase.refunded)?,
+            money(&phase.cash)?,
+        );
+        ensure!(
+            pool == contributed + matched,
+            "pool of {} does not add up",
+            phase.name
+        );
+        ensure!(
+            cash == pool - disbursed + refunded,
+            "cash of {} does not add up",
+            phase.name
+        );
+        println!(
+            "\n  {} ({} – {}, {})",
+            phase.name,
+            phase.starts_on,
+            phase.ends_on,
+            if phase.closed { "closed" } else { "open" }
+        );
         for (label, value) in [
             ("pledged", &phase.pledged),
             ("contributed", &phase.contributed),
@@ -202,10 +249,19 @@ async fn print_top_smes(query: &mut QueryServiceClient<Channel>) -> anyhow::Resu
         })
         .await?
         .into_inner();
-    println!("\nTop {} of {} SMEs by amount awarded (KRW):", page.smes.len(), page.total);
-    println!("  {:<12} {:<28} {:>8} {:>16} {:>16} {:>14}", "BRN", "name", "projects", "awarded", "disbursed", "refunded");
+    println!(
+        "\nTop {} of {} SMEs by amount awarded (KRW):",
+        page.smes.len(),
+        page.total
+    );
+    println!(
+        "  {:<12} {:<28} {:>8} {:>16} {:>16} {:>14}",
+        "BRN", "name", "projects", "awarded", "disbursed", "refunded"
+    );
     for sme in &page.smes {
-        let Some(total) = sme.totals.first() else { continue };
+        let Some(total) = sme.totals.first() else {
+            continue;
+        };
         println!(
             "  {:<12} {:<28} {:>8} {:>16} {:>16} {:>14}",
             sme.business_registration_number,

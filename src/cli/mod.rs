@@ -1,5 +1,6 @@
 //! The `matchledger` command line: the server, the client, the demo and offline tools.
 
+pub mod client;
 pub mod demo;
 pub mod serve;
 
@@ -11,6 +12,17 @@ use clap::{Parser, Subcommand};
 #[derive(Debug, Parser)]
 #[command(name = "matchledger", version, about)]
 pub struct Cli {
+    /// Server address for client commands.
+    #[arg(
+        long,
+        global = true,
+        env = "MATCHLEDGER_SERVER",
+        default_value = "http://127.0.0.1:50051"
+    )]
+    pub server: String,
+    /// Print JSON instead of tables.
+    #[arg(long, global = true)]
+    pub json: bool,
     /// The command to run.
     #[command(subcommand)]
     pub command: TopCommand,
@@ -23,13 +35,19 @@ pub enum TopCommand {
     Serve(serve::ServeArgs),
     /// Start an embedded server, load a realistic programme through the API, print balances.
     Demo(demo::DemoArgs),
+    /// Client commands: postings, queries and the event stream of a running server.
+    #[command(flatten)]
+    Client(Box<client::ClientCommand>),
 }
 
 /// Parses the command line, runs it, and turns any error into a message and exit code 1.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("error: cannot start the async runtime: {error}");
@@ -40,6 +58,7 @@ pub fn main() -> ExitCode {
         match cli.command {
             TopCommand::Serve(args) => serve::serve(args).await,
             TopCommand::Demo(args) => demo::demo(args).await,
+            TopCommand::Client(command) => client::run(&cli.server, cli.json, *command).await,
         }
     });
     match result {
@@ -52,8 +71,9 @@ pub fn main() -> ExitCode {
 }
 
 fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sled=warn,h2=warn,tower=warn"));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("info,sled=warn,h2=warn,tower=warn")
+    });
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)

@@ -81,7 +81,9 @@ impl Ledger {
     /// Decides and commits a submission; resolves once its events are durable.
     pub async fn submit(&self, submission: Submission) -> Result<Committed, LedgerError> {
         if submission.commands.is_empty() {
-            return Err(LedgerError::InvalidSubmission("a posting needs at least one command".into()));
+            return Err(LedgerError::InvalidSubmission(
+                "a posting needs at least one command".into(),
+            ));
         }
         if submission.commands.len() > BATCH_COMMANDS_MAX {
             return Err(LedgerError::InvalidSubmission(format!(
@@ -105,7 +107,12 @@ impl Ledger {
     /// Stops the writer after the group in progress is durable. Idempotent.
     pub async fn shutdown(&self) {
         let (done, finished) = oneshot::channel();
-        if self.queue.send(WriterMessage::Shutdown { done }).await.is_ok() {
+        if self
+            .queue
+            .send(WriterMessage::Shutdown { done })
+            .await
+            .is_ok()
+        {
             let _ = finished.await;
         }
         if let Some(handle) = self.writer.lock().await.take() {

@@ -28,12 +28,17 @@ pub enum AsOf {
 
 /// Rebuilds the decision state and projections from the log, starting the projections
 /// from the latest snapshot that still matches the log.
-pub(crate) fn rebuild(store: &Store) -> Result<(State, Projections, Vec<Arc<Projections>>), LedgerError> {
+pub(crate) fn rebuild(
+    store: &Store,
+) -> Result<(State, Projections, Vec<Arc<Projections>>), LedgerError> {
     let mut projections = match store.load_snapshot()? {
         Some((sequence, bytes)) => match Projections::from_snapshot(&bytes) {
             Ok(projections) if projections.sequence() == sequence => projections,
             Ok(_) | Err(_) => {
-                tracing::warn!(sequence, "projection snapshot unusable; rebuilding from the log");
+                tracing::warn!(
+                    sequence,
+                    "projection snapshot unusable; rebuilding from the log"
+                );
                 Projections::default()
             }
         },
@@ -134,7 +139,11 @@ impl Ledger {
     }
 
     /// Events posted with a finance system's reference.
-    pub fn by_external_ref(&self, external_ref: &str, limit: usize) -> Result<Vec<RecordedEvent>, LedgerError> {
+    pub fn by_external_ref(
+        &self,
+        external_ref: &str,
+        limit: usize,
+    ) -> Result<Vec<RecordedEvent>, LedgerError> {
         let mut events = Vec::new();
         for sequence in self.store.by_external_ref(external_ref, limit)? {
             if let Some(event) = self.store.get(sequence)? {

@@ -46,9 +46,14 @@ impl Shared {
 
     /// The checkpoint with the largest sequence not above `sequence`, if any.
     pub(crate) fn checkpoint_at_or_before(&self, sequence: u64) -> Option<Arc<Projections>> {
-        let checkpoints = self.checkpoints.read().unwrap_or_else(|poison| poison.into_inner());
+        let checkpoints = self
+            .checkpoints
+            .read()
+            .unwrap_or_else(|poison| poison.into_inner());
         let index = checkpoints.partition_point(|checkpoint| checkpoint.sequence() <= sequence);
-        index.checked_sub(1).map(|index| Arc::clone(&checkpoints[index]))
+        index
+            .checked_sub(1)
+            .map(|index| Arc::clone(&checkpoints[index]))
     }
 
     /// Subscribes to the live feed of committed groups.
@@ -66,7 +71,10 @@ impl Shared {
     /// as-of query replays at most that many events.
     pub(crate) fn maybe_checkpoint(&self, projections: &Projections) {
         if projections.sequence() % CHECKPOINT_EVENTS_INTERVAL == 0 {
-            let mut checkpoints = self.checkpoints.write().unwrap_or_else(|poison| poison.into_inner());
+            let mut checkpoints = self
+                .checkpoints
+                .write()
+                .unwrap_or_else(|poison| poison.into_inner());
             checkpoints.push(Arc::new(projections.clone()));
         }
     }
@@ -86,11 +94,17 @@ impl Shared {
     }
 
     pub(crate) fn mark_stopped(&self, reason: &str) {
-        let mut stopped = self.stopped.lock().unwrap_or_else(|poison| poison.into_inner());
+        let mut stopped = self
+            .stopped
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner());
         stopped.get_or_insert_with(|| reason.to_string());
     }
 
     pub(crate) fn stopped_reason(&self) -> Option<String> {
-        self.stopped.lock().unwrap_or_else(|poison| poison.into_inner()).clone()
+        self.stopped
+            .lock()
+            .unwrap_or_else(|poison| poison.into_inner())
+            .clone()
     }
 }

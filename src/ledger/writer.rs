@@ -76,7 +76,9 @@ impl Writer {
         queue.close();
         // Callers still queued get a clear refusal instead of a dropped channel.
         while let Ok(WriterMessage::Submit { reply, .. }) = queue.try_recv() {
-            let _ = reply.send(Err(LedgerError::Unavailable("the ledger is shutting down".into())));
+            let _ = reply.send(Err(LedgerError::Unavailable(
+                "the ledger is shutting down".into(),
+            )));
         }
         self.shared.mark_stopped("the ledger has shut down");
         if let Some(done) = shutdown {
@@ -114,33 +116,31 @@ impl Writer {
                         }
                     }
                     Ok(Some(_)) => Decision::Refused(conflict(submission)),
-                    Ok(None) => {
-                        match decide_all(&scratch, submission) {
-                            Err(error) => Decision::Refused(error),
-                            Ok((next_state, events)) => {
-                                scratch = next_state;
-                                let start = pending.len();
-                                let first_sequence = head + start as u64 + 1;
-                                pending.extend(events.into_iter().map(|event| PendingEvent {
-                                    meta: meta_for(submission, recorded_at),
-                                    event,
-                                }));
-                                let count = (pending.len() - start) as u32;
-                                records.push((
-                                    key.clone(),
-                                    IdempotencyRecord {
-                                        fingerprint: submission.fingerprint,
-                                        first_sequence,
-                                        event_count: count,
-                                    },
-                                ));
-                                in_group.insert(key, (index, submission.fingerprint));
-                                Decision::Fresh {
-                                    range: start..pending.len(),
-                                }
+                    Ok(None) => match decide_all(&scratch, submission) {
+                        Err(error) => Decision::Refused(error),
+                        Ok((next_state, events)) => {
+                            scratch = next_state;
+                            let start = pending.len();
+                            let first_sequence = head + start as u64 + 1;
+                            pending.extend(events.into_iter().map(|event| PendingEvent {
+                                meta: meta_for(submission, recorded_at),
+                                event,
+                            }));
+                            let count = (pending.len() - start) as u32;
+                            records.push((
+                                key.clone(),
+                                IdempotencyRecord {
+                                    fingerprint: submission.fingerprint,
+                                    first_sequence,
+                                    event_count: count,
+                                },
+                            ));
+                            in_group.insert(key, (index, submission.fingerprint));
+                            Decision::Fresh {
+                                range: start..pending.len(),
                             }
                         }
-                    }
+                    },
                 },
             };
             decisions.push(decision);
@@ -182,7 +182,12 @@ impl Writer {
         self.shared.maybe_snapshot(&self.store, &self.projections);
     }
 
-    fn reply_all(&self, group: Vec<(Submission, Reply)>, decisions: Vec<Decision>, recorded: &[RecordedEvent]) {
+    fn reply_all(
+        &self,
+        group: Vec<(Submission, Reply)>,
+        decisions: Vec<Decision>,
+        recorded: &[RecordedEvent],
+    ) {
         let head = self.store.head().sequence;
         let ranges: Vec<Option<std::ops::Range<usize>>> = decisions
             .iter()
@@ -209,7 +214,10 @@ impl Writer {
                     replayed: true,
                     head,
                 }),
-                Decision::Replay { first_sequence, count } => self
+                Decision::Replay {
+                    first_sequence,
+                    count,
+                } => self
                     .store
                     .read(first_sequence, count as usize)
                     .map(|events| Committed {

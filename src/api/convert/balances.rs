@@ -5,8 +5,8 @@ use super::values::decimal_text;
 use crate::api::proto;
 use crate::domain::{Currency, PhaseId};
 use crate::projection::{
-    AgencyBalances, ContributionStatus, ContributorBalances, MatchStatus, PhaseBalances, PhaseStatus,
-    ReportLine, SmeBalances, SmeFigures, SponsorReport, TrialBalance,
+    AgencyBalances, ContributionStatus, ContributorBalances, MatchStatus, PhaseBalances,
+    PhaseStatus, ReportLine, SmeBalances, SmeFigures, SponsorReport, TrialBalance,
 };
 
 /// Wire form of a phase's balances.
@@ -59,7 +59,11 @@ pub fn sme_to_proto(sme: &SmeBalances) -> proto::SmeBalances {
         supplier: sme.supplier,
         channel: channel_to_proto(sme.channel) as i32,
         size: size_to_proto(sme.size) as i32,
-        totals: sme.totals.iter().map(|figures| sme_figures(None, figures)).collect(),
+        totals: sme
+            .totals
+            .iter()
+            .map(|figures| sme_figures(None, figures))
+            .collect(),
         phases: sme
             .phases
             .iter()
@@ -69,7 +73,10 @@ pub fn sme_to_proto(sme: &SmeBalances) -> proto::SmeBalances {
 }
 
 /// Wire form of a contributor's balances.
-pub fn contributor_to_proto(balances: &ContributorBalances, sequence: u64) -> proto::ParticipantBalancesResponse {
+pub fn contributor_to_proto(
+    balances: &ContributorBalances,
+    sequence: u64,
+) -> proto::ParticipantBalancesResponse {
     proto::ParticipantBalancesResponse {
         answered_at_sequence: sequence,
         id: balances.contributor.to_string(),
@@ -77,13 +84,23 @@ pub fn contributor_to_proto(balances: &ContributorBalances, sequence: u64) -> pr
         phases: balances
             .phases
             .iter()
-            .map(|(phase, figures)| participant_phase(*phase, figures.currency, Some(figures.pledged), figures.contributed))
+            .map(|(phase, figures)| {
+                participant_phase(
+                    *phase,
+                    figures.currency,
+                    Some(figures.pledged),
+                    figures.contributed,
+                )
+            })
             .collect(),
     }
 }
 
 /// Wire form of an agency's balances.
-pub fn agency_to_proto(balances: &AgencyBalances, sequence: u64) -> proto::ParticipantBalancesResponse {
+pub fn agency_to_proto(
+    balances: &AgencyBalances,
+    sequence: u64,
+) -> proto::ParticipantBalancesResponse {
     proto::ParticipantBalancesResponse {
         answered_at_sequence: sequence,
         id: balances.agency.to_string(),
@@ -91,7 +108,9 @@ pub fn agency_to_proto(balances: &AgencyBalances, sequence: u64) -> proto::Parti
         phases: balances
             .phases
             .iter()
-            .map(|(phase, figures)| participant_phase(*phase, figures.currency, None, figures.matched))
+            .map(|(phase, figures)| {
+                participant_phase(*phase, figures.currency, None, figures.matched)
+            })
             .collect(),
     }
 }
@@ -130,7 +149,11 @@ pub fn contribution_to_proto(status: &ContributionStatus) -> proto::Contribution
         } as i32,
         reversed: status.reversed,
         match_ids: status.matches.iter().map(ToString::to_string).collect(),
-        reversed_match_ids: status.reversed_matches.iter().map(ToString::to_string).collect(),
+        reversed_match_ids: status
+            .reversed_matches
+            .iter()
+            .map(ToString::to_string)
+            .collect(),
     }
 }
 
@@ -160,7 +183,10 @@ pub fn report_to_proto(report: &SponsorReport, sequence: u64) -> proto::SponsorR
 }
 
 /// Wire form of the trial balance.
-pub fn trial_balance_to_proto(balance: &TrialBalance, sequence: u64) -> proto::TrialBalanceResponse {
+pub fn trial_balance_to_proto(
+    balance: &TrialBalance,
+    sequence: u64,
+) -> proto::TrialBalanceResponse {
     proto::TrialBalanceResponse {
         answered_at_sequence: sequence,
         accounts: balance
