@@ -73,3 +73,26 @@ pub const SNAPSHOT_EVENTS_INTERVAL: u64 = 100_000;
 /// 10,000 is 200 five-year phases of ~88k SMEs each, some 150 million commands, and keeps
 /// every generated date inside year 3100.
 pub const GENERATOR_SCALE_MAX: u32 = 10_000;
+
+/// Bytes of the message of an error status. Messages quote what was wrong with a request;
+/// a 1 MB field quoted back would not fit in the HTTP/2 headers that carry the status.
+pub const STATUS_MESSAGE_BYTES_MAX: usize = 1024;
+
+/// Bytes of a bearer token as presented. Tokens are 43 characters; anything far longer is
+/// refused before it is hashed.
+pub const TOKEN_BYTES_MAX: usize = 256;
+
+/// Principals in one principals file: one per finance system, agency, auditor and operator,
+/// with ample room. Authentication compares a token against every one, in constant time.
+pub const PRINCIPALS_MAX: usize = 1024;
+
+/// Bytes of a principals file read at start.
+pub const PRINCIPALS_FILE_BYTES_MAX: usize = 1024 * 1024;
+
+/// Concurrent HTTP/2 streams (calls) on one client connection. Enough for a busy finance
+/// system multiplexing postings; stops one connection from tying up the server.
+pub const CONNECTION_STREAMS_MAX: u32 = 128;
+
+/// Live `Subscribe` streams open at once over the whole server. Each holds a task and a
+/// buffer of `STREAM_BUFFER_EVENTS` events (~100 KB); 256 of them stay within ~25 MB.
+pub const SUBSCRIPTIONS_MAX: usize = 256;

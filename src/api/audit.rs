@@ -3,17 +3,19 @@
 use std::pin::Pin;
 
 use futures::Stream;
-use tokio::sync::{broadcast, mpsc};
+use std::sync::Arc;
+
+use tokio::sync::{broadcast, mpsc, Semaphore};
 use tokio_stream::wrappers::ReceiverStream;
-use tonic::{Request, Response, Status};
+use tonic::{Code, Request, Response, Status};
 
 use super::convert::{event_kind_from_proto, event_to_proto, parse_id, ConvertError};
 use super::proto::audit_service_server::AuditService;
 use super::proto::{Event as ProtoEvent, EventFilter, ReadEventsRequest, SubscribeRequest};
-use super::status::{invalid_field, ledger_error};
+use super::status::{invalid_field, ledger_error, over_limit};
 use crate::domain::{ContributorId, EventKind, PhaseId, RecordedEvent, SmeId};
 use crate::ledger::Ledger;
-use crate::limits::PAGE_EVENTS_MAX;
+use crate::limits::{PAGE_EVENTS_MAX, SUBSCRIPTIONS_MAX};
 
 /// Events buffered per stream before the sender waits for the client.
 const STREAM_BUFFER_EVENTS: usize = 256;
@@ -25,12 +27,22 @@ pub type EventStream = Pin<Box<dyn Stream<Item = Result<ProtoEvent, Status>> + S
 #[derive(Clone)]
 pub struct AuditApi {
     ledger: Ledger,
+    /// One permit per live subscription, so followers cannot pile up without bound.
+    subscriptions: Arc<Semaphore>,
 }
 
 impl AuditApi {
-    /// An audit service over `ledger`.
+    /// An audit service over `ledger`, allowing [`SUBSCRIPTIONS_MAX`] live subscriptions.
     pub fn new(ledger: Ledger) -> AuditApi {
-        AuditApi { ledger }
+        AuditApi::with_subscriptions_max(ledger, SUBSCRIPTIONS_MAX)
+    }
+
+    /// An audit service allowing `subscriptions_max` live subscriptions at once.
+    pub fn with_subscriptions_max(ledger: Ledger, subscriptions_max: usize) -> AuditApi {
+        AuditApi {
+            ledger,
+            subscriptions: Arc::new(Semaphore::new(subscriptions_max)),
+        }
     }
 }
 
@@ -53,11 +65,16 @@ impl Filter {
             .kinds
             .iter()
             .map(|kind| {
-                event_kind_from_proto(*kind)
-                    .ok_or_else(|| ConvertError::new("filter.kinds", format!("{kind} is not a known event kind")))
+                event_kind_from_proto(*kind).ok_or_else(|| {
+                    ConvertError::new("filter.kinds", format!("{kind} is not a known event kind"))
+                })
             })
             .collect::<Result<_, _>>()?;
-        let optional = |field: &str, text: &str| (!text.is_empty()).then(|| text.to_string()).map(|t| (field.to_string(), t));
+        let optional = |field: &str, text: &str| {
+            (!text.is_empty())
+                .then(|| text.to_string())
+                .map(|t| (field.to_string(), t))
+        };
         let phase = optional("filter.phase_id", &filter.phase_id)
             .map(|(field, text)| parse_id::<PhaseId>(&field, &text, None))
             .transpose()?;
@@ -78,7 +95,9 @@ impl Filter {
     /// Whether an event passes.
     pub fn accepts(&self, event: &RecordedEvent) -> bool {
         (self.kinds.is_empty() || self.kinds.contains(&event.event.kind()))
-            && self.phase.is_none_or(|phase| event.event.phase() == Some(phase))
+            && self
+                .phase
+                .is_none_or(|phase| event.event.phase() == Some(phase))
             && self.sme.is_none_or(|sme| event.event.sme() == Some(sme))
             && self
                 .contributor
@@ -96,7 +115,9 @@ async fn send_stored(
     until: u64,
 ) -> Option<u64> {
     while next <= until {
-        let limit = usize::try_from(until - next + 1).unwrap_or(PAGE_EVENTS_MAX).min(PAGE_EVENTS_MAX);
+        let limit = usize::try_from(until - next + 1)
+            .unwrap_or(PAGE_EVENTS_MAX)
+            .min(PAGE_EVENTS_MAX);
         let page = match ledger.read_events(next, limit) {
             Ok(page) => page,
             Err(error) => {
@@ -118,7 +139,12 @@ async fn send_stored(
 /// Catch-up then live: subscribes to the feed first, sends stored history up to the head,
 /// then live groups, skipping what was sent and filling any gap from the store, so the
 /// client sees every event once, in order.
-async fn follow(ledger: Ledger, filter: Filter, sender: mpsc::Sender<Result<ProtoEvent, Status>>, from: u64) {
+async fn follow(
+    ledger: Ledger,
+    filter: Filter,
+    sender: mpsc::Sender<Result<ProtoEvent, Status>>,
+    from: u64,
+) {
     let mut feed = ledger.subscribe();
     let Some(mut next) = send_stored(&ledger, &filter, &sender, from, ledger.head()).await else {
         return;
@@ -145,7 +171,9 @@ async fn follow(ledger: Ledger, filter: Filter, sender: mpsc::Sender<Result<Prot
                 }
                 let start = next;
                 for event in group.iter().filter(|event| event.sequence >= start) {
-                    if filter.accepts(event) && sender.send(Ok(event_to_proto(event))).await.is_err() {
+                    if filter.accepts(event)
+                        && sender.send(Ok(event_to_proto(event))).await.is_err()
+                    {
                         return;
                     }
                     next = event.sequence + 1;
@@ -167,7 +195,10 @@ impl AuditService for AuditApi {
     type ReadEventsStream = EventStream;
     type SubscribeStream = EventStream;
 
-    async fn read_events(&self, request: Request<ReadEventsRequest>) -> Result<Response<EventStream>, Status> {
+    async fn read_events(
+        &self,
+        request: Request<ReadEventsRequest>,
+    ) -> Result<Response<EventStream>, Status> {
         let message = request.into_inner();
         let filter = Filter::from_proto(message.filter.as_ref()).map_err(invalid_field)?;
         let from = message.from_sequence.max(1);
@@ -184,12 +215,27 @@ impl AuditService for AuditApi {
         Ok(Response::new(Box::pin(ReceiverStream::new(receiver))))
     }
 
-    async fn subscribe(&self, request: Request<SubscribeRequest>) -> Result<Response<EventStream>, Status> {
+    async fn subscribe(
+        &self,
+        request: Request<SubscribeRequest>,
+    ) -> Result<Response<EventStream>, Status> {
         let message = request.into_inner();
         let filter = Filter::from_proto(message.filter.as_ref()).map_err(invalid_field)?;
+        let permit = Arc::clone(&self.subscriptions).try_acquire_owned().map_err(|_| {
+            over_limit(
+                Code::ResourceExhausted,
+                "SUBSCRIPTIONS_MAX",
+                "every live subscription the server allows is in use; retry later or read with ReadEvents".into(),
+            )
+        })?;
         let (sender, receiver) = mpsc::channel(STREAM_BUFFER_EVENTS);
         let ledger = self.ledger.clone();
-        tokio::spawn(follow(ledger, filter, sender, message.from_sequence.max(1)));
+        let from = message.from_sequence.max(1);
+        tokio::spawn(async move {
+            follow(ledger, filter, sender, from).await;
+            // The subscription's place is free once the follower has stopped.
+            drop(permit);
+        });
         Ok(Response::new(Box::pin(ReceiverStream::new(receiver))))
     }
 }

@@ -4,14 +4,16 @@ use prost::Message;
 use sha2::{Digest, Sha256};
 use tonic::{Request, Response, Status};
 
-use super::auth::actor;
-use super::convert::{batch_command, committed_event, options_context, single_command, ConvertError};
+use super::auth::{principal, Principal};
+use super::convert::{
+    batch_command, committed_event, options_context, single_command, ConvertError,
+};
 use super::proto::batch_command::Command as ProtoCommand;
 use super::proto::posting_service_server::PostingService;
 use super::proto::*;
 use super::status::{invalid_field, ledger_error, over_limit};
 use crate::domain::Command;
-use crate::ledger::{Ledger, Submission};
+use crate::ledger::{Ledger, LedgerError, Submission};
 use crate::limits::BATCH_COMMANDS_MAX;
 
 /// Serves postings by handing them to the ledger's writer.
@@ -26,24 +28,28 @@ impl PostingApi {
         PostingApi { ledger }
     }
 
-    async fn single<T: SingleRequest>(&self, request: Request<T>) -> Result<Response<PostingResponse>, Status> {
-        let actor = actor(&request);
+    async fn single<T: SingleRequest>(
+        &self,
+        request: Request<T>,
+    ) -> Result<Response<PostingResponse>, Status> {
+        let principal = principal(&request)?;
         let message = request.into_inner();
         let command = message
             .command()
             .ok_or_else(|| invalid_field(ConvertError::new("command", "is required")))?;
         let command = single_command("command", &command).map_err(invalid_field)?;
-        self.post(&actor, &message, message.options(), vec![command]).await
+        self.post(principal, &message, message.options(), vec![command])
+            .await
     }
 
     async fn post<T: Message>(
         &self,
-        actor: &str,
+        principal: Principal,
         message: &T,
         options: Option<&PostingOptions>,
         commands: Vec<Command>,
     ) -> Result<Response<PostingResponse>, Status> {
-        let context = options_context(options, actor).map_err(invalid_field)?;
+        let context = options_context(options, &principal.name).map_err(invalid_field)?;
         // The fingerprint covers the request as sent, before server-generated ids, so a
         // retry of a request that left ids empty is recognised as the same request.
         let fingerprint: [u8; 32] = Sha256::digest(message.encode_to_vec()).into();
@@ -52,7 +58,20 @@ impl PostingApi {
             context,
             fingerprint,
         };
-        let committed = self.ledger.submit(submission).await.map_err(ledger_error)?;
+        let committed = match self.ledger.submit_as(submission, principal.roles).await {
+            Ok(committed) => committed,
+            Err(error) => {
+                if let LedgerError::Forbidden { index, command, .. } = &error {
+                    tracing::warn!(
+                        principal = %principal.name,
+                        command_index = index,
+                        %command,
+                        "posting refused: the principal lacks the role"
+                    );
+                }
+                return Err(ledger_error(error));
+            }
+        };
         Ok(Response::new(PostingResponse {
             events: committed.events.iter().map(committed_event).collect(),
             replayed: committed.replayed,
@@ -97,11 +116,17 @@ single_request! {
 
 #[tonic::async_trait]
 impl PostingService for PostingApi {
-    async fn open_phase(&self, request: Request<OpenPhaseRequest>) -> Result<Response<PostingResponse>, Status> {
+    async fn open_phase(
+        &self,
+        request: Request<OpenPhaseRequest>,
+    ) -> Result<Response<PostingResponse>, Status> {
         self.single(request).await
     }
 
-    async fn close_phase(&self, request: Request<ClosePhaseRequest>) -> Result<Response<PostingResponse>, Status> {
+    async fn close_phase(
+        &self,
+        request: Request<ClosePhaseRequest>,
+    ) -> Result<Response<PostingResponse>, Status> {
         self.single(request).await
     }
 
@@ -112,15 +137,24 @@ impl PostingService for PostingApi {
         self.single(request).await
     }
 
-    async fn register_agency(&self, request: Request<RegisterAgencyRequest>) -> Result<Response<PostingResponse>, Status> {
+    async fn register_agency(
+        &self,
+        request: Request<RegisterAgencyRequest>,
+    ) -> Result<Response<PostingResponse>, Status> {
         self.single(request).await
     }
 
-    async fn register_sme(&self, request: Request<RegisterSmeRequest>) -> Result<Response<PostingResponse>, Status> {
+    async fn register_sme(
+        &self,
+        request: Request<RegisterSmeRequest>,
+    ) -> Result<Response<PostingResponse>, Status> {
         self.single(request).await
     }
 
-    async fn record_pledge(&self, request: Request<RecordPledgeRequest>) -> Result<Response<PostingResponse>, Status> {
+    async fn record_pledge(
+        &self,
+        request: Request<RecordPledgeRequest>,
+    ) -> Result<Response<PostingResponse>, Status> {
         self.single(request).await
     }
 
@@ -131,11 +165,17 @@ impl PostingService for PostingApi {
         self.single(request).await
     }
 
-    async fn record_match(&self, request: Request<RecordMatchRequest>) -> Result<Response<PostingResponse>, Status> {
+    async fn record_match(
+        &self,
+        request: Request<RecordMatchRequest>,
+    ) -> Result<Response<PostingResponse>, Status> {
         self.single(request).await
     }
 
-    async fn award_grant(&self, request: Request<AwardGrantRequest>) -> Result<Response<PostingResponse>, Status> {
+    async fn award_grant(
+        &self,
+        request: Request<AwardGrantRequest>,
+    ) -> Result<Response<PostingResponse>, Status> {
         self.single(request).await
     }
 
@@ -146,16 +186,25 @@ impl PostingService for PostingApi {
         self.single(request).await
     }
 
-    async fn record_refund(&self, request: Request<RecordRefundRequest>) -> Result<Response<PostingResponse>, Status> {
+    async fn record_refund(
+        &self,
+        request: Request<RecordRefundRequest>,
+    ) -> Result<Response<PostingResponse>, Status> {
         self.single(request).await
     }
 
-    async fn reverse_entry(&self, request: Request<ReverseEntryRequest>) -> Result<Response<PostingResponse>, Status> {
+    async fn reverse_entry(
+        &self,
+        request: Request<ReverseEntryRequest>,
+    ) -> Result<Response<PostingResponse>, Status> {
         self.single(request).await
     }
 
-    async fn post_batch(&self, request: Request<PostBatchRequest>) -> Result<Response<PostingResponse>, Status> {
-        let actor = actor(&request);
+    async fn post_batch(
+        &self,
+        request: Request<PostBatchRequest>,
+    ) -> Result<Response<PostingResponse>, Status> {
+        let principal = principal(&request)?;
         let message = request.into_inner();
         if message.commands.len() > BATCH_COMMANDS_MAX {
             return Err(over_limit(
@@ -174,6 +223,7 @@ impl PostingService for PostingApi {
             .map(|(index, command)| batch_command(&format!("commands[{index}]"), command))
             .collect::<Result<Vec<_>, _>>()
             .map_err(invalid_field)?;
-        self.post(&actor, &message, message.options.as_ref(), commands).await
+        self.post(principal, &message, message.options.as_ref(), commands)
+            .await
     }
 }

@@ -1,5 +1,6 @@
 //! The `matchledger` command line: the server, the client, the demo and offline tools.
 
+pub mod principal;
 pub mod serve;
 
 use std::process::ExitCode;
@@ -20,13 +21,18 @@ pub struct Cli {
 pub enum TopCommand {
     /// Run the ledger as a gRPC server.
     Serve(serve::ServeArgs),
+    /// Manage the principals file (who may call the server, with which roles).
+    Principal(principal::PrincipalArgs),
 }
 
 /// Parses the command line, runs it, and turns any error into a message and exit code 1.
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("error: cannot start the async runtime: {error}");
@@ -36,6 +42,7 @@ pub fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         match cli.command {
             TopCommand::Serve(args) => serve::serve(args).await,
+            TopCommand::Principal(args) => principal::principal(args),
         }
     });
     match result {
@@ -48,8 +55,9 @@ pub fn main() -> ExitCode {
 }
 
 fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sled=warn,h2=warn,tower=warn"));
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+        tracing_subscriber::EnvFilter::new("info,sled=warn,h2=warn,tower=warn")
+    });
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
