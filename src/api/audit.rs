@@ -5,7 +5,7 @@ use std::pin::Pin;
 use futures::Stream;
 use std::sync::Arc;
 
-use tokio::sync::{broadcast, mpsc, Semaphore};
+use tokio::sync::{broadcast, mpsc, watch, Semaphore};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Code, Request, Response, Status};
 
@@ -29,20 +29,37 @@ pub struct AuditApi {
     ledger: Ledger,
     /// One permit per live subscription, so followers cannot pile up without bound.
     subscriptions: Arc<Semaphore>,
+    /// Turns true when the server begins to shut down: live subscriptions then end, since
+    /// a graceful shutdown waits for every open stream.
+    stopping: watch::Receiver<bool>,
 }
 
 impl AuditApi {
-    /// An audit service over `ledger`, allowing [`SUBSCRIPTIONS_MAX`] live subscriptions.
+    /// An audit service over `ledger`, allowing [`SUBSCRIPTIONS_MAX`] live subscriptions,
+    /// whose subscriptions end only when their clients leave.
     pub fn new(ledger: Ledger) -> AuditApi {
-        AuditApi::with_subscriptions_max(ledger, SUBSCRIPTIONS_MAX)
+        AuditApi::with_shutdown(ledger, SUBSCRIPTIONS_MAX, watch::channel(false).1)
     }
 
-    /// An audit service allowing `subscriptions_max` live subscriptions at once.
-    pub fn with_subscriptions_max(ledger: Ledger, subscriptions_max: usize) -> AuditApi {
+    /// An audit service allowing `subscriptions_max` live subscriptions at once, which end
+    /// with UNAVAILABLE once `stopping` turns true.
+    pub fn with_shutdown(
+        ledger: Ledger,
+        subscriptions_max: usize,
+        stopping: watch::Receiver<bool>,
+    ) -> AuditApi {
         AuditApi {
             ledger,
             subscriptions: Arc::new(Semaphore::new(subscriptions_max)),
+            stopping,
         }
+    }
+}
+
+/// Resolves once `stopping` turns true; never, if its sender is gone without stopping.
+async fn stopped(mut stopping: watch::Receiver<bool>) {
+    if stopping.wait_for(|stopping| *stopping).await.is_err() {
+        std::future::pending::<()>().await;
     }
 }
 
@@ -231,8 +248,15 @@ impl AuditService for AuditApi {
         let (sender, receiver) = mpsc::channel(STREAM_BUFFER_EVENTS);
         let ledger = self.ledger.clone();
         let from = message.from_sequence.max(1);
+        let stopping = self.stopping.clone();
         tokio::spawn(async move {
-            follow(ledger, filter, sender, from).await;
+            let farewell = sender.clone();
+            tokio::select! {
+                () = follow(ledger, filter, sender, from) => {}
+                () = stopped(stopping) => {
+                    let _ = farewell.send(Err(Status::unavailable("the server is shutting down"))).await;
+                }
+            }
             // The subscription's place is free once the follower has stopped.
             drop(permit);
         });

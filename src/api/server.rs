@@ -5,6 +5,7 @@
 use std::future::Future;
 
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
 
@@ -147,9 +148,16 @@ async fn serve(
         .max_decoding_message_size(REQUEST_BYTES_MAX);
     let query = QueryServiceServer::new(QueryApi::new(ledger.clone()))
         .max_decoding_message_size(REQUEST_BYTES_MAX);
-    let audit = AuditServiceServer::new(AuditApi::with_subscriptions_max(
+    let (stopping, stop_signal) = watch::channel(false);
+    let shutdown = async move {
+        shutdown.await;
+        // Live subscriptions end now; the graceful shutdown would wait for them forever.
+        let _ = stopping.send(true);
+    };
+    let audit = AuditServiceServer::new(AuditApi::with_shutdown(
         ledger,
         config.subscriptions_max,
+        stop_signal,
     ))
     .max_decoding_message_size(REQUEST_BYTES_MAX);
     let mut builder = Server::builder().max_concurrent_streams(CONNECTION_STREAMS_MAX);
