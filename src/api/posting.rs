@@ -211,7 +211,7 @@ impl PostingService for PostingApi {
                 tonic::Code::InvalidArgument,
                 "BATCH_COMMANDS_MAX",
                 format!(
-                    "a batch holds at most {BATCH_COMMANDS_MAX} commands, this one has {}",
+                    "a batch holds at most BATCH_COMMANDS_MAX ({BATCH_COMMANDS_MAX}) commands, this one has {}",
                     message.commands.len()
                 ),
             ));

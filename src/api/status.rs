@@ -113,7 +113,7 @@ pub fn restate_decode_error(status: &Status) -> Option<Status> {
             Code::ResourceExhausted,
             "REQUEST_BYTES_MAX",
             format!(
-                "a request holds at most {REQUEST_BYTES_MAX} bytes ({}); nothing was written",
+                "a request holds at most REQUEST_BYTES_MAX ({REQUEST_BYTES_MAX}) bytes ({}); nothing was written",
                 status.message()
             ),
         )),
