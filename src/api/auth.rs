@@ -54,3 +54,11 @@ pub fn principal<T>(request: &Request<T>) -> Result<Principal, Status> {
         .cloned()
         .ok_or_else(|| unauthenticated("no authenticated principal"))
 }
+
+/// The gRPC method of a request, `/service/method`, for logs.
+pub fn method<T>(request: &Request<T>) -> String {
+    request.extensions().get::<tonic::GrpcMethod>().map_or_else(
+        || "-".to_string(),
+        |method| format!("/{}/{}", method.service(), method.method()),
+    )
+}

@@ -4,7 +4,7 @@ use prost::Message;
 use sha2::{Digest, Sha256};
 use tonic::{Request, Response, Status};
 
-use super::auth::{principal, Principal};
+use super::auth::{method, principal, Principal};
 use super::convert::{
     batch_command, committed_event, options_context, single_command, ConvertError,
 };
@@ -33,18 +33,26 @@ impl PostingApi {
         request: Request<T>,
     ) -> Result<Response<PostingResponse>, Status> {
         let principal = principal(&request)?;
+        let method = method(&request);
         let message = request.into_inner();
         let command = message
             .command()
             .ok_or_else(|| invalid_field(ConvertError::new("command", "is required")))?;
         let command = single_command("command", &command).map_err(invalid_field)?;
-        self.post(principal, &message, message.options(), vec![command])
-            .await
+        self.post(
+            principal,
+            &method,
+            &message,
+            message.options(),
+            vec![command],
+        )
+        .await
     }
 
     async fn post<T: Message>(
         &self,
         principal: Principal,
+        method: &str,
         message: &T,
         options: Option<&PostingOptions>,
         commands: Vec<Command>,
@@ -64,6 +72,7 @@ impl PostingApi {
                 if let LedgerError::Forbidden { index, command, .. } = &error {
                     tracing::warn!(
                         principal = %principal.name,
+                        %method,
                         command_index = index,
                         %command,
                         "posting refused: the principal lacks the role"
@@ -205,6 +214,7 @@ impl PostingService for PostingApi {
         request: Request<PostBatchRequest>,
     ) -> Result<Response<PostingResponse>, Status> {
         let principal = principal(&request)?;
+        let method = method(&request);
         let message = request.into_inner();
         if message.commands.len() > BATCH_COMMANDS_MAX {
             return Err(over_limit(
@@ -223,7 +233,13 @@ impl PostingService for PostingApi {
             .map(|(index, command)| batch_command(&format!("commands[{index}]"), command))
             .collect::<Result<Vec<_>, _>>()
             .map_err(invalid_field)?;
-        self.post(principal, &message, message.options.as_ref(), commands)
-            .await
+        self.post(
+            principal,
+            &method,
+            &message,
+            message.options.as_ref(),
+            commands,
+        )
+        .await
     }
 }

@@ -3,6 +3,7 @@
 //! in-flight requests finish, then the writer flushes and stops.
 
 use std::future::Future;
+use std::net::SocketAddr;
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -88,44 +89,59 @@ pub async fn run_with(
     result
 }
 
-/// Refuses configurations that would expose the ledger, and warns about open ones.
-fn check_safe(listener: &TcpListener, config: &ServerConfig) -> Result<(), ServeError> {
-    let address = listener.local_addr()?;
-    let mutual = config.tls.as_ref().is_some_and(TlsSettings::is_mutual);
-    match &config.authentication {
-        Authentication::Open if mutual => Err(ServeError::Unsafe(
-            "mutual TLS maps client certificates to principals: give a principals file".into(),
-        )),
-        Authentication::Open if !address.ip().is_loopback() && !config.insecure => {
-            Err(ServeError::Unsafe(format!(
-            "{address} is not a loopback address and no principals file was given: anyone who can \
-             reach it could post; give a principals file, listen on loopback, or pass --insecure"
-        )))
-        }
-        Authentication::Open => {
-            tracing::warn!(
-                %address,
-                "no principals file: serving WITHOUT AUTHENTICATION; every caller may post and every \
-                 event is recorded with actor `local`"
-            );
-            Ok(())
-        }
-        Authentication::Principals(principals) if principals.is_empty() => {
-            tracing::warn!("the principals file lists nobody: every call will be refused");
-            Ok(())
-        }
-        Authentication::Principals(principals) => {
-            if principals.any_mtls() && !mutual {
-                tracing::warn!(
-                    "some principals sign in with certificates, but no client CA is configured"
-                );
+impl ServerConfig {
+    /// Refuses a configuration that would expose the ledger on `address`: no authentication
+    /// on a non-loopback address (unless `insecure`), or mutual TLS with no principals to
+    /// map certificates to. Checked again by [`run_with`]; callers may check before
+    /// opening anything.
+    pub fn check(&self, address: SocketAddr) -> Result<(), ServeError> {
+        let mutual = self.tls.as_ref().is_some_and(TlsSettings::is_mutual);
+        match &self.authentication {
+            Authentication::Open if mutual => Err(ServeError::Unsafe(
+                "mutual TLS maps client certificates to principals: give a principals file".into(),
+            )),
+            Authentication::Open if !address.ip().is_loopback() && !self.insecure => {
+                Err(ServeError::Unsafe(format!(
+                    "{address} is not a loopback address and no principals file was given: anyone \
+                     who can reach it could post; give a principals file, listen on loopback, or \
+                     pass --insecure"
+                )))
             }
-            if config.tls.is_none() && !address.ip().is_loopback() {
-                tracing::warn!(%address, "serving without TLS on a non-loopback address: tokens travel in clear");
-            }
-            Ok(())
+            _ => Ok(()),
         }
     }
+
+    /// Warns about a configuration that is allowed but weak.
+    fn warn(&self, address: SocketAddr) {
+        match &self.authentication {
+            Authentication::Open => tracing::warn!(
+                %address,
+                "no principals file: serving WITHOUT AUTHENTICATION; every caller may post and \
+                 every event is recorded with actor `local`"
+            ),
+            Authentication::Principals(principals) if principals.is_empty() => {
+                tracing::warn!("the principals file lists nobody: every call will be refused");
+            }
+            Authentication::Principals(principals) => {
+                if principals.any_mtls() && !self.tls.as_ref().is_some_and(TlsSettings::is_mutual) {
+                    tracing::warn!(
+                        "some principals sign in with certificates, but no client CA is configured"
+                    );
+                }
+                if self.tls.is_none() && !address.ip().is_loopback() {
+                    tracing::warn!(%address, "serving without TLS on a non-loopback address: tokens travel in clear");
+                }
+            }
+        }
+    }
+}
+
+/// Refuses configurations that would expose the ledger, and warns about weak ones.
+fn check_safe(listener: &TcpListener, config: &ServerConfig) -> Result<(), ServeError> {
+    let address = listener.local_addr()?;
+    config.check(address)?;
+    config.warn(address);
+    Ok(())
 }
 
 async fn serve(

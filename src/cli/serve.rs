@@ -77,6 +77,7 @@ impl ServeArgs {
 /// flushes and exits.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = args.server_config()?;
+    config.check(args.listen)?;
     let data_dir = args.data_dir.clone();
     let ledger = tokio::task::spawn_blocking(move || Ledger::open(&data_dir))
         .await?
