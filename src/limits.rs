@@ -81,3 +81,25 @@ pub const CLIENT_RESPONSE_BYTES_MAX: usize = 64 * 1024 * 1024;
 /// Milliseconds a client waits for a connection before giving up: long enough for a
 /// remote server, short enough that a wrong address fails fast.
 pub const CLIENT_CONNECT_TIMEOUT_MS: u64 = 5_000;
+/// Bytes of the message of an error status. Messages quote what was wrong with a request;
+/// a 1 MB field quoted back would not fit in the HTTP/2 headers that carry the status.
+pub const STATUS_MESSAGE_BYTES_MAX: usize = 1024;
+
+/// Bytes of a bearer token as presented. Tokens are 43 characters; anything far longer is
+/// refused before it is hashed.
+pub const TOKEN_BYTES_MAX: usize = 256;
+
+/// Principals in one principals file: one per finance system, agency, auditor and operator,
+/// with ample room. Authentication compares a token against every one, in constant time.
+pub const PRINCIPALS_MAX: usize = 1024;
+
+/// Bytes of a principals file read at start.
+pub const PRINCIPALS_FILE_BYTES_MAX: usize = 1024 * 1024;
+
+/// Concurrent HTTP/2 streams (calls) on one client connection. Enough for a busy finance
+/// system multiplexing postings; stops one connection from tying up the server.
+pub const CONNECTION_STREAMS_MAX: u32 = 128;
+
+/// Live `Subscribe` streams open at once over the whole server. Each holds a task and a
+/// buffer of `STREAM_BUFFER_EVENTS` events (~100 KB); 256 of them stay within ~25 MB.
+pub const SUBSCRIPTIONS_MAX: usize = 256;

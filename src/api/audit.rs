@@ -3,17 +3,19 @@
 use std::pin::Pin;
 
 use futures::Stream;
-use tokio::sync::{broadcast, mpsc};
+use std::sync::Arc;
+
+use tokio::sync::{broadcast, mpsc, watch, Semaphore};
 use tokio_stream::wrappers::ReceiverStream;
-use tonic::{Request, Response, Status};
+use tonic::{Code, Request, Response, Status};
 
 use super::convert::{event_kind_from_proto, event_to_proto, parse_id, ConvertError};
 use super::proto::audit_service_server::AuditService;
 use super::proto::{Event as ProtoEvent, EventFilter, ReadEventsRequest, SubscribeRequest};
-use super::status::{invalid_field, ledger_error};
+use super::status::{invalid_field, ledger_error, over_limit};
 use crate::domain::{ContributorId, EventKind, PhaseId, RecordedEvent, SmeId};
 use crate::ledger::Ledger;
-use crate::limits::PAGE_EVENTS_MAX;
+use crate::limits::{PAGE_EVENTS_MAX, SUBSCRIPTIONS_MAX};
 
 /// Events buffered per stream before the sender waits for the client.
 const STREAM_BUFFER_EVENTS: usize = 256;
@@ -25,12 +27,39 @@ pub type EventStream = Pin<Box<dyn Stream<Item = Result<ProtoEvent, Status>> + S
 #[derive(Clone)]
 pub struct AuditApi {
     ledger: Ledger,
+    /// One permit per live subscription, so followers cannot pile up without bound.
+    subscriptions: Arc<Semaphore>,
+    /// Turns true when the server begins to shut down: live subscriptions then end, since
+    /// a graceful shutdown waits for every open stream.
+    stopping: watch::Receiver<bool>,
 }
 
 impl AuditApi {
-    /// An audit service over `ledger`.
+    /// An audit service over `ledger`, allowing [`SUBSCRIPTIONS_MAX`] live subscriptions,
+    /// whose subscriptions end only when their clients leave.
     pub fn new(ledger: Ledger) -> AuditApi {
-        AuditApi { ledger }
+        AuditApi::with_shutdown(ledger, SUBSCRIPTIONS_MAX, watch::channel(false).1)
+    }
+
+    /// An audit service allowing `subscriptions_max` live subscriptions at once, which end
+    /// with UNAVAILABLE once `stopping` turns true.
+    pub fn with_shutdown(
+        ledger: Ledger,
+        subscriptions_max: usize,
+        stopping: watch::Receiver<bool>,
+    ) -> AuditApi {
+        AuditApi {
+            ledger,
+            subscriptions: Arc::new(Semaphore::new(subscriptions_max)),
+            stopping,
+        }
+    }
+}
+
+/// Resolves once `stopping` turns true; never, if its sender is gone without stopping.
+async fn stopped(mut stopping: watch::Receiver<bool>) {
+    if stopping.wait_for(|stopping| *stopping).await.is_err() {
+        std::future::pending::<()>().await;
     }
 }
 
@@ -209,9 +238,28 @@ impl AuditService for AuditApi {
     ) -> Result<Response<EventStream>, Status> {
         let message = request.into_inner();
         let filter = Filter::from_proto(message.filter.as_ref()).map_err(invalid_field)?;
+        let permit = Arc::clone(&self.subscriptions).try_acquire_owned().map_err(|_| {
+            over_limit(
+                Code::ResourceExhausted,
+                "SUBSCRIPTIONS_MAX",
+                "every live subscription the server allows is in use; retry later or read with ReadEvents".into(),
+            )
+        })?;
         let (sender, receiver) = mpsc::channel(STREAM_BUFFER_EVENTS);
         let ledger = self.ledger.clone();
-        tokio::spawn(follow(ledger, filter, sender, message.from_sequence.max(1)));
+        let from = message.from_sequence.max(1);
+        let stopping = self.stopping.clone();
+        tokio::spawn(async move {
+            let farewell = sender.clone();
+            tokio::select! {
+                () = follow(ledger, filter, sender, from) => {}
+                () = stopped(stopping) => {
+                    let _ = farewell.send(Err(Status::unavailable("the server is shutting down"))).await;
+                }
+            }
+            // The subscription's place is free once the follower has stopped.
+            drop(permit);
+        });
         Ok(Response::new(Box::pin(ReceiverStream::new(receiver))))
     }
 }

@@ -6,10 +6,13 @@
 pub mod audit;
 pub mod auth;
 pub mod convert;
+pub mod guard;
 pub mod posting;
+pub mod principals;
 pub mod query;
 pub mod server;
 pub mod status;
+pub mod tls;
 
 /// Generated protobuf types and service stubs of `matchledger.v1`.
 #[allow(missing_docs, clippy::all, clippy::pedantic)]

@@ -4,7 +4,7 @@ use prost::Message;
 use sha2::{Digest, Sha256};
 use tonic::{Request, Response, Status};
 
-use super::auth::actor;
+use super::auth::{method, principal, Principal};
 use super::convert::{
     batch_command, committed_event, options_context, single_command, ConvertError,
 };
@@ -13,7 +13,7 @@ use super::proto::posting_service_server::PostingService;
 use super::proto::*;
 use super::status::{invalid_field, ledger_error, over_limit};
 use crate::domain::Command;
-use crate::ledger::{Ledger, Submission};
+use crate::ledger::{Ledger, LedgerError, Submission};
 use crate::limits::BATCH_COMMANDS_MAX;
 
 /// Serves postings by handing them to the ledger's writer.
@@ -32,24 +32,32 @@ impl PostingApi {
         &self,
         request: Request<T>,
     ) -> Result<Response<PostingResponse>, Status> {
-        let actor = actor(&request);
+        let principal = principal(&request)?;
+        let method = method(&request);
         let message = request.into_inner();
         let command = message
             .command()
             .ok_or_else(|| invalid_field(ConvertError::new("command", "is required")))?;
         let command = single_command("command", &command).map_err(invalid_field)?;
-        self.post(&actor, &message, message.options(), vec![command])
-            .await
+        self.post(
+            principal,
+            &method,
+            &message,
+            message.options(),
+            vec![command],
+        )
+        .await
     }
 
     async fn post<T: Message>(
         &self,
-        actor: &str,
+        principal: Principal,
+        method: &str,
         message: &T,
         options: Option<&PostingOptions>,
         commands: Vec<Command>,
     ) -> Result<Response<PostingResponse>, Status> {
-        let context = options_context(options, actor).map_err(invalid_field)?;
+        let context = options_context(options, &principal.name).map_err(invalid_field)?;
         // The fingerprint covers the request as sent, before server-generated ids, so a
         // retry of a request that left ids empty is recognised as the same request.
         let fingerprint: [u8; 32] = Sha256::digest(message.encode_to_vec()).into();
@@ -58,7 +66,21 @@ impl PostingApi {
             context,
             fingerprint,
         };
-        let committed = self.ledger.submit(submission).await.map_err(ledger_error)?;
+        let committed = match self.ledger.submit_as(submission, principal.roles).await {
+            Ok(committed) => committed,
+            Err(error) => {
+                if let LedgerError::Forbidden { index, command, .. } = &error {
+                    tracing::warn!(
+                        principal = %principal.name,
+                        %method,
+                        command_index = index,
+                        %command,
+                        "posting refused: the principal lacks the role"
+                    );
+                }
+                return Err(ledger_error(error));
+            }
+        };
         Ok(Response::new(PostingResponse {
             events: committed.events.iter().map(committed_event).collect(),
             replayed: committed.replayed,
@@ -191,14 +213,15 @@ impl PostingService for PostingApi {
         &self,
         request: Request<PostBatchRequest>,
     ) -> Result<Response<PostingResponse>, Status> {
-        let actor = actor(&request);
+        let principal = principal(&request)?;
+        let method = method(&request);
         let message = request.into_inner();
         if message.commands.len() > BATCH_COMMANDS_MAX {
             return Err(over_limit(
                 tonic::Code::InvalidArgument,
                 "BATCH_COMMANDS_MAX",
                 format!(
-                    "a batch holds at most {BATCH_COMMANDS_MAX} commands, this one has {}",
+                    "a batch holds at most BATCH_COMMANDS_MAX ({BATCH_COMMANDS_MAX}) commands, this one has {}",
                     message.commands.len()
                 ),
             ));
@@ -210,7 +233,13 @@ impl PostingService for PostingApi {
             .map(|(index, command)| batch_command(&format!("commands[{index}]"), command))
             .collect::<Result<Vec<_>, _>>()
             .map_err(invalid_field)?;
-        self.post(&actor, &message, message.options.as_ref(), commands)
-            .await
+        self.post(
+            principal,
+            &method,
+            &message,
+            message.options.as_ref(),
+            commands,
+        )
+        .await
     }
 }

@@ -141,7 +141,7 @@ impl QueryService for QueryApi {
                 return Err(over_limit(
                     tonic::Code::InvalidArgument,
                     "PAGE_ITEMS_MAX",
-                    format!("page_size {size} is over the limit {PAGE_ITEMS_MAX}"),
+                    format!("page_size {size} is over the limit PAGE_ITEMS_MAX ({PAGE_ITEMS_MAX})"),
                 ))
             }
             size => size,

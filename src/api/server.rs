@@ -1,35 +1,153 @@
-//! Wires the services into one tonic server with health and reflection, and shuts it
-//! down gracefully: in-flight requests finish, then the writer flushes and stops.
+//! Wires the services into one tonic server with health and reflection behind the guard
+//! layer (authentication, roles), optionally over TLS, and shuts it down gracefully:
+//! in-flight requests finish, then the writer flushes and stops.
 
 use std::future::Future;
+use std::net::SocketAddr;
 
 use tokio::net::TcpListener;
+use tokio::sync::watch;
 use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
 
 use super::audit::AuditApi;
+use super::guard::{Authentication, GuardLayer};
 use super::posting::PostingApi;
 use super::proto::audit_service_server::AuditServiceServer;
 use super::proto::posting_service_server::PostingServiceServer;
 use super::proto::query_service_server::QueryServiceServer;
 use super::proto::FILE_DESCRIPTOR_SET;
 use super::query::QueryApi;
+use super::tls::TlsSettings;
 use crate::ledger::Ledger;
-use crate::limits::REQUEST_BYTES_MAX;
+use crate::limits::{CONNECTION_STREAMS_MAX, REQUEST_BYTES_MAX, SUBSCRIPTIONS_MAX};
 
-/// Why the server stopped abnormally.
+/// Why the server stopped abnormally or would not start.
 #[derive(Debug, thiserror::Error)]
 pub enum ServeError {
     #[error("gRPC transport: {0}")]
     Transport(#[from] tonic::transport::Error),
     #[error("reflection service: {0}")]
     Reflection(#[from] tonic_reflection::server::Error),
+    #[error("cannot read the listening address: {0}")]
+    Address(#[from] std::io::Error),
+    /// The configuration would expose the ledger unsafely; nothing was served.
+    #[error("refusing to serve: {0}")]
+    Unsafe(String),
 }
 
-/// Serves the ledger on `listener` until `shutdown` resolves, then stops the writer.
+/// How the server admits callers and limits them.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// How callers prove who they are.
+    pub authentication: Authentication,
+    /// TLS, and with a client CA mutual TLS; plaintext HTTP/2 when `None`.
+    pub tls: Option<TlsSettings>,
+    /// Serve without authentication on a non-loopback address anyway.
+    pub insecure: bool,
+    /// Live `Subscribe` streams allowed at once.
+    pub subscriptions_max: usize,
+}
+
+impl Default for ServerConfig {
+    /// No authentication (loopback only), no TLS, the standard limits.
+    fn default() -> ServerConfig {
+        ServerConfig {
+            authentication: Authentication::Open,
+            tls: None,
+            insecure: false,
+            subscriptions_max: SUBSCRIPTIONS_MAX,
+        }
+    }
+}
+
+/// Serves the ledger on `listener` without authentication until `shutdown` resolves, then
+/// stops the writer. The listener must be on loopback (see [`run_with`]).
 pub async fn run(
     listener: TcpListener,
     ledger: Ledger,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServeError> {
+    run_with(listener, ledger, ServerConfig::default(), shutdown).await
+}
+
+/// Serves the ledger on `listener` as `config` says until `shutdown` resolves, then stops
+/// the writer. Without authentication it refuses a non-loopback listener unless
+/// `config.insecure`, and warns either way; mutual TLS needs principals to map
+/// certificates to.
+pub async fn run_with(
+    listener: TcpListener,
+    ledger: Ledger,
+    config: ServerConfig,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServeError> {
+    let result = match check_safe(&listener, &config) {
+        Ok(()) => serve(listener, ledger.clone(), config, shutdown).await,
+        Err(error) => Err(error),
+    };
+    ledger.shutdown().await;
+    result
+}
+
+impl ServerConfig {
+    /// Refuses a configuration that would expose the ledger on `address`: no authentication
+    /// on a non-loopback address (unless `insecure`), or mutual TLS with no principals to
+    /// map certificates to. Checked again by [`run_with`]; callers may check before
+    /// opening anything.
+    pub fn check(&self, address: SocketAddr) -> Result<(), ServeError> {
+        let mutual = self.tls.as_ref().is_some_and(TlsSettings::is_mutual);
+        match &self.authentication {
+            Authentication::Open if mutual => Err(ServeError::Unsafe(
+                "mutual TLS maps client certificates to principals: give a principals file".into(),
+            )),
+            Authentication::Open if !address.ip().is_loopback() && !self.insecure => {
+                Err(ServeError::Unsafe(format!(
+                    "{address} is not a loopback address and no principals file was given: anyone \
+                     who can reach it could post; give a principals file, listen on loopback, or \
+                     pass --insecure"
+                )))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Warns about a configuration that is allowed but weak.
+    fn warn(&self, address: SocketAddr) {
+        match &self.authentication {
+            Authentication::Open => tracing::warn!(
+                %address,
+                "no principals file: serving WITHOUT AUTHENTICATION; every caller may post and \
+                 every event is recorded with actor `local`"
+            ),
+            Authentication::Principals(principals) if principals.is_empty() => {
+                tracing::warn!("the principals file lists nobody: every call will be refused");
+            }
+            Authentication::Principals(principals) => {
+                if principals.any_mtls() && !self.tls.as_ref().is_some_and(TlsSettings::is_mutual) {
+                    tracing::warn!(
+                        "some principals sign in with certificates, but no client CA is configured"
+                    );
+                }
+                if self.tls.is_none() && !address.ip().is_loopback() {
+                    tracing::warn!(%address, "serving without TLS on a non-loopback address: tokens travel in clear");
+                }
+            }
+        }
+    }
+}
+
+/// Refuses configurations that would expose the ledger, and warns about weak ones.
+fn check_safe(listener: &TcpListener, config: &ServerConfig) -> Result<(), ServeError> {
+    let address = listener.local_addr()?;
+    config.check(address)?;
+    config.warn(address);
+    Ok(())
+}
+
+async fn serve(
+    listener: TcpListener,
+    ledger: Ledger,
+    config: ServerConfig,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
     let (health, health_service) = tonic_health::server::health_reporter();
@@ -46,16 +164,30 @@ pub async fn run(
         .max_decoding_message_size(REQUEST_BYTES_MAX);
     let query = QueryServiceServer::new(QueryApi::new(ledger.clone()))
         .max_decoding_message_size(REQUEST_BYTES_MAX);
-    let audit = AuditServiceServer::new(AuditApi::new(ledger.clone()))
-        .max_decoding_message_size(REQUEST_BYTES_MAX);
-    let result = Server::builder()
+    let (stopping, stop_signal) = watch::channel(false);
+    let shutdown = async move {
+        shutdown.await;
+        // Live subscriptions end now; the graceful shutdown would wait for them forever.
+        let _ = stopping.send(true);
+    };
+    let audit = AuditServiceServer::new(AuditApi::with_shutdown(
+        ledger,
+        config.subscriptions_max,
+        stop_signal,
+    ))
+    .max_decoding_message_size(REQUEST_BYTES_MAX);
+    let mut builder = Server::builder().max_concurrent_streams(CONNECTION_STREAMS_MAX);
+    if let Some(tls) = &config.tls {
+        builder = builder.tls_config(tls.server_config())?;
+    }
+    builder
+        .layer(GuardLayer::new(config.authentication))
         .add_service(health_service)
         .add_service(reflection)
         .add_service(posting)
         .add_service(query)
         .add_service(audit)
         .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
-        .await;
-    ledger.shutdown().await;
-    result.map_err(ServeError::from)
+        .await
+        .map_err(ServeError::from)
 }

@@ -7,18 +7,55 @@ use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
 use super::convert::ConvertError;
-use crate::domain::{RuleViolation, ViolationClass};
+use crate::domain::{Role, RuleViolation, ViolationClass};
 use crate::ledger::LedgerError;
+use crate::limits::{REQUEST_BYTES_MAX, STATUS_MESSAGE_BYTES_MAX};
 
 /// Domain used in `ErrorInfo` details.
 const ERROR_DOMAIN: &str = "matchledger";
 
-/// A malformed request field: INVALID_ARGUMENT with a `BadRequest` naming the field.
+/// The prefix of tonic's own status for a request over the decoding size limit.
+const TONIC_TOO_LARGE: &str = "Error, decoded message length too large";
+
+/// The prefix of tonic's own status for a request that is not valid protobuf.
+const TONIC_UNDECODABLE: &str = "failed to decode Protobuf message";
+
+/// A text cut to [`STATUS_MESSAGE_BYTES_MAX`] bytes at a character boundary: statuses
+/// quote what was wrong, and a quoted megabyte would not fit in the response headers.
+pub fn bounded(text: impl Into<String>) -> String {
+    let mut text = text.into();
+    if text.len() > STATUS_MESSAGE_BYTES_MAX {
+        let mut end = STATUS_MESSAGE_BYTES_MAX;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+        text.push('…');
+    }
+    text
+}
+
+/// A status with details, its message and details bounded.
+fn detailed(code: Code, message: impl Into<String>, details: ErrorDetails) -> Status {
+    Status::with_error_details(code, bounded(message), details)
+}
+
+/// A malformed request field: INVALID_ARGUMENT with a `BadRequest` naming the field, and
+/// for a field over a limit an `ErrorInfo` naming the limit.
 pub fn invalid_field(error: ConvertError) -> Status {
-    let mut details =
-        ErrorDetails::with_bad_request_violation(error.field.clone(), error.reason.clone());
-    details.set_error_info("INVALID_FIELD", ERROR_DOMAIN, HashMap::new());
-    Status::with_error_details(Code::InvalidArgument, error.to_string(), details)
+    let mut details = ErrorDetails::with_bad_request_violation(
+        bounded(error.field.clone()),
+        bounded(error.reason.clone()),
+    );
+    match error.limit {
+        Some(limit) => details.set_error_info(
+            "LIMIT_EXCEEDED",
+            ERROR_DOMAIN,
+            HashMap::from([("limit".to_string(), limit.to_string())]),
+        ),
+        None => details.set_error_info("INVALID_FIELD", ERROR_DOMAIN, HashMap::new()),
+    };
+    detailed(Code::InvalidArgument, error.to_string(), details)
 }
 
 /// A request over a limit: RESOURCE_EXHAUSTED or INVALID_ARGUMENT naming the limit.
@@ -29,7 +66,71 @@ pub fn over_limit(code: Code, limit: &str, message: String) -> Status {
         ERROR_DOMAIN,
         HashMap::from([("limit".to_string(), limit.to_string())]),
     );
-    Status::with_error_details(code, message, details)
+    detailed(code, message, details)
+}
+
+/// No principal could be established for a request.
+pub fn unauthenticated(reason: &str) -> Status {
+    let mut details = ErrorDetails::new();
+    details.set_error_info("UNAUTHENTICATED", ERROR_DOMAIN, HashMap::new());
+    detailed(
+        Code::Unauthenticated,
+        format!("{reason}; send `authorization: Bearer <token>` or a client certificate"),
+        details,
+    )
+}
+
+/// The principal holds none of the roles a method or command needs.
+pub fn permission_denied(principal: &str, what: &str, needed: &[Role]) -> Status {
+    let needed: Vec<&str> = needed.iter().map(|role| role.as_str()).collect();
+    let mut details = ErrorDetails::new();
+    details.set_error_info(
+        "PERMISSION_DENIED",
+        ERROR_DOMAIN,
+        HashMap::from([
+            ("principal".to_string(), principal.to_string()),
+            ("needed_roles".to_string(), needed.join(",")),
+        ]),
+    );
+    detailed(
+        Code::PermissionDenied,
+        format!(
+            "{principal} may not {what}: it needs the {} role; nothing was written",
+            needed.join(" or ")
+        ),
+        details,
+    )
+}
+
+/// Restates the statuses tonic itself gives for a request it cannot decode, so that they
+/// too name what was wrong: a message over the size limit is RESOURCE_EXHAUSTED naming
+/// `REQUEST_BYTES_MAX` (tonic says OUT_OF_RANGE), and bytes that are not the request's
+/// protobuf (invalid UTF-8 in a string, a broken varint) are INVALID_ARGUMENT (tonic says
+/// INTERNAL, which would blame the server). Any other status is returned as it is.
+pub fn restate_decode_error(status: &Status) -> Option<Status> {
+    match status.code() {
+        Code::OutOfRange if status.message().starts_with(TONIC_TOO_LARGE) => Some(over_limit(
+            Code::ResourceExhausted,
+            "REQUEST_BYTES_MAX",
+            format!(
+                "a request holds at most REQUEST_BYTES_MAX ({REQUEST_BYTES_MAX}) bytes ({}); nothing was written",
+                status.message()
+            ),
+        )),
+        Code::Internal if status.message().starts_with(TONIC_UNDECODABLE) => {
+            let mut details = ErrorDetails::new();
+            details.set_error_info("MALFORMED_MESSAGE", ERROR_DOMAIN, HashMap::new());
+            Some(detailed(
+                Code::InvalidArgument,
+                format!(
+                    "the request is not a valid protobuf message: {}",
+                    status.message()
+                ),
+                details,
+            ))
+        }
+        _ => None,
+    }
 }
 
 /// Maps a ledger error to its status.
@@ -40,6 +141,11 @@ pub fn ledger_error(error: LedgerError) -> Status {
             command,
             violation,
         } => refused(index, command, violation),
+        LedgerError::Forbidden {
+            index,
+            command,
+            needed,
+        } => permission_denied_command(index, command, needed),
         LedgerError::IdempotencyConflict { key } => {
             let mut details = ErrorDetails::new();
             details.set_error_info(
@@ -47,7 +153,7 @@ pub fn ledger_error(error: LedgerError) -> Status {
                 ERROR_DOMAIN,
                 HashMap::from([("idempotency_key".to_string(), key.clone())]),
             );
-            Status::with_error_details(
+            detailed(
                 Code::AlreadyExists,
                 format!("idempotency key {key:?} was already used with a different request; nothing was written"),
                 details,
@@ -61,7 +167,7 @@ pub fn ledger_error(error: LedgerError) -> Status {
                 "as_of.sequence",
                 format!("{requested} is beyond the head {head}"),
             );
-            Status::with_error_details(
+            detailed(
                 Code::OutOfRange,
                 format!("as-of sequence {requested} is beyond the head of the log ({head})"),
                 details,
@@ -69,10 +175,30 @@ pub fn ledger_error(error: LedgerError) -> Status {
         }
         LedgerError::Store(error) => {
             tracing::error!(%error, "storage failure");
-            Status::internal(format!("storage failure: {error}"))
+            Status::internal(bounded(format!("storage failure: {error}")))
         }
-        LedgerError::Unavailable(reason) => Status::unavailable(reason),
+        LedgerError::Unavailable(reason) => Status::unavailable(bounded(reason)),
     }
+}
+
+/// A command of a submission that the poster's roles do not allow (a reversal of an entry
+/// of another role's kind, or one command of a batch).
+fn permission_denied_command(index: usize, command: &'static str, needed: Role) -> Status {
+    let mut details = ErrorDetails::new();
+    details.set_error_info(
+        "PERMISSION_DENIED",
+        ERROR_DOMAIN,
+        HashMap::from([
+            ("command_index".to_string(), index.to_string()),
+            ("command".to_string(), command.to_string()),
+            ("needed_roles".to_string(), needed.as_str().to_string()),
+        ]),
+    );
+    detailed(
+        Code::PermissionDenied,
+        format!("command {index} ({command}) needs the {needed} role; nothing was written"),
+        details,
+    )
 }
 
 fn refused(index: usize, command: &'static str, violation: RuleViolation) -> Status {
@@ -87,7 +213,7 @@ fn refused(index: usize, command: &'static str, violation: RuleViolation) -> Sta
     let code = match violation.class() {
         ViolationClass::Invalid => {
             let field = violation.field().unwrap_or("command");
-            details.add_bad_request_violation(field, violation.to_string());
+            details.add_bad_request_violation(field, bounded(violation.to_string()));
             Code::InvalidArgument
         }
         ViolationClass::NotFound => Code::NotFound,
@@ -96,10 +222,10 @@ fn refused(index: usize, command: &'static str, violation: RuleViolation) -> Sta
             details.add_precondition_failure_violation(
                 violation.code(),
                 format!("rule {}", violation.rule()),
-                violation.to_string(),
+                bounded(violation.to_string()),
             );
             Code::FailedPrecondition
         }
     };
-    Status::with_error_details(code, message, details)
+    detailed(code, message, details)
 }

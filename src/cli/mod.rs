@@ -2,6 +2,7 @@
 
 pub mod client;
 pub mod demo;
+pub mod principal;
 pub mod serve;
 
 use std::process::ExitCode;
@@ -38,6 +39,8 @@ pub enum TopCommand {
     /// Client commands: postings, queries and the event stream of a running server.
     #[command(flatten)]
     Client(Box<client::ClientCommand>),
+    /// Manage the principals file (who may call the server, with which roles).
+    Principal(principal::PrincipalArgs),
 }
 
 /// Parses the command line, runs it, and turns any error into a message and exit code 1.
@@ -59,6 +62,7 @@ pub fn main() -> ExitCode {
             TopCommand::Serve(args) => serve::serve(args).await,
             TopCommand::Demo(args) => demo::demo(args).await,
             TopCommand::Client(command) => client::run(&cli.server, cli.json, *command).await,
+            TopCommand::Principal(args) => principal::principal(args),
         }
     });
     match result {

@@ -2,11 +2,15 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 use anyhow::Context;
 use tokio::net::TcpListener;
 
-use crate::api::server;
+use crate::api::guard::Authentication;
+use crate::api::principals::Principals;
+use crate::api::server::{self, ServerConfig};
+use crate::api::tls::TlsSettings;
 use crate::ledger::Ledger;
 
 /// Options of `serve`.
@@ -18,11 +22,62 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "MATCHLEDGER_LISTEN", default_value = "127.0.0.1:50051")]
     pub listen: SocketAddr,
+    /// Principals file (see `matchledger principal add`). Without it the server runs
+    /// without authentication, and only on a loopback address.
+    #[arg(long, env = "MATCHLEDGER_PRINCIPALS")]
+    pub principals: Option<PathBuf>,
+    /// Server certificate chain (PEM): serve over TLS.
+    #[arg(long, env = "MATCHLEDGER_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// Server private key (PEM).
+    #[arg(long, env = "MATCHLEDGER_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// CA certificate (PEM) of client certificates: require mutual TLS.
+    #[arg(
+        long,
+        env = "MATCHLEDGER_CLIENT_CA",
+        requires = "tls_cert",
+        requires = "principals"
+    )]
+    pub client_ca: Option<PathBuf>,
+    /// Serve without authentication on a non-loopback address anyway.
+    #[arg(long)]
+    pub insecure: bool,
+}
+
+impl ServeArgs {
+    /// The server configuration these options describe, with its files read.
+    pub fn server_config(&self) -> anyhow::Result<ServerConfig> {
+        let authentication = match &self.principals {
+            Some(path) => {
+                let principals = Principals::load(path)?;
+                tracing::info!(path = %path.display(), principals = principals.len(), "principals loaded");
+                Authentication::Principals(Arc::new(principals))
+            }
+            None => Authentication::Open,
+        };
+        let tls = match (&self.tls_cert, &self.tls_key) {
+            (Some(certificate), Some(key)) => Some(TlsSettings::from_files(
+                certificate,
+                key,
+                self.client_ca.as_deref(),
+            )?),
+            _ => None,
+        };
+        Ok(ServerConfig {
+            authentication,
+            tls,
+            insecure: self.insecure,
+            ..ServerConfig::default()
+        })
+    }
 }
 
 /// Opens the ledger, serves until SIGINT or SIGTERM, then finishes in-flight commands,
 /// flushes and exits.
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let config = args.server_config()?;
+    config.check(args.listen)?;
     let data_dir = args.data_dir.clone();
     let ledger = tokio::task::spawn_blocking(move || Ledger::open(&data_dir))
         .await?
@@ -34,9 +89,12 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         address = %listener.local_addr()?,
         data_dir = %args.data_dir.display(),
         head = ledger.head(),
+        tls = config.tls.is_some(),
+        mutual_tls = config.tls.as_ref().is_some_and(TlsSettings::is_mutual),
+        authenticated = matches!(config.authentication, Authentication::Principals(_)),
         "matchledger serving"
     );
-    server::run(listener, ledger, shutdown_signal()).await?;
+    server::run_with(listener, ledger, config, shutdown_signal()).await?;
     tracing::info!("matchledger stopped cleanly");
     Ok(())
 }

@@ -3,6 +3,7 @@
 //! Nothing here does I/O, awaits, or knows about protobuf or sled. `decide` holds every
 //! rule and may refuse; `State::apply` only changes state and cannot fail.
 
+pub mod authorize;
 pub mod brn;
 pub mod command;
 pub mod decide;
@@ -14,6 +15,7 @@ pub mod programme;
 pub mod state;
 pub mod view;
 
+pub use authorize::{authorize, Forbidden};
 pub use brn::Brn;
 pub use command::{Command, CommandContext, Role};
 pub use decide::decide;

@@ -1,6 +1,6 @@
 //! Why the ledger could not do what was asked.
 
-use crate::domain::RuleViolation;
+use crate::domain::{Role, RuleViolation};
 use crate::store::StoreError;
 
 /// Every failure the ledger reports to its callers.
@@ -12,6 +12,13 @@ pub enum LedgerError {
         index: usize,
         command: &'static str,
         violation: RuleViolation,
+    },
+    /// The poster's roles do not allow a command; `index` is its position in the submission.
+    #[error("command {index} ({command}) needs the {needed} role")]
+    Forbidden {
+        index: usize,
+        command: &'static str,
+        needed: Role,
     },
     /// The idempotency key was used before with a different request.
     #[error("idempotency key {key:?} was already used with a different request")]

@@ -10,6 +10,7 @@ mod shared;
 mod submission;
 mod writer;
 
+use std::collections::BTreeSet;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -19,7 +20,7 @@ pub use error::LedgerError;
 pub use reads::AsOf;
 pub use submission::{fingerprint_of, Committed, Submission};
 
-use crate::domain::State;
+use crate::domain::{Role, State};
 use crate::limits::{BATCH_COMMANDS_MAX, WRITER_QUEUE_MAX};
 use crate::projection::Projections;
 use crate::store::Store;
@@ -78,8 +79,29 @@ impl Ledger {
         }
     }
 
-    /// Decides and commits a submission; resolves once its events are durable.
+    /// Decides and commits a submission from a trusted in-process caller (tests, benches,
+    /// the demo), who may post any command; resolves once its events are durable.
     pub async fn submit(&self, submission: Submission) -> Result<Committed, LedgerError> {
+        self.queue_submission(submission, None).await
+    }
+
+    /// Decides and commits a submission on behalf of a principal holding `roles`: a command
+    /// none of them allows refuses the whole submission ([`LedgerError::Forbidden`]). The
+    /// writer decides this against the state, since a reversal needs the role of the entry
+    /// it cancels.
+    pub async fn submit_as(
+        &self,
+        submission: Submission,
+        roles: BTreeSet<Role>,
+    ) -> Result<Committed, LedgerError> {
+        self.queue_submission(submission, Some(roles)).await
+    }
+
+    async fn queue_submission(
+        &self,
+        submission: Submission,
+        roles: Option<BTreeSet<Role>>,
+    ) -> Result<Committed, LedgerError> {
         if submission.commands.is_empty() {
             return Err(LedgerError::InvalidSubmission(
                 "a posting needs at least one command".into(),
@@ -96,7 +118,11 @@ impl Ledger {
         }
         let (reply, answer) = oneshot::channel();
         self.queue
-            .send(WriterMessage::Submit { submission, reply })
+            .send(WriterMessage::Submit {
+                submission,
+                roles,
+                reply,
+            })
             .await
             .map_err(|_| LedgerError::Unavailable("the writer has stopped".into()))?;
         answer

@@ -1,10 +1,12 @@
 //! What callers hand the writer, and what it hands back.
 
+use std::collections::BTreeSet;
+
 use sha2::{Digest, Sha256};
 use tokio::sync::oneshot;
 
 use super::error::LedgerError;
-use crate::domain::{Command, CommandContext, RecordedEvent};
+use crate::domain::{Command, CommandContext, RecordedEvent, Role};
 
 /// One or more commands to decide and commit atomically, under one idempotency key.
 #[derive(Debug, Clone)]
@@ -72,6 +74,8 @@ pub struct Committed {
 pub(crate) enum WriterMessage {
     Submit {
         submission: Submission,
+        /// The poster's roles; `None` for trusted in-process callers, who may post anything.
+        roles: Option<BTreeSet<Role>>,
         reply: oneshot::Sender<Result<Committed, LedgerError>>,
     },
     Shutdown {

@@ -6,7 +6,7 @@
 //! projections, publishes the new view and answers every caller. Nothing is acknowledged
 //! before it is durable; a refused submission leaves no trace.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
@@ -15,7 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 use super::error::LedgerError;
 use super::shared::Shared;
 use super::submission::{Committed, Submission, WriterMessage};
-use crate::domain::{decide, Event, EventId, EventMeta, RecordedEvent, State};
+use crate::domain::{authorize, decide, Event, EventId, EventMeta, RecordedEvent, Role, State};
 use crate::limits::GROUP_COMMANDS_MAX;
 use crate::projection::Projections;
 use crate::store::{IdempotencyRecord, PendingEvent, Store};
@@ -49,13 +49,19 @@ impl Writer {
         let mut shutdown: Option<oneshot::Sender<()>> = None;
         while let Some(first) = queue.blocking_recv() {
             let mut group: Vec<(Submission, Reply)> = Vec::new();
+            let mut permits: Vec<Option<BTreeSet<Role>>> = Vec::new();
             let mut commands = 0usize;
             let mut next = Some(first);
             while let Some(message) = next.take() {
                 match message {
-                    WriterMessage::Submit { submission, reply } => {
+                    WriterMessage::Submit {
+                        submission,
+                        roles,
+                        reply,
+                    } => {
                         commands += submission.commands.len();
                         group.push((submission, reply));
+                        permits.push(roles);
                     }
                     WriterMessage::Shutdown { done } => {
                         shutdown = Some(done);
@@ -67,7 +73,7 @@ impl Writer {
                 }
             }
             if !group.is_empty() {
-                self.commit_group(group);
+                self.commit_group(group, &permits);
             }
             if shutdown.is_some() {
                 break;
@@ -86,7 +92,11 @@ impl Writer {
         }
     }
 
-    fn commit_group(&mut self, group: Vec<(Submission, Reply)>) {
+    fn commit_group(
+        &mut self,
+        group: Vec<(Submission, Reply)>,
+        permits: &[Option<BTreeSet<Role>>],
+    ) {
         if let Some(reason) = self.shared.stopped_reason() {
             for (_, reply) in group {
                 let _ = reply.send(Err(LedgerError::Unavailable(reason.clone())));
@@ -116,7 +126,7 @@ impl Writer {
                         }
                     }
                     Ok(Some(_)) => Decision::Refused(conflict(submission)),
-                    Ok(None) => match decide_all(&scratch, submission) {
+                    Ok(None) => match decide_all(&scratch, submission, permit(permits, index)) {
                         Err(error) => Decision::Refused(error),
                         Ok((next_state, events)) => {
                             scratch = next_state;
@@ -240,11 +250,24 @@ impl Writer {
     }
 }
 
-/// Decides every command of a submission against a scratch copy of the state.
-fn decide_all(state: &State, submission: &Submission) -> Result<(State, Vec<Event>), LedgerError> {
+/// Decides every command of a submission against a scratch copy of the state. With
+/// `roles`, each command must first be allowed to them, against the state as the earlier
+/// commands of the same batch left it.
+fn decide_all(
+    state: &State,
+    submission: &Submission,
+    roles: Option<&BTreeSet<Role>>,
+) -> Result<(State, Vec<Event>), LedgerError> {
     let mut scratch = state.clone();
     let mut events = Vec::with_capacity(submission.commands.len());
     for (index, command) in submission.commands.iter().enumerate() {
+        if let Some(roles) = roles {
+            authorize(roles, command, &scratch).map_err(|forbidden| LedgerError::Forbidden {
+                index,
+                command: forbidden.command,
+                needed: forbidden.needed,
+            })?;
+        }
         let produced = decide(&scratch, command).map_err(|violation| LedgerError::Refused {
             index,
             command: command.name(),
@@ -256,6 +279,14 @@ fn decide_all(state: &State, submission: &Submission) -> Result<(State, Vec<Even
         events.extend(produced);
     }
     Ok((scratch, events))
+}
+
+/// The roles of submission `index`. The two lists are filled together; should they ever
+/// disagree, the submission is held to no roles at all rather than to none of the checks.
+fn permit(permits: &[Option<BTreeSet<Role>>], index: usize) -> Option<&BTreeSet<Role>> {
+    static NO_ROLES: BTreeSet<Role> = BTreeSet::new();
+    debug_assert!(index < permits.len(), "a submission without its roles");
+    permits.get(index).map_or(Some(&NO_ROLES), Option::as_ref)
 }
 
 fn meta_for(submission: &Submission, recorded_at: DateTime<Utc>) -> EventMeta {

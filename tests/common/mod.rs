@@ -1,7 +1,11 @@
 //! One way to start the real server for a test: on an ephemeral loopback port, over a
-//! fresh data directory, with the generated tonic clients and a shutdown switch.
+//! fresh data directory, with the generated tonic clients and a shutdown switch; and, for
+//! the security tests, with a principals file, TLS or mutual TLS ([`Setup`]), clients that
+//! present a bearer token ([`Clients`]) and certificates made on the spot ([`pki`]).
 
 #![allow(dead_code)]
+
+pub mod pki;
 
 use std::path::{Path, PathBuf};
 
@@ -9,18 +13,23 @@ use matchledger::api::proto::audit_service_client::AuditServiceClient;
 use matchledger::api::proto::posting_service_client::PostingServiceClient;
 use matchledger::api::proto::query_service_client::QueryServiceClient;
 use matchledger::api::proto::{self, Money, PostingOptions};
-use matchledger::api::server;
+use matchledger::api::server::{self, ServerConfig};
 use matchledger::ledger::Ledger;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
-use tonic::transport::Channel;
+use tonic::metadata::{Ascii, MetadataValue};
+use tonic::service::interceptor::InterceptedService;
+use tonic::service::Interceptor;
+use tonic::transport::{Channel, ClientTlsConfig};
 
 /// A running server and clients connected to it.
 pub struct TestServer {
     pub posting: PostingServiceClient<Channel>,
     pub query: QueryServiceClient<Channel>,
     pub audit: AuditServiceClient<Channel>,
+    /// The connection the clients above share; more clients with [`TestServer::clients`].
+    pub channel: Channel,
     pub address: String,
     pub data_dir: PathBuf,
     stop: Option<oneshot::Sender<()>>,
@@ -38,38 +47,69 @@ impl TestServer {
         server
     }
 
+    /// Starts a server configured as `setup` says, on a fresh temporary data directory.
+    pub async fn start_with(setup: Setup) -> TestServer {
+        let temp = tempfile::tempdir().expect("temp dir");
+        let dir = temp.path().to_path_buf();
+        let mut server = TestServer::start_in_with(&dir, setup).await;
+        server._temp = Some(temp);
+        server
+    }
+
     /// Starts a server on an existing data directory (to test restarts).
     pub async fn start_in(dir: &Path) -> TestServer {
+        TestServer::start_in_with(dir, Setup::default()).await
+    }
+
+    /// Starts a server configured as `setup` says on an existing data directory.
+    pub async fn start_in_with(dir: &Path, setup: Setup) -> TestServer {
         let path = dir.to_path_buf();
         let ledger = tokio::task::spawn_blocking(move || Ledger::open(&path))
             .await
             .expect("join")
             .expect("ledger opens");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let address = format!("http://{}", listener.local_addr().expect("address"));
+        let scheme = if setup.config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        let address = format!("{scheme}://{}", listener.local_addr().expect("address"));
         let (stop, stopped) = oneshot::channel::<()>();
+        let config = setup.config;
         let task = tokio::spawn(async move {
-            server::run(listener, ledger, async {
+            server::run_with(listener, ledger, config, async {
                 let _ = stopped.await;
             })
             .await
             .expect("server runs");
         });
-        let channel = Channel::from_shared(address.clone())
-            .expect("uri")
-            .connect()
-            .await
-            .expect("connect");
+        let channel = connect(&address, setup.client_tls).await.expect("connect");
         TestServer {
             posting: PostingServiceClient::new(channel.clone()),
             query: QueryServiceClient::new(channel.clone()),
-            audit: AuditServiceClient::new(channel),
+            audit: AuditServiceClient::new(channel.clone()),
+            channel,
             address,
             data_dir: dir.to_path_buf(),
             stop: Some(stop),
             task: Some(task),
             _temp: None,
         }
+    }
+
+    /// Clients over the server's connection that present `token` (none when `None`).
+    pub fn clients(&self, token: Option<&str>) -> Clients {
+        Clients::new(self.channel.clone(), token)
+    }
+
+    /// A new connection to the server with its own TLS settings (e.g. another client
+    /// certificate).
+    pub async fn connect(
+        &self,
+        tls: Option<ClientTlsConfig>,
+    ) -> Result<Channel, tonic::transport::Error> {
+        connect(&self.address, tls).await
     }
 
     /// Stops the server gracefully and waits until the writer has flushed.
@@ -82,6 +122,124 @@ impl TestServer {
         }
         self._temp.take()
     }
+}
+
+/// How to start a test server and connect to it.
+#[derive(Default)]
+pub struct Setup {
+    /// The server's configuration (authentication, TLS, limits).
+    pub config: ServerConfig,
+    /// TLS settings of the first connection, for a server with TLS.
+    pub client_tls: Option<ClientTlsConfig>,
+}
+
+/// Connects to `address`, over TLS when `tls` is given. Connections are made eagerly, so a
+/// refused handshake is an error here.
+pub async fn connect(
+    address: &str,
+    tls: Option<ClientTlsConfig>,
+) -> Result<Channel, tonic::transport::Error> {
+    let mut endpoint = Channel::from_shared(address.to_string()).expect("uri");
+    if let Some(tls) = tls {
+        endpoint = endpoint.tls_config(tls)?;
+    }
+    endpoint.connect().await
+}
+
+/// Adds `authorization: Bearer <token>` to every call, when it has a token.
+#[derive(Clone)]
+pub struct Bearer(Option<MetadataValue<Ascii>>);
+
+impl Interceptor for Bearer {
+    fn call(
+        &mut self,
+        mut request: tonic::Request<()>,
+    ) -> Result<tonic::Request<()>, tonic::Status> {
+        if let Some(value) = &self.0 {
+            request
+                .metadata_mut()
+                .insert("authorization", value.clone());
+        }
+        Ok(request)
+    }
+}
+
+/// A channel whose calls carry a bearer token.
+pub type Authed = InterceptedService<Channel, Bearer>;
+
+/// The three clients, acting as one principal.
+#[derive(Clone)]
+pub struct Clients {
+    pub posting: PostingServiceClient<Authed>,
+    pub query: QueryServiceClient<Authed>,
+    pub audit: AuditServiceClient<Authed>,
+}
+
+impl Clients {
+    /// Clients over `channel` presenting `token`.
+    pub fn new(channel: Channel, token: Option<&str>) -> Clients {
+        let bearer =
+            Bearer(token.map(|token| format!("Bearer {token}").parse().expect("ASCII token")));
+        Clients {
+            posting: PostingServiceClient::with_interceptor(channel.clone(), bearer.clone()),
+            query: QueryServiceClient::with_interceptor(channel.clone(), bearer.clone()),
+            audit: AuditServiceClient::with_interceptor(channel, bearer),
+        }
+    }
+
+    /// Clients presenting a raw `authorization` value, well formed or not.
+    pub fn with_authorization(channel: Channel, value: &str) -> Clients {
+        let bearer = Bearer(Some(value.parse().expect("ASCII value")));
+        Clients {
+            posting: PostingServiceClient::with_interceptor(channel.clone(), bearer.clone()),
+            query: QueryServiceClient::with_interceptor(channel.clone(), bearer.clone()),
+            audit: AuditServiceClient::with_interceptor(channel, bearer),
+        }
+    }
+
+    /// The head sequence, read through a query.
+    pub async fn head(&mut self) -> u64 {
+        self.query
+            .list_phase_balances(proto::ListPhaseBalancesRequest { as_of: None })
+            .await
+            .expect("list phases")
+            .into_inner()
+            .answered_at_sequence
+    }
+
+    /// Every stored event, read through the audit stream.
+    pub async fn events(&mut self) -> Vec<proto::Event> {
+        let mut stream = self
+            .audit
+            .read_events(proto::ReadEventsRequest {
+                from_sequence: 1,
+                limit: 0,
+                filter: None,
+            })
+            .await
+            .expect("read events")
+            .into_inner();
+        let mut events = Vec::new();
+        while let Some(event) = stream.message().await.expect("event stream") {
+            events.push(event);
+        }
+        events
+    }
+}
+
+/// A valid business registration number built from a serial: nine digits and the check
+/// digit of the National Tax Service algorithm.
+pub fn brn(serial: u32) -> String {
+    let body = format!("{:09}", 100_000_000 + serial % 900_000_000);
+    let digits: Vec<u32> = body.bytes().map(|b| u32::from(b - b'0')).collect();
+    let weights = [1, 3, 7, 1, 3, 7, 1, 3, 5];
+    let mut sum: u32 = digits
+        .iter()
+        .zip(weights)
+        .map(|(digit, weight)| digit * weight)
+        .sum();
+    sum += digits[8] * 5 / 10;
+    format!("{body}{}", (10 - sum % 10) % 10)
 }
 
 /// Posting options with a fresh idempotency key.

@@ -7,7 +7,10 @@ use super::ConvertError;
 use crate::api::proto;
 use crate::api::proto::batch_command::Command as ProtoCommand;
 use crate::domain::*;
-use crate::limits::{IDEMPOTENCY_KEY_BYTES_MAX, METADATA_PAIRS_MAX, TEXT_BYTES_MAX};
+use crate::limits::{
+    IDEMPOTENCY_KEY_BYTES_MAX, METADATA_PAIRS_MAX, NAME_BYTES_MAX, SUPPORT_TYPES_MAX,
+    TEXT_BYTES_MAX,
+};
 
 /// Builds the recording context of a posting from its options and the authenticated actor.
 pub fn options_context(
@@ -19,12 +22,12 @@ pub fn options_context(
     if key.is_empty() {
         return Err(ConvertError::new("options.idempotency_key", "is required"));
     }
-    if key.len() > IDEMPOTENCY_KEY_BYTES_MAX {
-        return Err(ConvertError::new(
-            "options.idempotency_key",
-            format!("is longer than {IDEMPOTENCY_KEY_BYTES_MAX} bytes"),
-        ));
-    }
+    bounded(
+        "options.idempotency_key",
+        key,
+        IDEMPOTENCY_KEY_BYTES_MAX,
+        "IDEMPOTENCY_KEY_BYTES_MAX",
+    )?;
     let effective_date = if options.effective_date.is_empty() {
         Utc::now().date_naive()
     } else {
@@ -32,9 +35,13 @@ pub fn options_context(
     };
     check_text("options.external_ref", &options.external_ref)?;
     if options.metadata.len() > METADATA_PAIRS_MAX {
-        return Err(ConvertError::new(
+        return Err(ConvertError::over_limit(
             "options.metadata",
-            format!("has more than {METADATA_PAIRS_MAX} pairs"),
+            "METADATA_PAIRS_MAX",
+            format!(
+                "has {} pairs, over the limit METADATA_PAIRS_MAX ({METADATA_PAIRS_MAX})",
+                options.metadata.len()
+            ),
         ));
     }
     let mut metadata = Vec::with_capacity(options.metadata.len());
@@ -53,13 +60,35 @@ pub fn options_context(
 }
 
 fn check_text(field: &str, text: &str) -> Result<(), ConvertError> {
-    if text.len() > TEXT_BYTES_MAX {
-        return Err(ConvertError::new(
+    bounded(field, text, TEXT_BYTES_MAX, "TEXT_BYTES_MAX")
+}
+
+/// Refuses a string over a byte limit, naming the limit. Checked here, before any parsing
+/// or rule, so an oversized field is refused the same way whatever it is.
+fn bounded(field: &str, text: &str, max: usize, limit: &'static str) -> Result<(), ConvertError> {
+    if text.len() > max {
+        return Err(ConvertError::over_limit(
             field,
-            format!("is longer than {TEXT_BYTES_MAX} bytes"),
+            limit,
+            format!(
+                "has {} bytes, over the limit {limit} ({max} bytes)",
+                text.len()
+            ),
         ));
     }
     Ok(())
+}
+
+/// A name field: at most [`NAME_BYTES_MAX`] bytes (blank names are refused by the rules).
+fn name(field: &str, text: &str) -> Result<String, ConvertError> {
+    bounded(field, text, NAME_BYTES_MAX, "NAME_BYTES_MAX")?;
+    Ok(text.to_string())
+}
+
+/// A free-text field: at most [`TEXT_BYTES_MAX`] bytes.
+fn text(field: &str, text: &str) -> Result<String, ConvertError> {
+    check_text(field, text)?;
+    Ok(text.to_string())
 }
 
 /// Converts one command of a batch; `field` prefixes error paths (e.g. `commands[3]`).
@@ -77,7 +106,7 @@ pub fn single_command(field: &str, command: &ProtoCommand) -> Result<Command, Co
     Ok(match command {
         ProtoCommand::OpenPhase(c) => Command::OpenPhase {
             phase: parse_id(&at("phase_id"), &c.phase_id, Some(PhaseId::generate))?,
-            name: c.name.clone(),
+            name: name(&at("name"), &c.name)?,
             currency: c
                 .currency
                 .parse()
@@ -85,12 +114,7 @@ pub fn single_command(field: &str, command: &ProtoCommand) -> Result<Command, Co
             starts_on: parse_date(&at("starts_on"), &c.starts_on)?,
             ends_on: parse_date(&at("ends_on"), &c.ends_on)?,
             match_ratio: parse_decimal_field(&at("match_ratio"), &c.match_ratio)?,
-            support_types: c
-                .support_types
-                .iter()
-                .enumerate()
-                .map(|(index, rule)| support_type(&at(&format!("support_types[{index}]")), rule))
-                .collect::<Result<_, _>>()?,
+            support_types: support_types(&at("support_types"), &c.support_types)?,
         },
         ProtoCommand::ClosePhase(c) => Command::ClosePhase {
             phase: parse_id(&at("phase_id"), &c.phase_id, None)?,
@@ -101,17 +125,17 @@ pub fn single_command(field: &str, command: &ProtoCommand) -> Result<Command, Co
                 &c.contributor_id,
                 Some(ContributorId::generate),
             )?,
-            name: c.name.clone(),
+            name: name(&at("name"), &c.name)?,
         },
         ProtoCommand::RegisterAgency(c) => Command::RegisterAgency {
             agency: parse_id(&at("agency_id"), &c.agency_id, Some(AgencyId::generate))?,
-            name: c.name.clone(),
+            name: name(&at("name"), &c.name)?,
         },
         ProtoCommand::RegisterSme(c) => Command::RegisterSme {
             sme: parse_id(&at("sme_id"), &c.sme_id, Some(SmeId::generate))?,
             brn: Brn::parse(&c.business_registration_number)
                 .map_err(|error| ConvertError::new(at("business_registration_number"), error))?,
-            name: c.name.clone(),
+            name: name(&at("name"), &c.name)?,
             supplier: c.supplier,
             channel: channel(&at("channel"), c.channel)?,
             size: size(&at("size"), c.size)?,
@@ -143,7 +167,7 @@ pub fn single_command(field: &str, command: &ProtoCommand) -> Result<Command, Co
             phase: parse_id(&at("phase_id"), &c.phase_id, None)?,
             sme: parse_id(&at("sme_id"), &c.sme_id, None)?,
             purpose: purpose(&at("purpose"), c.purpose)?,
-            support_type: c.support_type.clone(),
+            support_type: name(&at("support_type"), &c.support_type)?,
             project_cost: parse_money(&at("project_cost"), c.project_cost.as_ref())?,
             government_share: parse_decimal_field(&at("government_share"), &c.government_share)?,
             sponsor_share: parse_decimal_field(&at("sponsor_share"), &c.sponsor_share)?,
@@ -162,18 +186,40 @@ pub fn single_command(field: &str, command: &ProtoCommand) -> Result<Command, Co
             refund: parse_id(&at("refund_id"), &c.refund_id, Some(RefundId::generate))?,
             grant: parse_id(&at("grant_id"), &c.grant_id, None)?,
             amount: parse_money(&at("amount"), c.amount.as_ref())?,
-            reason: c.reason.clone(),
+            reason: text(&at("reason"), &c.reason)?,
         },
         ProtoCommand::ReverseEntry(c) => Command::ReverseEntry {
             entry: parse_id(&at("entry_id"), &c.entry_id, None)?,
-            reason: c.reason.clone(),
+            reason: text(&at("reason"), &c.reason)?,
         },
     })
 }
 
+/// The support types of a phase, at most [`SUPPORT_TYPES_MAX`].
+fn support_types(
+    field: &str,
+    rules: &[proto::SupportType],
+) -> Result<Vec<SupportType>, ConvertError> {
+    if rules.len() > SUPPORT_TYPES_MAX {
+        return Err(ConvertError::over_limit(
+            field,
+            "SUPPORT_TYPES_MAX",
+            format!(
+                "has {} types, over the limit SUPPORT_TYPES_MAX ({SUPPORT_TYPES_MAX})",
+                rules.len()
+            ),
+        ));
+    }
+    rules
+        .iter()
+        .enumerate()
+        .map(|(index, rule)| support_type(&format!("{field}[{index}]"), rule))
+        .collect()
+}
+
 fn support_type(field: &str, rule: &proto::SupportType) -> Result<SupportType, ConvertError> {
     Ok(SupportType {
-        code: rule.code.clone(),
+        code: name(&format!("{field}.code"), &rule.code)?,
         project_cost_max: optional_decimal(
             &format!("{field}.project_cost_max"),
             &rule.project_cost_max,

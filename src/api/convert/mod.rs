@@ -25,6 +25,8 @@ pub struct ConvertError {
     pub field: String,
     /// What is wrong with it.
     pub reason: String,
+    /// The limit the field is over, by its name in `limits` (e.g. `NAME_BYTES_MAX`).
+    pub limit: Option<&'static str>,
 }
 
 impl ConvertError {
@@ -33,6 +35,20 @@ impl ConvertError {
         ConvertError {
             field: field.into(),
             reason: reason.to_string(),
+            limit: None,
+        }
+    }
+
+    /// A field over a named limit; the reason names the limit and its value.
+    pub fn over_limit(
+        field: impl Into<String>,
+        limit: &'static str,
+        reason: impl ToString,
+    ) -> ConvertError {
+        ConvertError {
+            field: field.into(),
+            reason: reason.to_string(),
+            limit: Some(limit),
         }
     }
 }
