@@ -62,3 +62,11 @@ pub const CHECKPOINT_EVENTS_INTERVAL: u64 = 16_384;
 
 /// Events between persisted projection snapshots; startup replays at most this tail.
 pub const SNAPSHOT_EVENTS_INTERVAL: u64 = 100_000;
+
+/// Signature lines in one signed note: the log's own plus its witnesses'. The signed-note
+/// format asks verifiers to take at least 16; Go's `sumdb/note` stops at 100, as we do.
+pub const NOTE_SIGNATURES_MAX: usize = 100;
+
+/// Bytes in one signed note. A checkpoint body is about 100 bytes and an Ed25519 signature
+/// line about 130, so 100 signatures fit in 16 KB; 64 KB leaves room for extension lines.
+pub const NOTE_BYTES_MAX: usize = 64 * 1024;

@@ -24,9 +24,17 @@ async fn every_posting_rpc_commits_events_that_read_back() {
     .await;
     assert!(!pledge.is_empty());
     let contribution = contribute(&mut server, &programme, "100000000").await;
-    record_match(&mut server, &programme, &contribution, "100000000").await.expect("match");
-    let grant = award_type2(&mut server, &programme, 20_000_000).await.expect("award");
-    let disbursement = disburse(&mut server, &grant, "12000000").await.expect("disburse").into_inner().events[0]
+    record_match(&mut server, &programme, &contribution, "100000000")
+        .await
+        .expect("match");
+    let grant = award_type2(&mut server, &programme, 20_000_000)
+        .await
+        .expect("award");
+    let disbursement = disburse(&mut server, &grant, "12000000")
+        .await
+        .expect("disburse")
+        .into_inner()
+        .events[0]
         .entity_id
         .clone();
     server
@@ -88,7 +96,11 @@ async fn every_posting_rpc_commits_events_that_read_back() {
     let sequences: Vec<u64> = events.iter().map(|event| event.sequence).collect();
     assert_eq!(sequences, (1..=events.len() as u64).collect::<Vec<_>>());
     for pair in events.windows(2) {
-        assert_eq!(pair[1].prev_hash, pair[0].hash, "chain broken at {}", pair[1].sequence);
+        assert_eq!(
+            pair[1].prev_hash, pair[0].hash,
+            "chain broken at {}",
+            pair[1].sequence
+        );
     }
     assert!(events.iter().all(|event| event.actor == "local"));
     server.stop().await;
@@ -125,13 +137,27 @@ async fn retry_with_the_same_key_returns_the_original_events() {
             amount: krw("5000000"),
         }),
     };
-    let first = server.posting.record_contribution(request.clone()).await.expect("first").into_inner();
+    let first = server
+        .posting
+        .record_contribution(request.clone())
+        .await
+        .expect("first")
+        .into_inner();
     let head_after_first = head(&mut server).await;
-    let retry = server.posting.record_contribution(request).await.expect("retry").into_inner();
+    let retry = server
+        .posting
+        .record_contribution(request)
+        .await
+        .expect("retry")
+        .into_inner();
     assert!(!first.replayed);
     assert!(retry.replayed);
     assert_eq!(first.events, retry.events);
-    assert_eq!(head(&mut server).await, head_after_first, "a retry wrote something");
+    assert_eq!(
+        head(&mut server).await,
+        head_after_first,
+        "a retry wrote something"
+    );
     server.stop().await;
 }
 
@@ -148,10 +174,18 @@ async fn same_key_with_a_different_request_is_already_exists_and_writes_nothing(
             amount: krw("5000000"),
         }),
     };
-    server.posting.record_contribution(request.clone()).await.expect("first");
+    server
+        .posting
+        .record_contribution(request.clone())
+        .await
+        .expect("first");
     let before = head(&mut server).await;
     request.command.as_mut().expect("command").amount = krw("6000000");
-    let status = server.posting.record_contribution(request).await.expect_err("conflict");
+    let status = server
+        .posting
+        .record_contribution(request)
+        .await
+        .expect_err("conflict");
     assert_eq!(status.code(), Code::AlreadyExists);
     let info = status.get_details_error_info().expect("error info");
     assert_eq!(info.reason, "IDEMPOTENCY_KEY_REUSED");
@@ -202,8 +236,15 @@ async fn batch_that_fails_half_way_writes_nothing() {
     assert_eq!(status.code(), Code::FailedPrecondition);
     let info = status.get_details_error_info().expect("error info");
     assert_eq!(info.reason, "OVER_MATCH");
-    assert_eq!(info.metadata.get("command_index").map(String::as_str), Some("2"));
-    assert_eq!(head(&mut server).await, before, "a refused batch wrote events");
+    assert_eq!(
+        info.metadata.get("command_index").map(String::as_str),
+        Some("2")
+    );
+    assert_eq!(
+        head(&mut server).await,
+        before,
+        "a refused batch wrote events"
+    );
     server.stop().await;
 }
 
@@ -266,7 +307,10 @@ async fn each_error_class_has_its_status_code_and_details() {
         .expect_err("fractional won");
     assert_eq!(fractional.code(), Code::InvalidArgument);
     let bad_request = fractional.get_details_bad_request().expect("bad request");
-    assert_eq!(bad_request.field_violations[0].field, "command.amount.amount");
+    assert_eq!(
+        bad_request.field_violations[0].field,
+        "command.amount.amount"
+    );
 
     let bad_brn = server
         .posting
@@ -286,22 +330,39 @@ async fn each_error_class_has_its_status_code_and_details() {
     assert_eq!(bad_brn.code(), Code::InvalidArgument);
 
     // Unknown id: NOT_FOUND.
-    let unknown = record_match(&mut server, &programme, &uuid::Uuid::now_v7().to_string(), "1").await;
-    assert_eq!(unknown.expect_err("unknown contribution").code(), Code::NotFound);
+    let unknown = record_match(
+        &mut server,
+        &programme,
+        &uuid::Uuid::now_v7().to_string(),
+        "1",
+    )
+    .await;
+    assert_eq!(
+        unknown.expect_err("unknown contribution").code(),
+        Code::NotFound
+    );
 
     // Broken rule: FAILED_PRECONDITION with a PreconditionFailure.
     let over = record_match(&mut server, &programme, &contribution, "1000001")
         .await
         .expect_err("over-match");
     assert_eq!(over.code(), Code::FailedPrecondition);
-    let failure = over.get_details_precondition_failure().expect("precondition failure");
+    let failure = over
+        .get_details_precondition_failure()
+        .expect("precondition failure");
     assert_eq!(failure.violations[0].r#type, "OVER_MATCH");
     assert!(over.message().contains("1000001"), "{}", over.message());
 
     // Over-disbursing: FAILED_PRECONDITION.
-    record_match(&mut server, &programme, &contribution, "1000000").await.expect("match");
-    let grant = award_type2(&mut server, &programme, 2_000_000).await.expect("award");
-    let over_disbursed = disburse(&mut server, &grant, "2000001").await.expect_err("over-disbursement");
+    record_match(&mut server, &programme, &contribution, "1000000")
+        .await
+        .expect("match");
+    let grant = award_type2(&mut server, &programme, 2_000_000)
+        .await
+        .expect("award");
+    let over_disbursed = disburse(&mut server, &grant, "2000001")
+        .await
+        .expect_err("over-disbursement");
     assert_eq!(over_disbursed.code(), Code::FailedPrecondition);
 
     // Missing idempotency key: INVALID_ARGUMENT.
@@ -327,7 +388,9 @@ async fn award_over_the_pool_is_refused() {
     let mut server = TestServer::start().await;
     let programme = programme(&mut server).await;
     contribute(&mut server, &programme, "5000000").await;
-    let refused = award_type2(&mut server, &programme, 20_000_000).await.expect_err("pool too small");
+    let refused = award_type2(&mut server, &programme, 20_000_000)
+        .await
+        .expect_err("pool too small");
     assert_eq!(refused.code(), Code::FailedPrecondition);
     server.stop().await;
 }

@@ -136,24 +136,44 @@ pub async fn programme(server: &mut TestServer) -> Programme {
         }),
     }))
     .await;
-    let contributor = entity(server.posting.register_contributor(proto::RegisterContributorRequest {
-        options: options(),
-        command: Some(proto::RegisterContributor {
-            contributor_id: String::new(),
-            name: "Sponsor Steel".into(),
-        }),
-    }))
+    let contributor = entity(server.posting.register_contributor(
+        proto::RegisterContributorRequest {
+            options: options(),
+            command: Some(proto::RegisterContributor {
+                contributor_id: String::new(),
+                name: "Sponsor Steel".into(),
+            }),
+        },
+    ))
     .await;
-    let agency = entity(server.posting.register_agency(proto::RegisterAgencyRequest {
-        options: options(),
-        command: Some(proto::RegisterAgency {
-            agency_id: String::new(),
-            name: "SME Fund Manager".into(),
-        }),
-    }))
+    let agency = entity(
+        server
+            .posting
+            .register_agency(proto::RegisterAgencyRequest {
+                options: options(),
+                command: Some(proto::RegisterAgency {
+                    agency_id: String::new(),
+                    name: "SME Fund Manager".into(),
+                }),
+            }),
+    )
     .await;
-    let small_sme = register_sme(server, "1248100998", "Hanbit Precision", true, proto::SizeClass::Small).await;
-    let medium_sme = register_sme(server, "2208162517", "Daehan Castings", false, proto::SizeClass::Medium).await;
+    let small_sme = register_sme(
+        server,
+        "1248100998",
+        "Hanbit Precision",
+        true,
+        proto::SizeClass::Small,
+    )
+    .await;
+    let medium_sme = register_sme(
+        server,
+        "2208162517",
+        "Daehan Castings",
+        false,
+        proto::SizeClass::Medium,
+    )
+    .await;
     Programme {
         phase,
         contributor,
@@ -163,7 +183,13 @@ pub async fn programme(server: &mut TestServer) -> Programme {
     }
 }
 
-async fn register_sme(server: &mut TestServer, brn: &str, name: &str, supplier: bool, size: proto::SizeClass) -> String {
+async fn register_sme(
+    server: &mut TestServer,
+    brn: &str,
+    name: &str,
+    supplier: bool,
+    size: proto::SizeClass,
+) -> String {
     entity(server.posting.register_sme(proto::RegisterSmeRequest {
         options: options(),
         command: Some(proto::RegisterSme {
@@ -180,22 +206,30 @@ async fn register_sme(server: &mut TestServer, brn: &str, name: &str, supplier: 
 
 /// The entity id of the first event of a successful posting.
 pub async fn entity(
-    reply: impl std::future::Future<Output = Result<tonic::Response<proto::PostingResponse>, tonic::Status>>,
+    reply: impl std::future::Future<
+        Output = Result<tonic::Response<proto::PostingResponse>, tonic::Status>,
+    >,
 ) -> String {
-    reply.await.expect("posting accepted").into_inner().events[0].entity_id.clone()
+    reply.await.expect("posting accepted").into_inner().events[0]
+        .entity_id
+        .clone()
 }
 
 /// Records a contribution and returns its id.
 pub async fn contribute(server: &mut TestServer, programme: &Programme, amount: &str) -> String {
-    entity(server.posting.record_contribution(proto::RecordContributionRequest {
-        options: options(),
-        command: Some(proto::RecordContribution {
-            contribution_id: String::new(),
-            phase_id: programme.phase.clone(),
-            contributor_id: programme.contributor.clone(),
-            amount: krw(amount),
-        }),
-    }))
+    entity(
+        server
+            .posting
+            .record_contribution(proto::RecordContributionRequest {
+                options: options(),
+                command: Some(proto::RecordContribution {
+                    contribution_id: String::new(),
+                    phase_id: programme.phase.clone(),
+                    contributor_id: programme.contributor.clone(),
+                    amount: krw(amount),
+                }),
+            }),
+    )
     .await
 }
 
@@ -221,7 +255,11 @@ pub async fn record_match(
 }
 
 /// Awards a type-2 grant (project ≤ 20 M, half government, half sponsor) and returns its id.
-pub async fn award_type2(server: &mut TestServer, programme: &Programme, cost: u64) -> Result<String, tonic::Status> {
+pub async fn award_type2(
+    server: &mut TestServer,
+    programme: &Programme,
+    cost: u64,
+) -> Result<String, tonic::Status> {
     let half = (cost / 2).to_string();
     server
         .posting

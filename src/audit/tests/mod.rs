@@ -1,0 +1,3 @@
+//! Tests of the audit module: the tree, keys and notes, checkpoints.
+
+mod merkle;
