@@ -1,8 +1,8 @@
 //! Verifiable history: the Merkle tree over the stored events and the signed tree heads
 //! that let anyone check the log only ever grew.
 //!
-//! Pure: this module depends on [`crate::domain`]'s conventions only; it does no I/O and
-//! knows neither sled nor tonic. The store persists what [`Frontier::append`] returns and
+//! Pure: it uses nothing of the crate but [`crate::limits`], does no I/O, and knows neither
+//! sled nor tonic; leaves are opaque bytes. The store persists what [`Frontier::append`] returns and
 //! reads it back through [`NodeReader`]; the writer signs [`Checkpoint`]s with a
 //! [`SigningKey`]; the offline verifier checks everything with [`MemoryNodes`] and the
 //! `verify_*` functions.
