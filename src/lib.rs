@@ -5,6 +5,7 @@
 //! - [`domain`]: money, ids, events, commands and the rules (`decide`), pure.
 //! - [`store`]: the durable event log on sled: blocks of events, hash chain, idempotency index.
 //! - [`projection`]: balances folded from events, answerable as of any sequence number.
+//! - [`audit`]: the Merkle tree over the events, its proofs, and signed tree heads, pure.
 //! - [`ledger`]: the single writer (group commit) and the read side.
 //! - [`api`]: the tonic gRPC services; the only module that knows protobuf API types.
 //! - [`cli`]: the command-line client, server start-up and demo.
@@ -14,6 +15,7 @@
 //! Dependencies point one way: api → ledger → {store, projection, audit} → domain.
 
 pub mod api;
+pub mod audit;
 pub mod cli;
 pub mod domain;
 pub mod generator;

@@ -81,6 +81,7 @@ pub const CLIENT_RESPONSE_BYTES_MAX: usize = 64 * 1024 * 1024;
 /// Milliseconds a client waits for a connection before giving up: long enough for a
 /// remote server, short enough that a wrong address fails fast.
 pub const CLIENT_CONNECT_TIMEOUT_MS: u64 = 5_000;
+
 /// Bytes of the message of an error status. Messages quote what was wrong with a request;
 /// a 1 MB field quoted back would not fit in the HTTP/2 headers that carry the status.
 pub const STATUS_MESSAGE_BYTES_MAX: usize = 1024;
@@ -103,3 +104,11 @@ pub const CONNECTION_STREAMS_MAX: u32 = 128;
 /// Live `Subscribe` streams open at once over the whole server. Each holds a task and a
 /// buffer of `STREAM_BUFFER_EVENTS` events (~100 KB); 256 of them stay within ~25 MB.
 pub const SUBSCRIPTIONS_MAX: usize = 256;
+
+/// Signature lines in one signed note: the log's own plus its witnesses'. The signed-note
+/// format asks verifiers to take at least 16; Go's `sumdb/note` stops at 100, as we do.
+pub const NOTE_SIGNATURES_MAX: usize = 100;
+
+/// Bytes in one signed note. A checkpoint body is about 100 bytes and an Ed25519 signature
+/// line about 130, so 100 signatures fit in 16 KB; 64 KB leaves room for extension lines.
+pub const NOTE_BYTES_MAX: usize = 64 * 1024;
