@@ -4,13 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-venv=target/interop-venv
+target_dir=${CARGO_TARGET_DIR:-target}
+venv=$target_dir/interop-venv
 if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
 fi
 "$venv/bin/pip" install --quiet --disable-pip-version-check 'grpcio>=1.60' 'grpcio-tools>=1.60' 'grpcio-status>=1.60'
 
-generated=target/interop-generated
+generated=$target_dir/interop-generated
 rm -rf "$generated" && mkdir -p "$generated"
 "$venv/bin/python" -m grpc_tools.protoc -Iproto --python_out="$generated" --grpc_python_out="$generated" \
     proto/matchledger/v1/*.proto
@@ -18,7 +19,7 @@ rm -rf "$generated" && mkdir -p "$generated"
 cargo build --quiet
 data_dir=$(mktemp -d)
 port=$(( 40000 + RANDOM % 20000 ))
-target/debug/matchledger serve --data-dir "$data_dir" --listen "127.0.0.1:$port" > "$data_dir/server.log" 2>&1 &
+"$target_dir/debug/matchledger" serve --data-dir "$data_dir" --listen "127.0.0.1:$port" > "$data_dir/server.log" 2>&1 &
 server=$!
 cleanup() { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$data_dir"; }
 trap cleanup EXIT

@@ -1,8 +1,8 @@
 //! `events`: reads the log (ReadEvents) or follows it live (Subscribe, until Ctrl-C),
 //! one line per event, or one JSON object per line with `--json`.
 
+use super::connection::AuthChannel;
 use clap::{Args, ValueEnum};
-use tonic::transport::Channel;
 use tonic::Streaming;
 
 use super::args::parse_uuid;
@@ -105,7 +105,7 @@ impl EventsArgs {
 
 /// Reads or follows the log and prints each event as it arrives.
 pub async fn run(
-    audit: &mut AuditServiceClient<Channel>,
+    audit: &mut AuditServiceClient<AuthChannel>,
     json: bool,
     args: EventsArgs,
 ) -> anyhow::Result<()> {

@@ -25,7 +25,9 @@ pub mod status;
 
 use clap::Subcommand;
 
-pub use connection::{connect, server_uri, Clients};
+pub use connection::{
+    connect, connect_with_token, server_uri, AuthChannel, Bearer, Clients, TOKEN_VARIABLE,
+};
 
 // `ClientCommand` is meant to be flattened into the binary's top-level commands
 // (`#[command(flatten)] Client(Box<ClientCommand>)`), so that `matchledger contribute ...`

@@ -1,6 +1,6 @@
 //! A posting command as the request that carries it, and the RPC that sends it.
 
-use tonic::transport::Channel;
+use super::connection::AuthChannel;
 
 use super::args::PostingFlags;
 use super::batch::read_batch_file;
@@ -163,7 +163,7 @@ impl PostingCommand {
 
 /// Sends a posting through the RPC that fits it; the demo and load generator use this too.
 pub async fn send(
-    client: &mut PostingServiceClient<Channel>,
+    client: &mut PostingServiceClient<AuthChannel>,
     request: PostingRequest,
 ) -> Result<proto::PostingResponse, tonic::Status> {
     let options = Some(request.options);
