@@ -115,10 +115,9 @@ impl Writer {
                     }
                     Ok(Some(_)) => Decision::Refused(conflict(submission)),
                     Ok(None) => {
-                        match decide_all(&scratch, submission) {
+                        match decide_all(&mut scratch, submission) {
                             Err(error) => Decision::Refused(error),
-                            Ok((next_state, events)) => {
-                                scratch = next_state;
+                            Ok(events) => {
                                 let start = pending.len();
                                 let first_sequence = head + start as u64 + 1;
                                 pending.extend(events.into_iter().map(|event| PendingEvent {
@@ -145,7 +144,7 @@ impl Writer {
             };
             decisions.push(decision);
         }
-        let recorded = if pending.is_empty() {
+        let recorded: Vec<RecordedEvent> = if pending.is_empty() {
             Vec::new()
         } else {
             match self.store.append(pending, records) {
@@ -164,21 +163,23 @@ impl Writer {
             }
         };
         self.state = scratch;
+        // Moved, not cloned: the feed shares this one copy, the replies clone from it.
+        let recorded: Arc<[RecordedEvent]> = recorded.into();
         self.publish(&recorded);
         self.reply_all(group, decisions, &recorded);
     }
 
-    fn publish(&mut self, recorded: &[RecordedEvent]) {
+    fn publish(&mut self, recorded: &Arc<[RecordedEvent]>) {
         if recorded.is_empty() {
             return;
         }
-        for event in recorded {
+        for event in recorded.iter() {
             self.projections.apply(event);
             self.shared.maybe_checkpoint(&self.projections);
         }
         let head = self.projections.sequence();
         debug_assert_eq!(Some(head), recorded.last().map(|event| event.sequence));
-        self.shared.publish(self.projections.clone(), recorded);
+        self.shared.publish(self.projections.clone(), Arc::clone(recorded));
         self.shared.maybe_snapshot(&self.store, &self.projections);
     }
 
@@ -232,22 +233,36 @@ impl Writer {
     }
 }
 
-/// Decides every command of a submission against a scratch copy of the state.
-fn decide_all(state: &State, submission: &Submission) -> Result<(State, Vec<Event>), LedgerError> {
+/// Decides every command of a submission and applies its events to `state`; on a
+/// refusal `state` is left as it was. A single command needs no copy (`decide` is pure
+/// and refuses before anything is applied); a batch is decided against a copy that
+/// replaces `state` only when every command is accepted.
+fn decide_all(state: &mut State, submission: &Submission) -> Result<Vec<Event>, LedgerError> {
+    let refused = |index: usize, command: &'static str| {
+        move |violation| LedgerError::Refused {
+            index,
+            command,
+            violation,
+        }
+    };
+    if let [command] = submission.commands.as_slice() {
+        let events = decide(state, command).map_err(refused(0, command.name()))?;
+        for event in &events {
+            state.apply(event);
+        }
+        return Ok(events);
+    }
     let mut scratch = state.clone();
     let mut events = Vec::with_capacity(submission.commands.len());
     for (index, command) in submission.commands.iter().enumerate() {
-        let produced = decide(&scratch, command).map_err(|violation| LedgerError::Refused {
-            index,
-            command: command.name(),
-            violation,
-        })?;
+        let produced = decide(&scratch, command).map_err(refused(index, command.name()))?;
         for event in &produced {
             scratch.apply(event);
         }
         events.extend(produced);
     }
-    Ok((scratch, events))
+    *state = scratch;
+    Ok(events)
 }
 
 fn meta_for(submission: &Submission, recorded_at: DateTime<Utc>) -> EventMeta {
@@ -266,5 +281,82 @@ fn meta_for(submission: &Submission, recorded_at: DateTime<Utc>) -> EventMeta {
 fn conflict(submission: &Submission) -> LedgerError {
     LedgerError::IdempotencyConflict {
         key: submission.context.idempotency_key.clone(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::NaiveDate;
+    use rust_decimal::Decimal;
+
+    use super::*;
+    use crate::domain::{Command, CommandContext, ContributorId, Currency, PhaseId, SupportType};
+
+    fn submission(commands: Vec<Command>) -> Submission {
+        let context = CommandContext {
+            actor: "admin".to_string(),
+            idempotency_key: "key-1".to_string(),
+            effective_date: NaiveDate::from_ymd_opt(2024, 1, 1).unwrap(),
+            external_ref: None,
+            metadata: Vec::new(),
+        };
+        Submission::new(commands, context)
+    }
+
+    fn open_phase(phase: PhaseId) -> Command {
+        Command::OpenPhase {
+            phase,
+            name: "phase 1".to_string(),
+            currency: Currency::Krw,
+            starts_on: NaiveDate::from_ymd_opt(2024, 1, 1).unwrap(),
+            ends_on: NaiveDate::from_ymd_opt(2028, 12, 31).unwrap(),
+            match_ratio: Decimal::ONE,
+            support_types: SupportType::smart_factory_2022(),
+        }
+    }
+
+    #[test]
+    fn an_accepted_single_command_is_applied_to_the_state() {
+        let mut state = State::default();
+        let phase = PhaseId::generate();
+
+        let events = decide_all(&mut state, &submission(vec![open_phase(phase)])).unwrap();
+
+        assert_eq!(events.len(), 1);
+        assert!(state.phase(&phase).is_some());
+    }
+
+    #[test]
+    fn a_refused_single_command_leaves_the_state_as_it_was() {
+        let mut state = State::default();
+        let phase = PhaseId::generate();
+        decide_all(&mut state, &submission(vec![open_phase(phase)])).unwrap();
+        let before = state.clone();
+
+        let again = decide_all(&mut state, &submission(vec![open_phase(phase)]));
+
+        assert!(matches!(again, Err(LedgerError::Refused { index: 0, .. })));
+        assert_eq!(state, before);
+    }
+
+    #[test]
+    fn a_batch_with_one_refused_command_leaves_the_state_as_it_was() {
+        let mut state = State::default();
+        let phase = PhaseId::generate();
+        let unknown = ContributorId::generate();
+        let batch = vec![
+            open_phase(phase),
+            Command::RecordContribution {
+                contribution: crate::domain::ContributionId::generate(),
+                phase,
+                contributor: unknown,
+                amount: crate::domain::Money::new(Decimal::from(1000), Currency::Krw).unwrap(),
+            },
+        ];
+
+        let outcome = decide_all(&mut state, &submission(batch));
+
+        assert!(matches!(outcome, Err(LedgerError::Refused { index: 1, .. })));
+        assert_eq!(state, State::default());
     }
 }
