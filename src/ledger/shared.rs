@@ -61,10 +61,10 @@ impl Shared {
         self.feed.subscribe()
     }
 
-    pub(crate) fn publish(&self, projections: Projections, recorded: &[RecordedEvent]) {
+    pub(crate) fn publish(&self, projections: Projections, recorded: Arc<[RecordedEvent]>) {
         self.view.store(Arc::new(projections));
         // No subscriber is not an error.
-        let _ = self.feed.send(Arc::from(recorded.to_vec()));
+        let _ = self.feed.send(recorded);
     }
 
     /// Keeps a copy of the projections every `CHECKPOINT_EVENTS_INTERVAL` events, so that an

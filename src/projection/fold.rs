@@ -15,8 +15,9 @@ use crate::domain::{
 };
 
 impl Projections {
-    /// Folds one event's effect on every figure (the journal is posted by the caller).
-    pub(super) fn fold(&mut self, recorded: &RecordedEvent) {
+    /// Folds one event's effect on every figure (the journal is posted by the caller);
+    /// `resolved` is [`Projections::resolve`] of the event against the state before it.
+    pub(super) fn fold(&mut self, recorded: &RecordedEvent, resolved: Option<Resolved>) {
         match &recorded.event {
             Event::PhaseOpened(e) => {
                 // A second opening of the same phase is refused by the rules; keep the first.
@@ -50,8 +51,8 @@ impl Projections {
                     self.smes.insert(e.sme, SmeState::registered(e));
                 }
             }
-            event => {
-                if let Some(resolved) = self.resolve(event) {
+            _ => {
+                if let Some(resolved) = resolved {
                     self.fold_money(recorded, resolved);
                 }
             }

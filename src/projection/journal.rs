@@ -141,9 +141,17 @@ impl Posting {
 /// The postings an event makes, given the projections just before it (a reversal needs
 /// to know what it cancels). Events the fold ignores post nothing.
 pub fn postings(event: &RecordedEvent, before: &Projections) -> Vec<Posting> {
-    let Some(Resolved { record, sign, .. }) = before.resolve(&event.event) else {
-        return Vec::new();
-    };
+    match before.resolve(&event.event) {
+        Some(resolved) => postings_of(&resolved, before),
+        None => Vec::new(),
+    }
+}
+
+/// The postings of a money event already resolved against `before`: `apply` resolves
+/// each event once and shares the answer between the journal and the figures.
+pub(super) fn postings_of(resolved: &Resolved, before: &Projections) -> Vec<Posting> {
+    let Resolved { record, sign, .. } = resolved;
+    let sign = *sign;
     let phase = record.phase();
     let Some(currency) = before.phases.get(&phase).map(|state| state.currency) else {
         return Vec::new();
@@ -153,7 +161,7 @@ pub fn postings(event: &RecordedEvent, before: &Projections) -> Vec<Posting> {
         currency,
         lines: Vec::with_capacity(4),
     };
-    match record {
+    match *record {
         EntryRecord::Pledge { amount, .. } => {
             lines.pair(
                 Account::PledgesReceivable,

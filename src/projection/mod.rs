@@ -92,8 +92,13 @@ impl Projections {
     pub fn apply(&mut self, recorded: &RecordedEvent) {
         // The journal is posted from the state before the event, the same state the
         // figures are folded from, so both agree on which events count.
-        let postings = journal::postings(recorded, self);
-        self.fold(recorded);
+        // Resolved once: which money event counts is one question for both.
+        let resolved = self.resolve(&recorded.event);
+        let postings = resolved
+            .as_ref()
+            .map(|resolved| journal::postings_of(resolved, self))
+            .unwrap_or_default();
+        self.fold(recorded, resolved);
         self.post_journal(&postings);
         self.sequence = recorded.sequence;
         self.recorded_at = Some(recorded.meta.recorded_at);
