@@ -7,6 +7,7 @@
 mod error;
 mod reads;
 mod shared;
+pub mod snapshot;
 mod submission;
 mod writer;
 
@@ -19,9 +20,7 @@ pub use error::LedgerError;
 pub use reads::AsOf;
 pub use submission::{fingerprint_of, Committed, Submission};
 
-use crate::domain::State;
 use crate::limits::{BATCH_COMMANDS_MAX, WRITER_QUEUE_MAX};
-use crate::projection::Projections;
 use crate::store::Store;
 use shared::Shared;
 use submission::WriterMessage;
@@ -40,16 +39,17 @@ impl Ledger {
     /// Opens the ledger in `dir` (created if absent) and starts its writer.
     pub fn open(dir: &Path) -> Result<Ledger, LedgerError> {
         let store = Store::open(dir)?;
-        let (state, projections, checkpoints) = reads::rebuild(&store)?;
-        Ok(Ledger::start(store, state, projections, checkpoints))
+        let rebuilt = reads::rebuild(&store)?;
+        Ok(Ledger::start(store, rebuilt))
     }
 
-    fn start(
-        store: Store,
-        state: State,
-        projections: Projections,
-        checkpoints: Vec<Arc<Projections>>,
-    ) -> Ledger {
+    fn start(store: Store, rebuilt: reads::Rebuilt) -> Ledger {
+        let reads::Rebuilt {
+            state,
+            projections,
+            checkpoints,
+            snapshot,
+        } = rebuilt;
         let shared = Arc::new(Shared::new(projections.clone(), checkpoints));
         let (queue, receiver) = mpsc::channel(WRITER_QUEUE_MAX);
         let last_recorded_at = projections.recorded_at().unwrap_or_default();
@@ -59,6 +59,8 @@ impl Ledger {
             projections,
             shared: Arc::clone(&shared),
             last_recorded_at,
+            last_snapshot: snapshot,
+            snapshot_task: None,
         };
         let handle = std::thread::Builder::new()
             .name("ledger-writer".into())
@@ -81,7 +83,9 @@ impl Ledger {
     /// Decides and commits a submission; resolves once its events are durable.
     pub async fn submit(&self, submission: Submission) -> Result<Committed, LedgerError> {
         if submission.commands.is_empty() {
-            return Err(LedgerError::InvalidSubmission("a posting needs at least one command".into()));
+            return Err(LedgerError::InvalidSubmission(
+                "a posting needs at least one command".into(),
+            ));
         }
         if submission.commands.len() > BATCH_COMMANDS_MAX {
             return Err(LedgerError::InvalidSubmission(format!(
@@ -105,7 +109,12 @@ impl Ledger {
     /// Stops the writer after the group in progress is durable. Idempotent.
     pub async fn shutdown(&self) {
         let (done, finished) = oneshot::channel();
-        if self.queue.send(WriterMessage::Shutdown { done }).await.is_ok() {
+        if self
+            .queue
+            .send(WriterMessage::Shutdown { done })
+            .await
+            .is_ok()
+        {
             let _ = finished.await;
         }
         if let Some(handle) = self.writer.lock().await.take() {

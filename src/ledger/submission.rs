@@ -33,7 +33,10 @@ impl Submission {
     /// The key under which the idempotency record is kept: keys are per principal,
     /// so two finance systems cannot collide on the same key.
     pub fn scoped_key(&self) -> String {
-        format!("{}\u{0}{}", self.context.actor, self.context.idempotency_key)
+        format!(
+            "{}\u{0}{}",
+            self.context.actor, self.context.idempotency_key
+        )
     }
 }
 

@@ -14,11 +14,12 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::error::LedgerError;
 use super::shared::Shared;
+use super::snapshot;
 use super::submission::{Committed, Submission, WriterMessage};
 use crate::domain::{decide, Event, EventId, EventMeta, RecordedEvent, State};
-use crate::limits::GROUP_COMMANDS_MAX;
+use crate::limits::{GROUP_COMMANDS_MAX, SNAPSHOT_EVENTS_INTERVAL};
 use crate::projection::Projections;
-use crate::store::{IdempotencyRecord, PendingEvent, Store};
+use crate::store::{Head, IdempotencyRecord, PendingEvent, Store};
 
 type Reply = oneshot::Sender<Result<Committed, LedgerError>>;
 
@@ -41,6 +42,10 @@ pub(crate) struct Writer {
     pub(crate) projections: Projections,
     pub(crate) shared: Arc<Shared>,
     pub(crate) last_recorded_at: DateTime<Utc>,
+    /// The sequence of the last snapshot saved (or loaded at start-up).
+    pub(crate) last_snapshot: u64,
+    /// The snapshot being saved in the background, if any.
+    pub(crate) snapshot_task: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Writer {
@@ -74,9 +79,15 @@ impl Writer {
             }
         }
         queue.close();
+        // A snapshot still being written finishes before the store may be reopened.
+        if let Some(task) = self.snapshot_task.take() {
+            let _ = task.join();
+        }
         // Callers still queued get a clear refusal instead of a dropped channel.
         while let Ok(WriterMessage::Submit { reply, .. }) = queue.try_recv() {
-            let _ = reply.send(Err(LedgerError::Unavailable("the ledger is shutting down".into())));
+            let _ = reply.send(Err(LedgerError::Unavailable(
+                "the ledger is shutting down".into(),
+            )));
         }
         self.shared.mark_stopped("the ledger has shut down");
         if let Some(done) = shutdown {
@@ -114,33 +125,31 @@ impl Writer {
                         }
                     }
                     Ok(Some(_)) => Decision::Refused(conflict(submission)),
-                    Ok(None) => {
-                        match decide_all(&scratch, submission) {
-                            Err(error) => Decision::Refused(error),
-                            Ok((next_state, events)) => {
-                                scratch = next_state;
-                                let start = pending.len();
-                                let first_sequence = head + start as u64 + 1;
-                                pending.extend(events.into_iter().map(|event| PendingEvent {
-                                    meta: meta_for(submission, recorded_at),
-                                    event,
-                                }));
-                                let count = (pending.len() - start) as u32;
-                                records.push((
-                                    key.clone(),
-                                    IdempotencyRecord {
-                                        fingerprint: submission.fingerprint,
-                                        first_sequence,
-                                        event_count: count,
-                                    },
-                                ));
-                                in_group.insert(key, (index, submission.fingerprint));
-                                Decision::Fresh {
-                                    range: start..pending.len(),
-                                }
+                    Ok(None) => match decide_all(&scratch, submission) {
+                        Err(error) => Decision::Refused(error),
+                        Ok((next_state, events)) => {
+                            scratch = next_state;
+                            let start = pending.len();
+                            let first_sequence = head + start as u64 + 1;
+                            pending.extend(events.into_iter().map(|event| PendingEvent {
+                                meta: meta_for(submission, recorded_at),
+                                event,
+                            }));
+                            let count = (pending.len() - start) as u32;
+                            records.push((
+                                key.clone(),
+                                IdempotencyRecord {
+                                    fingerprint: submission.fingerprint,
+                                    first_sequence,
+                                    event_count: count,
+                                },
+                            ));
+                            in_group.insert(key, (index, submission.fingerprint));
+                            Decision::Fresh {
+                                range: start..pending.len(),
                             }
                         }
-                    }
+                    },
                 },
             };
             decisions.push(decision);
@@ -179,10 +188,55 @@ impl Writer {
         let head = self.projections.sequence();
         debug_assert_eq!(Some(head), recorded.last().map(|event| event.sequence));
         self.shared.publish(self.projections.clone(), recorded);
-        self.shared.maybe_snapshot(&self.store, &self.projections);
+        if let Some(last) = recorded.last() {
+            self.maybe_snapshot(Head {
+                sequence: last.sequence,
+                hash: last.hash,
+            });
+        }
     }
 
-    fn reply_all(&self, group: Vec<(Submission, Reply)>, decisions: Vec<Decision>, recorded: &[RecordedEvent]) {
+    /// Saves a snapshot of the state and projections every `SNAPSHOT_EVENTS_INTERVAL`
+    /// events so that a restart replays only the tail. Encoding a large state takes a
+    /// while, so it runs on its own thread over cheap persistent clones; the writer
+    /// never waits for it (one at a time: a due snapshot waits for the running one).
+    fn maybe_snapshot(&mut self, head: Head) {
+        if head.sequence < self.last_snapshot.saturating_add(SNAPSHOT_EVENTS_INTERVAL) {
+            return;
+        }
+        if self
+            .snapshot_task
+            .as_ref()
+            .is_some_and(|task| !task.is_finished())
+        {
+            return;
+        }
+        if let Some(task) = self.snapshot_task.take() {
+            let _ = task.join();
+        }
+        self.last_snapshot = head.sequence;
+        let (store, state, projections) = (
+            self.store.clone(),
+            self.state.clone(),
+            self.projections.clone(),
+        );
+        let spawned = std::thread::Builder::new()
+            .name("ledger-snapshot".into())
+            .spawn(move || snapshot::save(&store, &state, &projections, head));
+        match spawned {
+            Ok(task) => self.snapshot_task = Some(task),
+            Err(error) => {
+                tracing::warn!(%error, "snapshot thread not started; the log remains the truth")
+            }
+        }
+    }
+
+    fn reply_all(
+        &self,
+        group: Vec<(Submission, Reply)>,
+        decisions: Vec<Decision>,
+        recorded: &[RecordedEvent],
+    ) {
         let head = self.store.head().sequence;
         let ranges: Vec<Option<std::ops::Range<usize>>> = decisions
             .iter()
@@ -209,7 +263,10 @@ impl Writer {
                     replayed: true,
                     head,
                 }),
-                Decision::Replay { first_sequence, count } => self
+                Decision::Replay {
+                    first_sequence,
+                    count,
+                } => self
                     .store
                     .read(first_sequence, count as usize)
                     .map(|events| Committed {

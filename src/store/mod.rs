@@ -97,6 +97,8 @@ pub struct Store {
 }
 
 struct Inner {
+    /// The store directory (snapshot files live beside sled's data).
+    dir: std::path::PathBuf,
     db: sled::Db,
     data_file: DataFile,
     /// The head readers see: published after each durable append.
@@ -116,6 +118,7 @@ impl Store {
         let writer = WriterState::load(&db, head)?;
         Ok(Store {
             inner: Arc::new(Inner {
+                dir: dir.to_path_buf(),
                 db,
                 data_file,
                 head: RwLock::new(head),

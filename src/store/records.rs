@@ -7,7 +7,7 @@ use super::error::StoreError;
 use super::proto as pb;
 use super::{Head, IdempotencyRecord};
 
-/// What the snapshot chunks hold, as stored.
+/// Where the snapshot bytes are and what they hash to, as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SnapshotManifest {
     pub sequence: u64,
@@ -15,6 +15,8 @@ pub(crate) struct SnapshotManifest {
     pub chunk_count: u32,
     pub total_bytes: u64,
     pub content_hash: [u8; 32],
+    /// The file holding the bytes; empty when they are in chunks.
+    pub file: String,
 }
 
 fn hash32(record: &str, field: &str, bytes: &[u8]) -> Result<[u8; 32], StoreError> {
@@ -77,6 +79,7 @@ pub(crate) fn encode_manifest(manifest: &SnapshotManifest) -> Vec<u8> {
         chunk_count: manifest.chunk_count,
         total_bytes: manifest.total_bytes,
         content_hash: manifest.content_hash.to_vec(),
+        file: manifest.file.clone(),
     }
     .encode_to_vec()
 }
@@ -90,5 +93,6 @@ pub(crate) fn decode_manifest(bytes: &[u8]) -> Result<SnapshotManifest, StoreErr
         chunk_count: manifest.chunk_count,
         total_bytes: manifest.total_bytes,
         content_hash: hash32(name, "content_hash", &manifest.content_hash)?,
+        file: manifest.file,
     })
 }
