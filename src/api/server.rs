@@ -27,9 +27,22 @@ pub enum ServeError {
 }
 
 /// Serves the ledger on `listener` until `shutdown` resolves, then stops the writer.
-pub async fn run(listener: TcpListener, ledger: Ledger, shutdown: impl Future<Output = ()>) -> Result<(), ServeError> {
+pub async fn run(
+    listener: TcpListener,
+    ledger: Ledger,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServeError> {
     let (health, health_service) = tonic_health::server::health_reporter();
-    health.set_serving::<PostingServiceServer<PostingApi>>().await;
+    // A read-only ledger (damaged log) answers queries but takes no postings.
+    if ledger.damage().is_some() {
+        health
+            .set_not_serving::<PostingServiceServer<PostingApi>>()
+            .await;
+    } else {
+        health
+            .set_serving::<PostingServiceServer<PostingApi>>()
+            .await;
+    }
     health.set_serving::<QueryServiceServer<QueryApi>>().await;
     health.set_serving::<AuditServiceServer<AuditApi>>().await;
     let reflection = tonic_reflection::server::Builder::configure()
@@ -38,8 +51,10 @@ pub async fn run(listener: TcpListener, ledger: Ledger, shutdown: impl Future<Ou
         .build_v1()?;
     let posting = PostingServiceServer::new(PostingApi::new(ledger.clone()))
         .max_decoding_message_size(REQUEST_BYTES_MAX);
-    let query = QueryServiceServer::new(QueryApi::new(ledger.clone())).max_decoding_message_size(REQUEST_BYTES_MAX);
-    let audit = AuditServiceServer::new(AuditApi::new(ledger.clone())).max_decoding_message_size(REQUEST_BYTES_MAX);
+    let query = QueryServiceServer::new(QueryApi::new(ledger.clone()))
+        .max_decoding_message_size(REQUEST_BYTES_MAX);
+    let audit = AuditServiceServer::new(AuditApi::new(ledger.clone()))
+        .max_decoding_message_size(REQUEST_BYTES_MAX);
     let result = Server::builder()
         .add_service(health_service)
         .add_service(reflection)

@@ -9,6 +9,7 @@ use tonic_types::{ErrorDetails, StatusExt};
 use super::convert::ConvertError;
 use crate::domain::{RuleViolation, ViolationClass};
 use crate::ledger::LedgerError;
+use crate::store::Damage;
 
 /// Domain used in `ErrorInfo` details.
 const ERROR_DOMAIN: &str = "matchledger";
@@ -64,8 +65,33 @@ pub fn ledger_error(error: LedgerError) -> Status {
             tracing::error!(%error, "storage failure");
             Status::internal(format!("storage failure: {error}"))
         }
+        LedgerError::ReadOnly { damage } => read_only(&damage),
         LedgerError::Unavailable(reason) => Status::unavailable(reason),
     }
+}
+
+/// A posting to a ledger whose log is damaged: FAILED_PRECONDITION (retrying will not
+/// help until an operator repairs the log), naming the damaged sequence.
+fn read_only(damage: &Damage) -> Status {
+    let mut details = ErrorDetails::new();
+    details.set_error_info(
+        "LEDGER_READ_ONLY",
+        ERROR_DOMAIN,
+        HashMap::from([
+            ("damaged_sequence".to_string(), damage.sequence.to_string()),
+            ("last_good_sequence".to_string(), damage.last_good.sequence.to_string()),
+        ]),
+    );
+    details.add_precondition_failure_violation(
+        "LEDGER_READ_ONLY",
+        format!("event {}", damage.sequence),
+        damage.reason.clone(),
+    );
+    Status::with_error_details(
+        Code::FailedPrecondition,
+        format!("the ledger is read-only, nothing was written: {damage}"),
+        details,
+    )
 }
 
 fn refused(index: usize, command: &'static str, violation: RuleViolation) -> Status {

@@ -44,6 +44,15 @@ pub(crate) fn decode_position(record: &str, bytes: &[u8]) -> Result<Head, StoreE
     })
 }
 
+/// The position stored under `key` (the head or the verified checkpoint), the empty
+/// position when absent.
+pub(crate) fn stored_position(db: &sled::Db, key: &[u8]) -> Result<Head, StoreError> {
+    match db.get(key)? {
+        Some(bytes) => decode_position(&String::from_utf8_lossy(&key[1..]), &bytes),
+        None => Ok(Head::EMPTY),
+    }
+}
+
 pub(crate) fn encode_idempotency(record: &IdempotencyRecord) -> Vec<u8> {
     pb::IdempotencyRecord {
         fingerprint: record.fingerprint.to_vec(),

@@ -35,6 +35,7 @@ impl Store {
     /// Replaces the snapshot with `bytes`, the state after event `sequence`; durable
     /// when this returns.
     pub fn save_snapshot(&self, sequence: u64, bytes: &[u8]) -> Result<(), StoreError> {
+        self.refuse_if_damaged()?;
         let head = self.head().sequence;
         if sequence > head {
             return Err(StoreError::Refused(format!(

@@ -14,7 +14,7 @@ fn open(dir: &TempDir) -> Store {
 }
 
 /// The first sequence and event count of every stored block, in order.
-fn blocks(store: &Store) -> Vec<(u64, usize, usize)> {
+pub(super) fn blocks(store: &Store) -> Vec<(u64, usize, usize)> {
     store
         .inner
         .db
@@ -30,7 +30,7 @@ fn blocks(store: &Store) -> Vec<(u64, usize, usize)> {
 
 /// Rewrites stored event `sequence` with `change` applied to its bytes, bypassing the
 /// store, as damage on disk would.
-fn tamper(store: &Store, sequence: u64, change: impl FnOnce(&mut Vec<u8>)) {
+pub(super) fn tamper(store: &Store, sequence: u64, change: impl FnOnce(&mut Vec<u8>)) {
     let db = &store.inner.db;
     let (key, value) = db
         .range(..=block_key(sequence))
@@ -46,7 +46,7 @@ fn tamper(store: &Store, sequence: u64, change: impl FnOnce(&mut Vec<u8>)) {
 
 /// Replaces the first `alice` in the bytes with `blice`: still a valid event, but not
 /// the one that was written.
-fn flip_actor(bytes: &mut [u8]) {
+pub(super) fn flip_actor(bytes: &mut [u8]) {
     let at = bytes.windows(5).position(|w| w == b"alice").unwrap();
     bytes[at] ^= 0x03;
 }

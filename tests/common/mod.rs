@@ -38,10 +38,11 @@ impl TestServer {
         server
     }
 
-    /// Starts a server on an existing data directory (to test restarts).
+    /// Starts a server on an existing data directory (to test restarts), opening it as
+    /// `serve` does: read-only when the log is damaged.
     pub async fn start_in(dir: &Path) -> TestServer {
         let path = dir.to_path_buf();
-        let ledger = tokio::task::spawn_blocking(move || Ledger::open(&path))
+        let ledger = tokio::task::spawn_blocking(move || Ledger::open_or_read_only(&path))
             .await
             .expect("join")
             .expect("ledger opens");
