@@ -157,3 +157,89 @@ async fn an_undamaged_ledger_reports_the_posting_service_serving() {
     );
     server.stop().await;
 }
+
+/// Runs `matchledger check` on `dir`: (success, stdout, stderr).
+fn run_check(dir: &Path) -> (bool, String, String) {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_matchledger"))
+        .args(["check", "--data-dir"])
+        .arg(dir)
+        .output()
+        .expect("the binary runs");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+/// A stopped ledger's directory with a small programme and the target contribution at
+/// the returned sequence, with events after it.
+async fn ledger_with_target() -> (tempfile::TempDir, u64) {
+    let mut server = TestServer::start().await;
+    let programme = programme(&mut server).await;
+    contribute(&mut server, &programme, "100000000").await;
+    let target = server
+        .posting
+        .record_contribution(proto::RecordContributionRequest {
+            options: options_with_key(TARGET_KEY),
+            command: Some(proto::RecordContribution {
+                contribution_id: String::new(),
+                phase_id: programme.phase.clone(),
+                contributor_id: programme.contributor.clone(),
+                amount: krw("50000000"),
+            }),
+        })
+        .await
+        .expect("accepted")
+        .into_inner()
+        .events[0]
+        .sequence;
+    contribute(&mut server, &programme, "70000000").await;
+    (server.stop().await.expect("temp dir"), target)
+}
+
+#[tokio::test]
+async fn check_passes_an_intact_data_directory() {
+    let (temp, target) = ledger_with_target().await;
+
+    let (ok, stdout, stderr) = run_check(temp.path());
+
+    assert!(ok, "{stdout}\n{stderr}");
+    assert!(
+        stdout.contains(&format!("{} events", target + 1)),
+        "{stdout}"
+    );
+    assert!(stdout.contains("trial balance zero"), "{stdout}");
+    assert!(stdout.contains("result: OK"), "{stdout}");
+    assert!(
+        stderr.contains("verifying:"),
+        "progress goes to stderr: {stderr}"
+    );
+}
+
+#[tokio::test]
+async fn check_fails_naming_the_first_bad_sequence_even_before_the_checkpoint() {
+    let (temp, target) = ledger_with_target().await;
+    // A clean restart makes the whole log the verified checkpoint, which open trusts.
+    TestServer::start_in(temp.path()).await.stop().await;
+    flip_a_byte_of_the_target_event(temp.path());
+
+    let (ok, stdout, stderr) = run_check(temp.path());
+
+    assert!(!ok, "{stdout}");
+    assert!(
+        stdout.contains(&format!("DAMAGED at sequence {target}")),
+        "{stdout}"
+    );
+    assert!(stderr.contains(&format!("sequence {target}")), "{stderr}");
+}
+
+#[test]
+fn check_refuses_a_directory_without_data() {
+    let temp = tempfile::tempdir().expect("temp dir");
+
+    let (ok, _, stderr) = run_check(&temp.path().join("nothing-here"));
+
+    assert!(!ok);
+    assert!(stderr.contains("holds no matchledger data"), "{stderr}");
+}

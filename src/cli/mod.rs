@@ -1,5 +1,6 @@
 //! The `matchledger` command line: the server, the client, the demo and offline tools.
 
+pub mod check;
 pub mod serve;
 
 use std::process::ExitCode;
@@ -20,6 +21,8 @@ pub struct Cli {
 pub enum TopCommand {
     /// Run the ledger as a gRPC server.
     Serve(serve::ServeArgs),
+    /// Verify a data directory offline: the whole hash chain, then the books.
+    Check(check::CheckArgs),
 }
 
 /// Parses the command line, runs it, and turns any error into a message and exit code 1.
@@ -36,6 +39,7 @@ pub fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         match cli.command {
             TopCommand::Serve(args) => serve::serve(args).await,
+            TopCommand::Check(args) => tokio::task::spawn_blocking(move || check::check(&args)).await?,
         }
     });
     match result {
