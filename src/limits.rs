@@ -73,3 +73,16 @@ pub const SNAPSHOT_EVENTS_INTERVAL: u64 = 100_000;
 /// 10,000 is 200 five-year phases of ~88k SMEs each, some 150 million commands, and keeps
 /// every generated date inside year 3100.
 pub const GENERATOR_SCALE_MAX: u32 = 10_000;
+
+/// Concurrent clients (or readers) of one `bench-load` run: far beyond what saturates a
+/// server, and a bound on the tasks and SMEs a run creates.
+pub const LOAD_CLIENTS_MAX: usize = 1024;
+
+/// HTTP/2 connections of one `bench-load` run.
+pub const LOAD_CONNECTIONS_MAX: usize = 64;
+
+/// Longest `bench-load` run, in seconds: every load run stops by itself.
+pub const LOAD_SECONDS_MAX: u64 = 600;
+
+/// Most commands one `bench-load` run posts (ten minutes at 150 k commands/s).
+pub const LOAD_COMMANDS_MAX: u64 = 100_000_000;

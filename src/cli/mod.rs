@@ -1,6 +1,7 @@
 //! The `matchledger` command line: the server, the client, the demo and offline tools.
 
 pub mod check;
+pub mod load;
 pub mod serve;
 
 use std::process::ExitCode;
@@ -23,6 +24,9 @@ pub enum TopCommand {
     Serve(serve::ServeArgs),
     /// Verify a data directory offline: the whole hash chain, then the books.
     Check(check::CheckArgs),
+    /// Load a server on this machine with concurrent clients and report throughput and
+    /// latency.
+    BenchLoad(load::LoadArgs),
 }
 
 /// Parses the command line, runs it, and turns any error into a message and exit code 1.
@@ -39,6 +43,7 @@ pub fn main() -> ExitCode {
     let result = runtime.block_on(async move {
         match cli.command {
             TopCommand::Serve(args) => serve::serve(args).await,
+            TopCommand::BenchLoad(args) => load::bench_load(args).await,
             TopCommand::Check(args) => tokio::task::spawn_blocking(move || check::check(&args)).await?,
         }
     });
