@@ -10,8 +10,8 @@
 //! - `report`: merged tallies and the printed summary.
 
 mod report;
-mod setup;
-mod workload;
+pub mod setup;
+pub mod workload;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
