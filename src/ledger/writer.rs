@@ -16,7 +16,9 @@ use super::error::LedgerError;
 use super::shared::Shared;
 use super::snapshot;
 use super::submission::{Committed, Submission, WriterMessage};
-use crate::domain::{decide, Event, EventId, EventMeta, RecordedEvent, State};
+use crate::domain::{
+    decide, Command, Event, EventId, EventMeta, RecordedEvent, RuleViolation, State,
+};
 use crate::limits::{GROUP_COMMANDS_MAX, SNAPSHOT_EVENTS_INTERVAL};
 use crate::projection::Projections;
 use crate::store::{Head, IdempotencyRecord, PendingEvent, Store};
@@ -125,10 +127,9 @@ impl Writer {
                         }
                     }
                     Ok(Some(_)) => Decision::Refused(conflict(submission)),
-                    Ok(None) => match decide_all(&scratch, submission) {
+                    Ok(None) => match decide_all(&mut scratch, submission) {
                         Err(error) => Decision::Refused(error),
-                        Ok((next_state, events)) => {
-                            scratch = next_state;
+                        Ok(events) => {
                             let start = pending.len();
                             let first_sequence = head + start as u64 + 1;
                             pending.extend(events.into_iter().map(|event| PendingEvent {
@@ -289,22 +290,44 @@ impl Writer {
     }
 }
 
-/// Decides every command of a submission against a scratch copy of the state.
-fn decide_all(state: &State, submission: &Submission) -> Result<(State, Vec<Event>), LedgerError> {
-    let mut scratch = state.clone();
+/// Decides every command of a submission and applies its events to `scratch`; on a
+/// refusal `scratch` is left as it was.
+///
+/// A single command is decided against `scratch` itself and its events applied in place:
+/// `decide` refuses before anything changes, so there is nothing to roll back, and
+/// updating the group's own copy in place saves the persistent maps a path copy per
+/// submission (the largest cost of the write path under many small postings). A batch
+/// needs all-or-nothing, so it works on a copy that replaces `scratch` only if every
+/// command is accepted.
+fn decide_all(scratch: &mut State, submission: &Submission) -> Result<Vec<Event>, LedgerError> {
+    if let [command] = submission.commands.as_slice() {
+        let events = decide(scratch, command).map_err(refused(0, command))?;
+        for event in &events {
+            scratch.apply(event);
+        }
+        return Ok(events);
+    }
+    let mut trial = scratch.clone();
     let mut events = Vec::with_capacity(submission.commands.len());
     for (index, command) in submission.commands.iter().enumerate() {
-        let produced = decide(&scratch, command).map_err(|violation| LedgerError::Refused {
-            index,
-            command: command.name(),
-            violation,
-        })?;
+        let produced = decide(&trial, command).map_err(refused(index, command))?;
         for event in &produced {
-            scratch.apply(event);
+            trial.apply(event);
         }
         events.extend(produced);
     }
-    Ok((scratch, events))
+    *scratch = trial;
+    Ok(events)
+}
+
+/// The refusal of command `index` of a submission.
+fn refused(index: usize, command: &Command) -> impl FnOnce(RuleViolation) -> LedgerError {
+    let command = command.name();
+    move |violation| LedgerError::Refused {
+        index,
+        command,
+        violation,
+    }
 }
 
 fn meta_for(submission: &Submission, recorded_at: DateTime<Utc>) -> EventMeta {
