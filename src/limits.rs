@@ -112,3 +112,16 @@ pub const NOTE_SIGNATURES_MAX: usize = 100;
 /// Bytes in one signed note. A checkpoint body is about 100 bytes and an Ed25519 signature
 /// line about 130, so 100 signatures fit in 16 KB; 64 KB leaves room for extension lines.
 pub const NOTE_BYTES_MAX: usize = 64 * 1024;
+
+/// Concurrent clients (or readers) of one `bench-load` run: far beyond what saturates a
+/// server, and a bound on the tasks and SMEs a run creates.
+pub const LOAD_CLIENTS_MAX: usize = 1024;
+
+/// HTTP/2 connections of one `bench-load` run.
+pub const LOAD_CONNECTIONS_MAX: usize = 64;
+
+/// Longest `bench-load` run, in seconds: every load run stops by itself.
+pub const LOAD_SECONDS_MAX: u64 = 600;
+
+/// Most commands one `bench-load` run posts (ten minutes at 150 k commands/s).
+pub const LOAD_COMMANDS_MAX: u64 = 100_000_000;

@@ -151,9 +151,16 @@ async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
     let (health, health_service) = tonic_health::server::health_reporter();
-    health
-        .set_serving::<PostingServiceServer<PostingApi>>()
-        .await;
+    // A read-only ledger (damaged log) answers queries but takes no postings.
+    if ledger.damage().is_some() {
+        health
+            .set_not_serving::<PostingServiceServer<PostingApi>>()
+            .await;
+    } else {
+        health
+            .set_serving::<PostingServiceServer<PostingApi>>()
+            .await;
+    }
     health.set_serving::<QueryServiceServer<QueryApi>>().await;
     health.set_serving::<AuditServiceServer<AuditApi>>().await;
     let reflection = tonic_reflection::server::Builder::configure()

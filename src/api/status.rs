@@ -10,6 +10,7 @@ use super::convert::ConvertError;
 use crate::domain::{Role, RuleViolation, ViolationClass};
 use crate::ledger::LedgerError;
 use crate::limits::{REQUEST_BYTES_MAX, STATUS_MESSAGE_BYTES_MAX};
+use crate::store::Damage;
 
 /// Domain used in `ErrorInfo` details.
 const ERROR_DOMAIN: &str = "matchledger";
@@ -177,6 +178,7 @@ pub fn ledger_error(error: LedgerError) -> Status {
             tracing::error!(%error, "storage failure");
             Status::internal(bounded(format!("storage failure: {error}")))
         }
+        LedgerError::ReadOnly { damage } => read_only(&damage),
         LedgerError::Unavailable(reason) => Status::unavailable(bounded(reason)),
     }
 }
@@ -197,6 +199,35 @@ fn permission_denied_command(index: usize, command: &'static str, needed: Role) 
     detailed(
         Code::PermissionDenied,
         format!("command {index} ({command}) needs the {needed} role; nothing was written"),
+        details,
+    )
+}
+
+/// A posting to a ledger whose log is damaged: FAILED_PRECONDITION (retrying will not
+/// help until an operator repairs the log), naming the damaged sequence.
+fn read_only(damage: &Damage) -> Status {
+    let mut details = ErrorDetails::new();
+    details.set_error_info(
+        "LEDGER_READ_ONLY",
+        ERROR_DOMAIN,
+        HashMap::from([
+            ("damaged_sequence".to_string(), damage.sequence.to_string()),
+            (
+                "last_good_sequence".to_string(),
+                damage.last_good.sequence.to_string(),
+            ),
+        ]),
+    );
+    details.add_precondition_failure_violation(
+        "LEDGER_READ_ONLY",
+        format!("event {}", damage.sequence),
+        damage.reason.clone(),
+    );
+    Status::with_error_details(
+        Code::FailedPrecondition,
+        bounded(format!(
+            "the ledger is read-only, nothing was written: {damage}"
+        )),
         details,
     )
 }

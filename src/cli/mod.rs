@@ -1,7 +1,9 @@
 //! The `matchledger` command line: the server, the client, the demo and offline tools.
 
+pub mod check;
 pub mod client;
 pub mod demo;
+pub mod load;
 pub mod principal;
 pub mod serve;
 
@@ -41,6 +43,11 @@ pub enum TopCommand {
     Client(Box<client::ClientCommand>),
     /// Manage the principals file (who may call the server, with which roles).
     Principal(principal::PrincipalArgs),
+    /// Verify a data directory offline: the whole hash chain, then the books.
+    Check(check::CheckArgs),
+    /// Load a server on this machine with concurrent clients and report throughput and
+    /// latency.
+    BenchLoad(load::LoadArgs),
 }
 
 /// Parses the command line, runs it, and turns any error into a message and exit code 1.
@@ -63,6 +70,10 @@ pub fn main() -> ExitCode {
             TopCommand::Demo(args) => demo::demo(args).await,
             TopCommand::Client(command) => client::run(&cli.server, cli.json, *command).await,
             TopCommand::Principal(args) => principal::principal(args),
+            TopCommand::BenchLoad(args) => load::bench_load(args).await,
+            TopCommand::Check(args) => {
+                tokio::task::spawn_blocking(move || check::check(&args)).await?
+            }
         }
     });
     match result {

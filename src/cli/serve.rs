@@ -79,14 +79,25 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = args.server_config()?;
     config.check(args.listen)?;
     let data_dir = args.data_dir.clone();
-    let ledger = tokio::task::spawn_blocking(move || Ledger::open(&data_dir))
+    let ledger = tokio::task::spawn_blocking(move || Ledger::open_or_read_only(&data_dir))
         .await?
         .with_context(|| format!("opening the ledger in {}", args.data_dir.display()))?;
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
+    if let Some(damage) = ledger.damage() {
+        tracing::error!(
+            damaged_sequence = damage.sequence,
+            last_good_sequence = damage.last_good.sequence,
+            reason = %damage.reason,
+            "READ-ONLY MODE: the event log is damaged; serving reads up to the last good \
+             event and refusing every posting. Run `matchledger check` and restore the data \
+             directory from a backup."
+        );
+    }
     tracing::info!(
         address = %listener.local_addr()?,
+        read_only = ledger.damage().is_some(),
         data_dir = %args.data_dir.display(),
         head = ledger.head(),
         tls = config.tls.is_some(),

@@ -13,6 +13,7 @@ use std::sync::Arc;
 
 use imbl::{HashMap, HashSet};
 use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 
 use super::brn::Brn;
 use super::event::*;
@@ -21,7 +22,7 @@ use super::view::*;
 
 /// Everything `decide` consults. Cheap to clone (persistent maps), so a batch can be
 /// decided against a scratch copy and thrown away if one command is refused.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct State {
     phases: HashMap<PhaseId, Phase>,
     contributors: HashSet<ContributorId>,

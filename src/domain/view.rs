@@ -8,6 +8,7 @@
 use std::sync::Arc;
 
 use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
 
 use super::brn::Brn;
 use super::event::{EntryKind, PhaseOpened};
@@ -16,7 +17,7 @@ use super::money::{Currency, Money};
 use super::programme::{ApplicationChannel, Purpose, SizeClass, SupportType};
 
 /// A phase: its configuration as opened, whether it is closed, and its running totals.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Phase {
     /// The configuration the phase was opened with (shared, never changes).
     pub opened: Arc<PhaseOpened>,
@@ -61,7 +62,7 @@ impl Phase {
 }
 
 /// A phase's running totals, each net of reversals, in the phase's currency.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PhaseTotals {
     /// Pledges recorded.
     pub pledged: Decimal,
@@ -84,7 +85,7 @@ pub struct PhaseTotals {
 }
 
 /// A registered SME's attributes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SmeView {
     pub brn: Brn,
     /// Whether the SME supplies the sponsor.
@@ -94,7 +95,7 @@ pub struct SmeView {
 }
 
 /// A contributor's promise for a phase.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PledgeView {
     pub phase: PhaseId,
     pub contributor: ContributorId,
@@ -103,7 +104,7 @@ pub struct PledgeView {
 }
 
 /// Money a contributor paid into a phase, and how much of it the government matched.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ContributionView {
     pub phase: PhaseId,
     pub contributor: ContributorId,
@@ -156,7 +157,7 @@ impl ContributionView {
 }
 
 /// Government money paid against one contribution.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct MatchView {
     pub contribution: ContributionId,
     pub phase: PhaseId,
@@ -166,7 +167,7 @@ pub struct MatchView {
 }
 
 /// One support project of one SME, its shares and what was paid on it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GrantView {
     pub phase: PhaseId,
     pub sme: SmeId,
@@ -195,7 +196,7 @@ impl GrantView {
 }
 
 /// Money paid out to an SME against a grant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DisbursementView {
     pub grant: GrantId,
     pub phase: PhaseId,
@@ -205,7 +206,7 @@ pub struct DisbursementView {
 }
 
 /// Money an SME paid back against a grant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefundView {
     pub grant: GrantId,
     pub phase: PhaseId,
@@ -215,7 +216,7 @@ pub struct RefundView {
 }
 
 /// Any money posting; all share one id namespace ([`EntryId`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Entry {
     Pledge(PledgeView),
     Contribution(ContributionView),

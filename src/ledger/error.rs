@@ -1,7 +1,7 @@
 //! Why the ledger could not do what was asked.
 
 use crate::domain::{Role, RuleViolation};
-use crate::store::StoreError;
+use crate::store::{Damage, StoreError};
 
 /// Every failure the ledger reports to its callers.
 #[derive(Debug, thiserror::Error)]
@@ -32,6 +32,10 @@ pub enum LedgerError {
     /// The store failed; nothing was acknowledged.
     #[error("storage failure: {0}")]
     Store(#[from] StoreError),
+    /// The event log is damaged: the ledger serves reads up to the last good event and
+    /// refuses every write until the damage is repaired.
+    #[error("the ledger is read-only: {damage}")]
+    ReadOnly { damage: Damage },
     /// The writer has stopped (shutdown, or a storage failure made writes unsafe).
     #[error("the ledger is not accepting writes: {0}")]
     Unavailable(String),

@@ -7,6 +7,7 @@
 mod error;
 mod reads;
 mod shared;
+pub mod snapshot;
 mod submission;
 mod writer;
 
@@ -20,10 +21,9 @@ pub use error::LedgerError;
 pub use reads::AsOf;
 pub use submission::{fingerprint_of, Committed, Submission};
 
-use crate::domain::{Role, State};
+use crate::domain::Role;
 use crate::limits::{BATCH_COMMANDS_MAX, WRITER_QUEUE_MAX};
-use crate::projection::Projections;
-use crate::store::Store;
+use crate::store::{Damage, Store};
 use shared::Shared;
 use submission::WriterMessage;
 use writer::Writer;
@@ -41,16 +41,57 @@ impl Ledger {
     /// Opens the ledger in `dir` (created if absent) and starts its writer.
     pub fn open(dir: &Path) -> Result<Ledger, LedgerError> {
         let store = Store::open(dir)?;
-        let (state, projections, checkpoints) = reads::rebuild(&store)?;
-        Ok(Ledger::start(store, state, projections, checkpoints))
+        let rebuilt = reads::rebuild(&store)?;
+        Ok(Ledger::start(store, rebuilt))
     }
 
-    fn start(
-        store: Store,
-        state: State,
-        projections: Projections,
-        checkpoints: Vec<Arc<Projections>>,
-    ) -> Ledger {
+    /// Opens the ledger like [`Ledger::open`], but when the event log is corrupt or
+    /// truncated (found on open, or by the rebuild in a part open trusts), opens it
+    /// read-only instead of failing: reads answer up to the last good event, every
+    /// posting is refused with [`LedgerError::ReadOnly`] naming the damaged sequence, and
+    /// no writer runs. [`Ledger::damage`] tells which mode it is in.
+    pub fn open_or_read_only(dir: &Path) -> Result<Ledger, LedgerError> {
+        let (store, _) = Store::open_until_damage(dir)?;
+        let rebuilt = match reads::rebuild(&store) {
+            Ok(rebuilt) => rebuilt,
+            Err(LedgerError::Store(error)) => {
+                store.restrict_to_damage(error)?;
+                reads::rebuild(&store)?
+            }
+            Err(error) => return Err(error),
+        };
+        match store.damage().cloned() {
+            None => Ok(Ledger::start(store, rebuilt)),
+            Some(damage) => Ok(Ledger::start_read_only(store, rebuilt, &damage)),
+        }
+    }
+
+    /// A ledger over a damaged store: the read side only.
+    fn start_read_only(store: Store, rebuilt: reads::Rebuilt, damage: &Damage) -> Ledger {
+        let shared = Arc::new(Shared::new(rebuilt.projections, rebuilt.checkpoints));
+        shared.mark_stopped(&damage.to_string());
+        // No writer: the receiver is dropped, so nothing can be queued.
+        let (queue, _) = mpsc::channel(1);
+        Ledger {
+            queue,
+            store,
+            shared,
+            writer: Arc::new(Mutex::new(None)),
+        }
+    }
+
+    /// The damage that made the ledger read-only, if it is.
+    pub fn damage(&self) -> Option<&Damage> {
+        self.store.damage()
+    }
+
+    fn start(store: Store, rebuilt: reads::Rebuilt) -> Ledger {
+        let reads::Rebuilt {
+            state,
+            projections,
+            checkpoints,
+            snapshot,
+        } = rebuilt;
         let shared = Arc::new(Shared::new(projections.clone(), checkpoints));
         let (queue, receiver) = mpsc::channel(WRITER_QUEUE_MAX);
         let last_recorded_at = projections.recorded_at().unwrap_or_default();
@@ -60,6 +101,8 @@ impl Ledger {
             projections,
             shared: Arc::clone(&shared),
             last_recorded_at,
+            last_snapshot: snapshot,
+            snapshot_task: None,
         };
         let handle = std::thread::Builder::new()
             .name("ledger-writer".into())
@@ -112,6 +155,11 @@ impl Ledger {
                 "a batch holds at most {BATCH_COMMANDS_MAX} commands, this one has {}",
                 submission.commands.len()
             )));
+        }
+        if let Some(damage) = self.store.damage() {
+            return Err(LedgerError::ReadOnly {
+                damage: damage.clone(),
+            });
         }
         if let Some(reason) = self.shared.stopped_reason() {
             return Err(LedgerError::Unavailable(reason));

@@ -9,6 +9,7 @@ use chrono::{DateTime, Utc};
 use tokio::sync::broadcast;
 
 use super::error::LedgerError;
+use super::snapshot;
 use super::Ledger;
 use crate::domain::{RecordedEvent, State};
 use crate::limits::CHECKPOINT_EVENTS_INTERVAL;
@@ -26,40 +27,58 @@ pub enum AsOf {
     Time(DateTime<Utc>),
 }
 
-/// Rebuilds the decision state and projections from the log, starting the projections
-/// from the latest snapshot that still matches the log.
-pub(crate) fn rebuild(
-    store: &Store,
-) -> Result<(State, Projections, Vec<Arc<Projections>>), LedgerError> {
-    let mut projections = match store.load_snapshot()? {
-        Some((sequence, bytes)) => match Projections::from_snapshot(&bytes) {
-            Ok(projections) if projections.sequence() == sequence => projections,
-            Ok(_) | Err(_) => {
-                tracing::warn!(
-                    sequence,
-                    "projection snapshot unusable; rebuilding from the log"
-                );
-                Projections::default()
+/// What start-up rebuilds.
+pub(crate) struct Rebuilt {
+    /// The decision state at the head.
+    pub(crate) state: State,
+    /// The projections at the head.
+    pub(crate) projections: Projections,
+    /// As-of checkpoints taken on the way.
+    pub(crate) checkpoints: Vec<Arc<Projections>>,
+    /// The sequence of the snapshot the rebuild started from (0 for none).
+    pub(crate) snapshot: u64,
+}
+
+/// Rebuilds the decision state and projections from the latest snapshot that still
+/// matches the log (see [`snapshot`](super::snapshot)) plus the events after it; from the
+/// whole log when there is none.
+pub(crate) fn rebuild(store: &Store) -> Result<Rebuilt, LedgerError> {
+    let (mut state, mut projections) = match store.load_snapshot()? {
+        Some((sequence, bytes)) => match snapshot::decode(&bytes, sequence) {
+            Ok(pair) => pair,
+            Err(error) => {
+                tracing::warn!(sequence, %error, "ledger snapshot unusable; rebuilding from the log");
+                (State::default(), Projections::default())
             }
         },
-        None => Projections::default(),
+        None => (State::default(), Projections::default()),
     };
+    let from = projections.sequence();
     let mut checkpoints = Vec::new();
-    if projections.sequence() > 0 {
+    if from > 0 {
         checkpoints.push(Arc::new(projections.clone()));
     }
-    let mut state = State::default();
-    for event in store.iter_from(1) {
+    for event in store.iter_from(from + 1) {
         let event = event?;
         state.apply(&event.event);
-        if event.sequence > projections.sequence() {
-            projections.apply(&event);
-            if event.sequence % CHECKPOINT_EVENTS_INTERVAL == 0 {
-                checkpoints.push(Arc::new(projections.clone()));
-            }
+        projections.apply(&event);
+        if event.sequence % CHECKPOINT_EVENTS_INTERVAL == 0 {
+            checkpoints.push(Arc::new(projections.clone()));
         }
     }
-    Ok((state, projections, checkpoints))
+    debug_assert_eq!(projections.sequence(), store.head().sequence);
+    tracing::info!(
+        head = projections.sequence(),
+        snapshot = from,
+        replayed = projections.sequence() - from,
+        "ledger state rebuilt"
+    );
+    Ok(Rebuilt {
+        state,
+        projections,
+        checkpoints,
+        snapshot: from,
+    })
 }
 
 impl Ledger {

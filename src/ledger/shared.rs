@@ -2,16 +2,14 @@
 //! live event feed and the writer's health. Readers never take a lock the writer waits on
 //! for long: the view is swapped atomically, checkpoints are appended rarely.
 
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 
 use arc_swap::ArcSwap;
 use tokio::sync::broadcast;
 
 use crate::domain::RecordedEvent;
-use crate::limits::{CHECKPOINT_EVENTS_INTERVAL, SNAPSHOT_EVENTS_INTERVAL};
+use crate::limits::CHECKPOINT_EVENTS_INTERVAL;
 use crate::projection::Projections;
-use crate::store::Store;
 
 /// Capacity of the live feed in group commits; a subscriber that falls further behind
 /// catches up from the store instead (see `audit` streams).
@@ -23,19 +21,16 @@ pub(crate) struct Shared {
     checkpoints: RwLock<Vec<Arc<Projections>>>,
     feed: broadcast::Sender<Arc<[RecordedEvent]>>,
     stopped: Mutex<Option<String>>,
-    last_snapshot: AtomicU64,
 }
 
 impl Shared {
     pub(crate) fn new(projections: Projections, checkpoints: Vec<Arc<Projections>>) -> Shared {
         let (feed, _) = broadcast::channel(FEED_GROUPS_MAX);
-        let last_snapshot = projections.sequence();
         Shared {
             view: ArcSwap::from_pointee(projections),
             checkpoints: RwLock::new(checkpoints),
             feed,
             stopped: Mutex::new(None),
-            last_snapshot: AtomicU64::new(last_snapshot),
         }
     }
 
@@ -76,20 +71,6 @@ impl Shared {
                 .write()
                 .unwrap_or_else(|poison| poison.into_inner());
             checkpoints.push(Arc::new(projections.clone()));
-        }
-    }
-
-    /// Persists a projection snapshot every `SNAPSHOT_EVENTS_INTERVAL` events so that a
-    /// restart replays only the tail. A failed snapshot is logged, never fatal: the log
-    /// remains the truth.
-    pub(crate) fn maybe_snapshot(&self, store: &Store, projections: &Projections) {
-        let sequence = projections.sequence();
-        if sequence < self.last_snapshot.load(Ordering::Relaxed) + SNAPSHOT_EVENTS_INTERVAL {
-            return;
-        }
-        self.last_snapshot.store(sequence, Ordering::Relaxed);
-        if let Err(error) = store.save_snapshot(sequence, &projections.to_snapshot()) {
-            tracing::warn!(%error, sequence, "projection snapshot not saved");
         }
     }
 

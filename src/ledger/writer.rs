@@ -14,11 +14,15 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::error::LedgerError;
 use super::shared::Shared;
+use super::snapshot;
 use super::submission::{Committed, Submission, WriterMessage};
-use crate::domain::{authorize, decide, Event, EventId, EventMeta, RecordedEvent, Role, State};
-use crate::limits::GROUP_COMMANDS_MAX;
+use crate::domain::{
+    authorize, decide, Command, Event, EventId, EventMeta, RecordedEvent, Role, RuleViolation,
+    State,
+};
+use crate::limits::{GROUP_COMMANDS_MAX, SNAPSHOT_EVENTS_INTERVAL};
 use crate::projection::Projections;
-use crate::store::{IdempotencyRecord, PendingEvent, Store};
+use crate::store::{Head, IdempotencyRecord, PendingEvent, Store};
 
 type Reply = oneshot::Sender<Result<Committed, LedgerError>>;
 
@@ -41,6 +45,10 @@ pub(crate) struct Writer {
     pub(crate) projections: Projections,
     pub(crate) shared: Arc<Shared>,
     pub(crate) last_recorded_at: DateTime<Utc>,
+    /// The sequence of the last snapshot saved (or loaded at start-up).
+    pub(crate) last_snapshot: u64,
+    /// The snapshot being saved in the background, if any.
+    pub(crate) snapshot_task: Option<std::thread::JoinHandle<()>>,
 }
 
 impl Writer {
@@ -80,6 +88,10 @@ impl Writer {
             }
         }
         queue.close();
+        // A snapshot still being written finishes before the store may be reopened.
+        if let Some(task) = self.snapshot_task.take() {
+            let _ = task.join();
+        }
         // Callers still queued get a clear refusal instead of a dropped channel.
         while let Ok(WriterMessage::Submit { reply, .. }) = queue.try_recv() {
             let _ = reply.send(Err(LedgerError::Unavailable(
@@ -126,31 +138,32 @@ impl Writer {
                         }
                     }
                     Ok(Some(_)) => Decision::Refused(conflict(submission)),
-                    Ok(None) => match decide_all(&scratch, submission, permit(permits, index)) {
-                        Err(error) => Decision::Refused(error),
-                        Ok((next_state, events)) => {
-                            scratch = next_state;
-                            let start = pending.len();
-                            let first_sequence = head + start as u64 + 1;
-                            pending.extend(events.into_iter().map(|event| PendingEvent {
-                                meta: meta_for(submission, recorded_at),
-                                event,
-                            }));
-                            let count = (pending.len() - start) as u32;
-                            records.push((
-                                key.clone(),
-                                IdempotencyRecord {
-                                    fingerprint: submission.fingerprint,
-                                    first_sequence,
-                                    event_count: count,
-                                },
-                            ));
-                            in_group.insert(key, (index, submission.fingerprint));
-                            Decision::Fresh {
-                                range: start..pending.len(),
+                    Ok(None) => {
+                        match decide_all(&mut scratch, submission, permit(permits, index)) {
+                            Err(error) => Decision::Refused(error),
+                            Ok(events) => {
+                                let start = pending.len();
+                                let first_sequence = head + start as u64 + 1;
+                                pending.extend(events.into_iter().map(|event| PendingEvent {
+                                    meta: meta_for(submission, recorded_at),
+                                    event,
+                                }));
+                                let count = (pending.len() - start) as u32;
+                                records.push((
+                                    key.clone(),
+                                    IdempotencyRecord {
+                                        fingerprint: submission.fingerprint,
+                                        first_sequence,
+                                        event_count: count,
+                                    },
+                                ));
+                                in_group.insert(key, (index, submission.fingerprint));
+                                Decision::Fresh {
+                                    range: start..pending.len(),
+                                }
                             }
                         }
-                    },
+                    }
                 },
             };
             decisions.push(decision);
@@ -188,8 +201,49 @@ impl Writer {
         }
         let head = self.projections.sequence();
         debug_assert_eq!(Some(head), recorded.last().map(|event| event.sequence));
-        self.shared.publish(self.projections.clone(), recorded);
-        self.shared.maybe_snapshot(&self.store, &self.projections);
+        self.shared
+            .publish(self.projections.clone(), Arc::from(recorded.to_vec()));
+        if let Some(last) = recorded.last() {
+            self.maybe_snapshot(Head {
+                sequence: last.sequence,
+                hash: last.hash,
+            });
+        }
+    }
+
+    /// Saves a snapshot of the state and projections every `SNAPSHOT_EVENTS_INTERVAL`
+    /// events so that a restart replays only the tail. Encoding a large state takes a
+    /// while, so it runs on its own thread over cheap persistent clones; the writer
+    /// never waits for it (one at a time: a due snapshot waits for the running one).
+    fn maybe_snapshot(&mut self, head: Head) {
+        if head.sequence < self.last_snapshot.saturating_add(SNAPSHOT_EVENTS_INTERVAL) {
+            return;
+        }
+        if self
+            .snapshot_task
+            .as_ref()
+            .is_some_and(|task| !task.is_finished())
+        {
+            return;
+        }
+        if let Some(task) = self.snapshot_task.take() {
+            let _ = task.join();
+        }
+        self.last_snapshot = head.sequence;
+        let (store, state, projections) = (
+            self.store.clone(),
+            self.state.clone(),
+            self.projections.clone(),
+        );
+        let spawned = std::thread::Builder::new()
+            .name("ledger-snapshot".into())
+            .spawn(move || snapshot::save(&store, &state, &projections, head));
+        match spawned {
+            Ok(task) => self.snapshot_task = Some(task),
+            Err(error) => {
+                tracing::warn!(%error, "snapshot thread not started; the log remains the truth")
+            }
+        }
     }
 
     fn reply_all(
@@ -250,35 +304,68 @@ impl Writer {
     }
 }
 
-/// Decides every command of a submission against a scratch copy of the state. With
-/// `roles`, each command must first be allowed to them, against the state as the earlier
-/// commands of the same batch left it.
+/// Decides every command of a submission and applies its events to `scratch`; on a
+/// refusal `scratch` is left as it was.
+///
+/// A single command is decided against `scratch` itself and its events applied in place:
+/// `decide` refuses before anything changes, so there is nothing to roll back, and
+/// updating the group's own copy in place saves the persistent maps a path copy per
+/// submission (the largest cost of the write path under many small postings). A batch
+/// needs all-or-nothing, so it works on a copy that replaces `scratch` only if every
+/// command is accepted.
 fn decide_all(
-    state: &State,
+    scratch: &mut State,
     submission: &Submission,
     roles: Option<&BTreeSet<Role>>,
-) -> Result<(State, Vec<Event>), LedgerError> {
-    let mut scratch = state.clone();
+) -> Result<Vec<Event>, LedgerError> {
+    if let [command] = submission.commands.as_slice() {
+        allowed(roles, 0, command, scratch)?;
+        let events = decide(scratch, command).map_err(refused(0, command))?;
+        for event in &events {
+            scratch.apply(event);
+        }
+        return Ok(events);
+    }
+    let mut trial = scratch.clone();
     let mut events = Vec::with_capacity(submission.commands.len());
     for (index, command) in submission.commands.iter().enumerate() {
-        if let Some(roles) = roles {
-            authorize(roles, command, &scratch).map_err(|forbidden| LedgerError::Forbidden {
-                index,
-                command: forbidden.command,
-                needed: forbidden.needed,
-            })?;
-        }
-        let produced = decide(&scratch, command).map_err(|violation| LedgerError::Refused {
-            index,
-            command: command.name(),
-            violation,
-        })?;
+        allowed(roles, index, command, &trial)?;
+        let produced = decide(&trial, command).map_err(refused(index, command))?;
         for event in &produced {
-            scratch.apply(event);
+            trial.apply(event);
         }
         events.extend(produced);
     }
-    Ok((scratch, events))
+    *scratch = trial;
+    Ok(events)
+}
+
+/// With `roles`, command `index` must be allowed to them against the state as the earlier
+/// commands of the same batch left it (a reversal needs the role of the entry it cancels).
+fn allowed(
+    roles: Option<&BTreeSet<Role>>,
+    index: usize,
+    command: &Command,
+    state: &State,
+) -> Result<(), LedgerError> {
+    let Some(roles) = roles else {
+        return Ok(());
+    };
+    authorize(roles, command, state).map_err(|forbidden| LedgerError::Forbidden {
+        index,
+        command: forbidden.command,
+        needed: forbidden.needed,
+    })
+}
+
+/// The refusal of command `index` of a submission.
+fn refused(index: usize, command: &Command) -> impl FnOnce(RuleViolation) -> LedgerError {
+    let command = command.name();
+    move |violation| LedgerError::Refused {
+        index,
+        command,
+        violation,
+    }
 }
 
 /// The roles of submission `index`. The two lists are filled together; should they ever

@@ -97,6 +97,21 @@ impl WriterState {
         })
     }
 
+    /// The state of a store that refuses every append (a damaged log); `refuse` sets
+    /// the reason.
+    pub(crate) fn refusing() -> WriterState {
+        WriterState {
+            head: Head::EMPTY,
+            tail: None,
+            failed: Some("the event log is damaged".into()),
+        }
+    }
+
+    /// Refuses every append from now on, for `reason`.
+    pub(crate) fn refuse(&mut self, reason: String) {
+        self.failed = Some(reason);
+    }
+
     /// Appends and commits; returns the recorded events and the new head.
     pub(crate) fn append(
         &mut self,
@@ -106,9 +121,7 @@ impl WriterState {
         idempotency: Vec<(String, IdempotencyRecord)>,
     ) -> Result<(Vec<RecordedEvent>, Head), StoreError> {
         if let Some(reason) = &self.failed {
-            return Err(StoreError::Refused(format!(
-                "an earlier commit failed ({reason}); reopen the store"
-            )));
+            return Err(StoreError::Refused(format!("no appends: {reason}")));
         }
         if events.is_empty() && idempotency.is_empty() {
             return Ok((Vec::new(), self.head));
@@ -135,7 +148,9 @@ impl WriterState {
             .map_err(StoreError::from)
             .and_then(|()| data_file.commit(db));
         if let Err(error) = committed {
-            self.failed = Some(error.to_string());
+            self.failed = Some(format!(
+                "an earlier commit failed ({error}); reopen the store"
+            ));
             return Err(error);
         }
         self.head = head;

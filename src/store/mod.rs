@@ -34,6 +34,8 @@ mod snapshot;
 mod verify;
 
 #[cfg(test)]
+mod damage_tests;
+#[cfg(test)]
 mod fixtures;
 #[cfg(test)]
 mod tests;
@@ -71,6 +73,29 @@ impl Head {
     };
 }
 
+/// Damage found in the stored log: the server then serves reads up to the last good
+/// event and refuses every write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Damage {
+    /// The first sequence found damaged or missing (see `verify::locate_damage` for why
+    /// it may be one before the altered event).
+    pub sequence: u64,
+    /// The last event that verifies: the store reads up to here.
+    pub last_good: Head,
+    /// What verification reported.
+    pub reason: String,
+}
+
+impl std::fmt::Display for Damage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "event log damaged at sequence {} ({}); readable up to sequence {}",
+            self.sequence, self.reason, self.last_good.sequence
+        )
+    }
+}
+
 /// What a command produced, kept under its (actor-scoped) idempotency key so that a
 /// retry can be answered with the original result.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,31 +122,117 @@ pub struct Store {
 }
 
 struct Inner {
+    /// The store directory (snapshot files live beside sled's data).
+    dir: std::path::PathBuf,
     db: sled::Db,
     data_file: DataFile,
     /// The head readers see: published after each durable append.
     head: RwLock<Head>,
     /// The writer's own state (head and the open tail block); held through an append.
     writer: Mutex<WriterState>,
+    /// Set when the log was found damaged: the store is then read-only.
+    damage: std::sync::OnceLock<Damage>,
 }
 
 impl Store {
     /// Opens the store in `dir`, creating it if absent, and verifies the chain from the
     /// last verified checkpoint to the head before anything can read or append.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
+        let (db, data_file) = Store::open_files(dir)?;
+        let head = verify::on_open(&db, &data_file)?;
+        let writer = WriterState::load(&db, head)?;
+        Ok(Store::assemble(dir, db, data_file, head, writer))
+    }
+
+    /// Opens like [`Store::open`], but when verification finds the log corrupt or
+    /// truncated, opens it read-only instead of failing: reads stop at the last good
+    /// event and every append is refused. Returns the damage found, if any; other
+    /// failures (sled cannot open, an unknown format) are still errors.
+    pub fn open_until_damage(dir: &Path) -> Result<(Store, Option<Damage>), StoreError> {
+        let (db, data_file) = Store::open_files(dir)?;
+        let error = match verify::on_open(&db, &data_file) {
+            Ok(head) => {
+                let writer = WriterState::load(&db, head)?;
+                return Ok((Store::assemble(dir, db, data_file, head, writer), None));
+            }
+            Err(error) if verify::damaged_sequence(&error).is_some() => error,
+            Err(error) => return Err(error),
+        };
+        let checkpoint = records::stored_position(&db, layout::META_VERIFIED)?;
+        let head_record = records::stored_position(&db, layout::META_HEAD)?;
+        let damage = verify::locate_damage(&db, checkpoint, head_record)?.ok_or(error)?;
+        let store = Store::assemble(dir, db, data_file, Head::EMPTY, WriterState::refusing());
+        store.restrict(damage.clone());
+        Ok((store, Some(damage)))
+    }
+
+    /// Marks the store damaged after a read found `error` (damage before the verified
+    /// checkpoint, which open does not re-check): locates the damage from the start of
+    /// the log and makes the store read-only up to the last good event. Returns the
+    /// damage, or `error` itself when it is not damage of the log.
+    pub fn restrict_to_damage(&self, error: StoreError) -> Result<Damage, StoreError> {
+        if verify::damaged_sequence(&error).is_none() {
+            return Err(error);
+        }
+        let head_record = records::stored_position(&self.inner.db, layout::META_HEAD)?;
+        let damage =
+            verify::locate_damage(&self.inner.db, Head::EMPTY, head_record)?.ok_or(error)?;
+        self.restrict(damage.clone());
+        Ok(damage)
+    }
+
+    /// The damage that made this store read-only, if any.
+    pub fn damage(&self) -> Option<&Damage> {
+        self.inner.damage.get()
+    }
+
+    /// Lowers the readable head to the last good event and refuses appends from now on.
+    fn restrict(&self, damage: Damage) {
+        let mut writer = self
+            .inner
+            .writer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        writer.refuse(damage.to_string());
+        *self
+            .inner
+            .head
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = damage.last_good;
+        tracing::error!(
+            damaged_sequence = damage.sequence,
+            last_good = damage.last_good.sequence,
+            reason = %damage.reason,
+            "event log damaged: read-only up to the last good event"
+        );
+        // The first damage found stands; a later one is at or after it.
+        let _ = self.inner.damage.set(damage);
+    }
+
+    fn open_files(dir: &Path) -> Result<(sled::Db, DataFile), StoreError> {
         std::fs::create_dir_all(dir)?;
         let db = layout::sled_config(dir).open()?;
         let data_file = DataFile::open(dir)?;
-        let head = verify::on_open(&db, &data_file)?;
-        let writer = WriterState::load(&db, head)?;
-        Ok(Store {
+        Ok((db, data_file))
+    }
+
+    fn assemble(
+        dir: &Path,
+        db: sled::Db,
+        data_file: DataFile,
+        head: Head,
+        writer: WriterState,
+    ) -> Store {
+        Store {
             inner: Arc::new(Inner {
+                dir: dir.to_path_buf(),
                 db,
                 data_file,
                 head: RwLock::new(head),
                 writer: Mutex::new(writer),
+                damage: std::sync::OnceLock::new(),
             }),
-        })
+        }
     }
 
     /// The last durably appended event.
@@ -243,7 +354,16 @@ impl Store {
 
     /// Records `head` as verified, so the next open checks only the events after it.
     pub fn set_verified_checkpoint(&self, head: Head) -> Result<(), StoreError> {
+        self.refuse_if_damaged()?;
         verify::set_checkpoint(&self.inner.db, &self.inner.data_file, self.head(), head)
+    }
+
+    /// A damaged store changes nothing on disk: the damage stays there to be examined.
+    fn refuse_if_damaged(&self) -> Result<(), StoreError> {
+        match self.damage() {
+            Some(damage) => Err(StoreError::Refused(damage.to_string())),
+            None => Ok(()),
+        }
     }
 
     /// The one tree everything lives in.

@@ -7,7 +7,7 @@ use super::error::StoreError;
 use super::proto as pb;
 use super::{Head, IdempotencyRecord};
 
-/// What the snapshot chunks hold, as stored.
+/// Where the snapshot bytes are and what they hash to, as stored.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SnapshotManifest {
     pub sequence: u64,
@@ -15,6 +15,8 @@ pub(crate) struct SnapshotManifest {
     pub chunk_count: u32,
     pub total_bytes: u64,
     pub content_hash: [u8; 32],
+    /// The file holding the bytes; empty when they are in chunks.
+    pub file: String,
 }
 
 fn hash32(record: &str, field: &str, bytes: &[u8]) -> Result<[u8; 32], StoreError> {
@@ -40,6 +42,15 @@ pub(crate) fn decode_position(record: &str, bytes: &[u8]) -> Result<Head, StoreE
         sequence: position.sequence,
         hash: hash32(record, "hash", &position.hash)?,
     })
+}
+
+/// The position stored under `key` (the head or the verified checkpoint), the empty
+/// position when absent.
+pub(crate) fn stored_position(db: &sled::Db, key: &[u8]) -> Result<Head, StoreError> {
+    match db.get(key)? {
+        Some(bytes) => decode_position(&String::from_utf8_lossy(&key[1..]), &bytes),
+        None => Ok(Head::EMPTY),
+    }
 }
 
 pub(crate) fn encode_idempotency(record: &IdempotencyRecord) -> Vec<u8> {
@@ -77,6 +88,7 @@ pub(crate) fn encode_manifest(manifest: &SnapshotManifest) -> Vec<u8> {
         chunk_count: manifest.chunk_count,
         total_bytes: manifest.total_bytes,
         content_hash: manifest.content_hash.to_vec(),
+        file: manifest.file.clone(),
     }
     .encode_to_vec()
 }
@@ -90,5 +102,6 @@ pub(crate) fn decode_manifest(bytes: &[u8]) -> Result<SnapshotManifest, StoreErr
         chunk_count: manifest.chunk_count,
         total_bytes: manifest.total_bytes,
         content_hash: hash32(name, "content_hash", &manifest.content_hash)?,
+        file: manifest.file,
     })
 }

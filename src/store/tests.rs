@@ -14,7 +14,7 @@ fn open(dir: &TempDir) -> Store {
 }
 
 /// The first sequence and event count of every stored block, in order.
-fn blocks(store: &Store) -> Vec<(u64, usize, usize)> {
+pub(super) fn blocks(store: &Store) -> Vec<(u64, usize, usize)> {
     store
         .inner
         .db
@@ -30,7 +30,7 @@ fn blocks(store: &Store) -> Vec<(u64, usize, usize)> {
 
 /// Rewrites stored event `sequence` with `change` applied to its bytes, bypassing the
 /// store, as damage on disk would.
-fn tamper(store: &Store, sequence: u64, change: impl FnOnce(&mut Vec<u8>)) {
+pub(super) fn tamper(store: &Store, sequence: u64, change: impl FnOnce(&mut Vec<u8>)) {
     let db = &store.inner.db;
     let (key, value) = db
         .range(..=block_key(sequence))
@@ -46,7 +46,7 @@ fn tamper(store: &Store, sequence: u64, change: impl FnOnce(&mut Vec<u8>)) {
 
 /// Replaces the first `alice` in the bytes with `blice`: still a valid event, but not
 /// the one that was written.
-fn flip_actor(bytes: &mut [u8]) {
+pub(super) fn flip_actor(bytes: &mut [u8]) {
     let at = bytes.windows(5).position(|w| w == b"alice").unwrap();
     bytes[at] ^= 0x03;
 }
@@ -386,7 +386,11 @@ fn a_snapshot_round_trips_and_a_smaller_one_replaces_it() {
         store.load_snapshot().unwrap(),
         Some((20, b"small".to_vec()))
     );
-    assert_eq!(store.inner.db.scan_prefix(b"sc").count(), 1);
+    assert_eq!(
+        snapshot_files(&dir).len(),
+        1,
+        "a replaced snapshot's file is removed"
+    );
     store.save_snapshot(0, b"").unwrap();
     assert_eq!(store.load_snapshot().unwrap(), Some((0, Vec::new())));
     assert!(store.save_snapshot(21, b"future").is_err());
@@ -419,18 +423,66 @@ fn a_snapshot_of_another_history_is_ignored() {
     assert_eq!(store.load_snapshot().unwrap(), None);
 }
 
+/// The snapshot files in the store directory.
+fn snapshot_files(dir: &TempDir) -> Vec<std::path::PathBuf> {
+    std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| {
+            path.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("snapshot-")
+        })
+        .collect()
+}
+
 #[test]
-fn a_snapshot_with_a_damaged_chunk_is_ignored() {
+fn a_snapshot_with_a_damaged_or_missing_file_is_ignored() {
     let dir = TempDir::new().unwrap();
     let store = open(&dir);
     store.append(batch(1, 5), Vec::new()).unwrap();
     store.save_snapshot(5, &[9u8; 100]).unwrap();
-    store
-        .inner
-        .db
-        .insert(layout::snapshot_chunk_key(0), &[8u8; 100][..])
-        .unwrap();
+    let files = snapshot_files(&dir);
+    assert_eq!(files.len(), 1);
+    std::fs::write(&files[0], [8u8; 100]).unwrap();
     assert_eq!(store.load_snapshot().unwrap(), None);
+    std::fs::remove_file(&files[0]).unwrap();
+    assert_eq!(store.load_snapshot().unwrap(), None);
+}
+
+#[test]
+fn a_snapshot_kept_in_chunks_by_an_older_store_is_still_read_and_then_replaced() {
+    let dir = TempDir::new().unwrap();
+    let store = open(&dir);
+    store.append(batch(1, 5), Vec::new()).unwrap();
+    let content = vec![7u8; BLOCK_BYTES_MAX + 10];
+    let (first, second) = content.split_at(BLOCK_BYTES_MAX);
+    let manifest = records::SnapshotManifest {
+        sequence: 4,
+        event_hash: store.get(4).unwrap().unwrap().hash,
+        chunk_count: 2,
+        total_bytes: content.len() as u64,
+        content_hash: codec::hash(&content),
+        file: String::new(),
+    };
+    let db = &store.inner.db;
+    db.insert(layout::snapshot_chunk_key(0), first).unwrap();
+    db.insert(layout::snapshot_chunk_key(1), second).unwrap();
+    db.insert(
+        layout::SNAPSHOT_MANIFEST,
+        records::encode_manifest(&manifest),
+    )
+    .unwrap();
+    assert_eq!(store.load_snapshot().unwrap(), Some((4, content)));
+
+    store.save_snapshot(5, b"in a file").unwrap();
+
+    assert_eq!(db.scan_prefix(b"sc").count(), 0, "old chunks are removed");
+    assert_eq!(
+        store.load_snapshot().unwrap(),
+        Some((5, b"in a file".to_vec()))
+    );
 }
 
 #[test]

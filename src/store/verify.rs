@@ -10,7 +10,7 @@ use super::durability::DataFile;
 use super::error::StoreError;
 use super::layout::{self, block_keys_end, parse_block_key};
 use super::records;
-use super::Head;
+use super::{Damage, Head};
 
 /// Verifies a freshly opened store and records its head as the new verified checkpoint.
 /// Returns the head.
@@ -181,4 +181,96 @@ pub(crate) fn last_stored(db: &sled::Db) -> Result<u64, StoreError> {
     };
     let count = codec::decode_block(first, &value)?.len() as u64;
     Ok(first + count - 1)
+}
+
+/// The first sequence a damage error names: the corrupt event, or the first missing one.
+pub(crate) fn damaged_sequence(error: &StoreError) -> Option<u64> {
+    match error {
+        StoreError::Corrupt { sequence, .. } => Some(*sequence),
+        StoreError::Truncated { found, .. } => Some(found + 1),
+        _ => None,
+    }
+}
+
+/// Walks the log from `from` (a position believed verified; the walk starts from the
+/// genesis instead when the stored event there no longer hashes to it) as far as events
+/// are stored, and returns where it stops verifying: the first bad sequence, the last
+/// good event before it, and why. `None` when the walk finds nothing wrong.
+///
+/// The sequence named is where the damage was noticed: an altered event is usually named
+/// itself, but a broken link names the event before it, so the last good event may be
+/// one before the true damage (never after it).
+pub(crate) fn locate_damage(
+    db: &sled::Db,
+    from: Head,
+    head_record: Head,
+) -> Result<Option<Damage>, StoreError> {
+    // The last block itself may be what is damaged: then walk to the head record.
+    let stored_end = last_stored(db).unwrap_or(head_record.sequence);
+    let end = head_record.sequence.max(stored_end);
+    let start = match hash_at(db, from.sequence, end) {
+        Ok(hash) if hash == from.hash => from,
+        _ => Head::EMPTY,
+    };
+    let mut last = start;
+    let mut failure = None;
+    for event in EventCursor::after(sled::Tree::clone(db), start.sequence, start.hash, end, end) {
+        match event {
+            Ok(event) => {
+                last = Head {
+                    sequence: event.sequence,
+                    hash: event.hash,
+                }
+            }
+            Err(error) => {
+                failure = Some(error);
+                break;
+            }
+        }
+    }
+    let (sequence, reason) = match failure {
+        Some(error) => (
+            damaged_sequence(&error).unwrap_or(last.sequence + 1),
+            error.to_string(),
+        ),
+        None if last.sequence < head_record.sequence => (
+            last.sequence + 1,
+            StoreError::Truncated {
+                expected: head_record.sequence,
+                found: last.sequence,
+            }
+            .to_string(),
+        ),
+        None if last.sequence > head_record.sequence => (
+            head_record.sequence + 1,
+            format!(
+                "events up to {} are stored beyond the head record {}",
+                last.sequence, head_record.sequence
+            ),
+        ),
+        None if last.hash != head_record.hash => (
+            head_record.sequence,
+            format!(
+                "the head record says hash {} but event {} hashes to {}",
+                hex::encode(head_record.hash),
+                last.sequence,
+                hex::encode(last.hash)
+            ),
+        ),
+        None => return Ok(None),
+    };
+    let sequence = sequence.max(1);
+    let last_good = if sequence <= last.sequence {
+        Head {
+            sequence: sequence - 1,
+            hash: hash_at(db, sequence - 1, end)?,
+        }
+    } else {
+        last
+    };
+    Ok(Some(Damage {
+        sequence,
+        last_good,
+        reason,
+    }))
 }

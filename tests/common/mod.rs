@@ -56,7 +56,8 @@ impl TestServer {
         server
     }
 
-    /// Starts a server on an existing data directory (to test restarts).
+    /// Starts a server on an existing data directory (to test restarts), opening it as
+    /// `serve` does: read-only when the log is damaged.
     pub async fn start_in(dir: &Path) -> TestServer {
         TestServer::start_in_with(dir, Setup::default()).await
     }
@@ -64,7 +65,7 @@ impl TestServer {
     /// Starts a server configured as `setup` says on an existing data directory.
     pub async fn start_in_with(dir: &Path, setup: Setup) -> TestServer {
         let path = dir.to_path_buf();
-        let ledger = tokio::task::spawn_blocking(move || Ledger::open(&path))
+        let ledger = tokio::task::spawn_blocking(move || Ledger::open_or_read_only(&path))
             .await
             .expect("join")
             .expect("ledger opens");
