@@ -4,6 +4,8 @@ pub mod client;
 pub mod demo;
 pub mod principal;
 pub mod serve;
+pub mod signing_key;
+pub mod verifiable;
 
 use std::process::ExitCode;
 
@@ -41,6 +43,9 @@ pub enum TopCommand {
     Client(Box<client::ClientCommand>),
     /// Manage the principals file (who may call the server, with which roles).
     Principal(principal::PrincipalArgs),
+    /// Verifiable history: tree heads, proofs, bundles, exports and the witness.
+    #[command(flatten)]
+    Verifiable(Box<verifiable::VerifiableCommand>),
 }
 
 /// Parses the command line, runs it, and turns any error into a message and exit code 1.
@@ -63,6 +68,9 @@ pub fn main() -> ExitCode {
             TopCommand::Demo(args) => demo::demo(args).await,
             TopCommand::Client(command) => client::run(&cli.server, cli.json, *command).await,
             TopCommand::Principal(args) => principal::principal(args),
+            TopCommand::Verifiable(command) => {
+                verifiable::run(&cli.server, cli.json, *command).await
+            }
         }
     });
     match result {
