@@ -291,3 +291,41 @@ fn base64_encode(bytes: &[u8]) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
+
+#[tokio::test]
+async fn a_phase_statement_is_signed_at_a_tree_head_and_verifies_offline() {
+    let mut server = TestServer::start().await;
+    let programme = programme(&mut server).await;
+    contribute(&mut server, &programme, "2500000").await;
+    let (_, checkpoint) = head(&mut server).await;
+    let statement = server
+        .audit
+        .get_phase_statement(proto::GetPhaseStatementRequest {
+            phase_id: programme.phase.clone(),
+        })
+        .await
+        .expect("statement")
+        .into_inner();
+    let lines = matchledger::verifiable::statement::verify_statement(
+        &statement.note,
+        &statement.verifier_key,
+    )
+    .expect("signed");
+    let value = |key: &str| {
+        lines
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.clone())
+            .unwrap()
+    };
+    assert_eq!(value("contributed"), "2500000");
+    assert_eq!(value("tree_size"), checkpoint.size.to_string());
+    let tampered = statement
+        .note
+        .replace("contributed 2500000", "contributed 9500000");
+    assert!(matchledger::verifiable::statement::verify_statement(
+        &tampered,
+        &statement.verifier_key
+    )
+    .is_err());
+}

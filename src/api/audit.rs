@@ -364,9 +364,15 @@ impl AuditService for AuditApi {
 
     async fn get_phase_statement(
         &self,
-        _request: Request<GetPhaseStatementRequest>,
+        request: Request<GetPhaseStatementRequest>,
     ) -> Result<Response<PhaseStatement>, Status> {
-        Err(Status::unimplemented("phase statements are not served yet"))
+        let (heads, ledger) = (Arc::clone(&self.heads), self.ledger.clone());
+        let id = request.into_inner().phase_id;
+        blocking(move || {
+            let projections = ledger.current();
+            proofs::phase_statement(&heads, ledger.store(), &projections, &id)
+        })
+        .await
     }
 }
 

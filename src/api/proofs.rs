@@ -5,11 +5,12 @@ use tonic::Status;
 
 use super::proto::{
     AddCosignatureRequest, AddCosignatureResponse, ConsistencyProof, GetConsistencyProofRequest,
-    GetInclusionProofRequest, InclusionProof, MatchBundle, TreeHead, VerifierKey,
+    GetInclusionProofRequest, InclusionProof, MatchBundle, PhaseStatement, TreeHead, VerifierKey,
 };
 use super::tree_heads::{TreeHeadError, TreeHeads};
 use crate::audit;
-use crate::domain::{ContributionId, Event};
+use crate::domain::{ContributionId, Event, PhaseId};
+use crate::projection::Projections;
 use crate::store::Store;
 use crate::verifiable::{build_bundle, select_events};
 
@@ -174,4 +175,35 @@ pub fn match_bundle(heads: &TreeHeads, store: &Store, id: &str) -> Result<MatchB
     let json = serde_json::to_string_pretty(&bundle)
         .map_err(|error| Status::internal(error.to_string()))?;
     Ok(MatchBundle { json })
+}
+
+/// The signed statement of a phase's totals in `projections`, at the tree of their size.
+pub fn phase_statement(
+    heads: &TreeHeads,
+    store: &Store,
+    projections: &Projections,
+    id: &str,
+) -> Result<PhaseStatement, Status> {
+    let phase: PhaseId = id
+        .parse()
+        .map_err(|_| Status::invalid_argument(format!("phase_id {id:?} is not an id")))?;
+    let balances = projections
+        .phase(&phase)
+        .ok_or_else(|| Status::not_found(format!("no phase {phase}")))?;
+    let size = projections.sequence();
+    let root = audit::root_at(size, store).map_err(proof_status)?;
+    let text = crate::verifiable::statement::statement_text(
+        heads.origin(),
+        size,
+        &root,
+        super::tree_heads::now_seconds(),
+        &balances,
+    );
+    let note = heads
+        .sign_text(&text)
+        .map_err(|error| Status::internal(error.to_string()))?;
+    Ok(PhaseStatement {
+        note,
+        verifier_key: heads.verifier_key(),
+    })
 }

@@ -4,6 +4,7 @@
 pub mod bundle;
 pub mod export;
 pub mod heads;
+pub mod statement;
 
 use clap::Subcommand;
 
@@ -22,6 +23,10 @@ pub enum VerifiableCommand {
     Export(export::ExportArgs),
     /// Checks an export offline: hashes, chain, Merkle root, signature and balances.
     Verify(export::VerifyArgs),
+    /// Prints a signed statement of a phase's totals at the current tree head.
+    PhaseStatement(statement::PhaseStatementArgs),
+    /// Checks a phase statement's signature offline and prints its totals.
+    VerifyStatement(statement::VerifyStatementArgs),
 }
 
 /// Runs one command; `server` is used only by commands that talk to one.
@@ -33,5 +38,7 @@ pub async fn run(server: &str, json: bool, command: VerifiableCommand) -> anyhow
         VerifiableCommand::VerifyMatch(args) => bundle::verify_match(json, args),
         VerifiableCommand::Export(args) => export::export(server, args).await,
         VerifiableCommand::Verify(args) => export::verify(args),
+        VerifiableCommand::PhaseStatement(args) => statement::phase_statement(server, args).await,
+        VerifiableCommand::VerifyStatement(args) => statement::verify_statement(json, args),
     }
 }
