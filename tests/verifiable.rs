@@ -329,3 +329,62 @@ async fn a_phase_statement_is_signed_at_a_tree_head_and_verifies_offline() {
     )
     .is_err());
 }
+
+#[tokio::test]
+async fn the_witness_cosigns_a_growing_log_checking_its_rules_and_refuses_a_rewrite() {
+    use matchledger::cli::verifiable::witness::{witness, WitnessArgs};
+
+    let mut server = TestServer::start().await;
+    let programme = programme(&mut server).await;
+    let contribution = contribute(&mut server, &programme, "1000000").await;
+    let key = server
+        .audit
+        .get_verifier_key(proto::GetVerifierKeyRequest {})
+        .await
+        .expect("key")
+        .into_inner()
+        .verifier_key;
+    let dir = tempfile::TempDir::new().unwrap();
+    let args = WitnessArgs {
+        state: dir.path().join("trusted.note"),
+        public_key: key.clone(),
+        witness_key: Some(dir.path().join("witness.key")),
+        check_rules: true,
+    };
+    witness(&server.address, args.clone())
+        .await
+        .expect("first run");
+    let (first, old) = head(&mut server).await;
+    assert_eq!(first.cosignatures.len(), 1);
+
+    record_match(&mut server, &programme, &contribution, "500000")
+        .await
+        .expect("match");
+    witness(&server.address, args.clone())
+        .await
+        .expect("second run");
+    let (second, new) = head(&mut server).await;
+    assert!(new.size > old.size);
+    assert_eq!(second.cosignatures.len(), 1);
+    let trusted = std::fs::read_to_string(&args.state).unwrap();
+    assert_eq!(audit::verify_checkpoint(&trusted, &key).unwrap(), new);
+
+    // A history with one changed event is not an extension of the trusted head.
+    let leaves: Vec<Vec<u8>> = (0..new.size).map(|i| vec![i as u8]).collect();
+    let (nodes, _) = audit::MemoryNodes::from_leaves(&leaves);
+    let mut rewritten = leaves.clone();
+    rewritten[1] = vec![0xff];
+    let (forged, _) = audit::MemoryNodes::from_leaves(&rewritten);
+    let honest_old = audit::Checkpoint {
+        root: audit::root_at(old.size, &nodes).unwrap(),
+        ..old.clone()
+    };
+    let forged_new = audit::Checkpoint {
+        root: audit::root_at(new.size, &forged).unwrap(),
+        ..new.clone()
+    };
+    let proof = audit::consistency_proof(old.size, new.size, &forged).unwrap();
+    let problem = matchledger::verifiable::witness::check_growth(&honest_old, &forged_new, &proof)
+        .expect_err("rewritten");
+    assert!(problem.contains("REWRITTEN"), "{problem}");
+}

@@ -7,6 +7,7 @@
 pub mod bundle;
 pub mod export;
 pub mod statement;
+pub mod witness;
 
 pub use bundle::{
     build_bundle, match_status, select_events, verify_bundle, BundleError, BundleVerdict,

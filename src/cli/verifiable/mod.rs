@@ -5,6 +5,7 @@ pub mod bundle;
 pub mod export;
 pub mod heads;
 pub mod statement;
+pub mod witness;
 
 use clap::Subcommand;
 
@@ -27,6 +28,9 @@ pub enum VerifiableCommand {
     PhaseStatement(statement::PhaseStatementArgs),
     /// Checks a phase statement's signature offline and prints its totals.
     VerifyStatement(statement::VerifyStatementArgs),
+    /// Checks the log only grew since the last trusted head, optionally replays its rules,
+    /// then cosigns the head and hands the cosignature back.
+    Witness(witness::WitnessArgs),
 }
 
 /// Runs one command; `server` is used only by commands that talk to one.
@@ -40,5 +44,6 @@ pub async fn run(server: &str, json: bool, command: VerifiableCommand) -> anyhow
         VerifiableCommand::Verify(args) => export::verify(args),
         VerifiableCommand::PhaseStatement(args) => statement::phase_statement(server, args).await,
         VerifiableCommand::VerifyStatement(args) => statement::verify_statement(json, args),
+        VerifiableCommand::Witness(args) => witness::witness(server, args).await,
     }
 }
