@@ -23,3 +23,4 @@ pub mod ledger;
 pub mod limits;
 pub mod projection;
 pub mod store;
+pub mod verifiable;

@@ -1,4 +1,4 @@
-//! The audit service: ordered history and live subscription.
+//! The audit service: ordered history, live subscription, signed tree heads and proofs.
 
 use std::pin::Pin;
 
@@ -10,9 +10,17 @@ use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Code, Request, Response, Status};
 
 use super::convert::{event_kind_from_proto, event_to_proto, parse_id, ConvertError};
+use super::proofs;
 use super::proto::audit_service_server::AuditService;
-use super::proto::{Event as ProtoEvent, EventFilter, ReadEventsRequest, SubscribeRequest};
+use super::proto::{
+    AddCosignatureRequest, AddCosignatureResponse, ConsistencyProof, Event as ProtoEvent,
+    EventFilter, GetConsistencyProofRequest, GetInclusionProofRequest, GetMatchBundleRequest,
+    GetPhaseStatementRequest, GetTreeHeadRequest, GetVerifierKeyRequest, InclusionProof,
+    MatchBundle, PhaseStatement, ReadEventsRequest, ReadStoredEventsRequest, StoredEvent,
+    SubscribeRequest, TreeHead, VerifierKey,
+};
 use super::status::{invalid_field, ledger_error, over_limit};
+use super::tree_heads::TreeHeads;
 use crate::domain::{ContributorId, EventKind, PhaseId, RecordedEvent, SmeId};
 use crate::ledger::Ledger;
 use crate::limits::{PAGE_EVENTS_MAX, SUBSCRIPTIONS_MAX};
@@ -23,6 +31,9 @@ const STREAM_BUFFER_EVENTS: usize = 256;
 /// A server stream of events.
 pub type EventStream = Pin<Box<dyn Stream<Item = Result<ProtoEvent, Status>> + Send>>;
 
+/// A server stream of stored events.
+pub type StoredEventStream = Pin<Box<dyn Stream<Item = Result<StoredEvent, Status>> + Send>>;
+
 /// Serves history to auditors.
 #[derive(Clone)]
 pub struct AuditApi {
@@ -32,26 +43,31 @@ pub struct AuditApi {
     /// Turns true when the server begins to shut down: live subscriptions then end, since
     /// a graceful shutdown waits for every open stream.
     stopping: watch::Receiver<bool>,
+    /// The log's signer and the heads it signed.
+    heads: Arc<TreeHeads>,
 }
 
 impl AuditApi {
-    /// An audit service over `ledger`, allowing [`SUBSCRIPTIONS_MAX`] live subscriptions,
+    /// An audit service over `ledger` signing with `heads`, allowing [`SUBSCRIPTIONS_MAX`] live subscriptions,
     /// whose subscriptions end only when their clients leave.
-    pub fn new(ledger: Ledger) -> AuditApi {
-        AuditApi::with_shutdown(ledger, SUBSCRIPTIONS_MAX, watch::channel(false).1)
+    pub fn new(ledger: Ledger, heads: Arc<TreeHeads>) -> AuditApi {
+        AuditApi::with_shutdown(ledger, SUBSCRIPTIONS_MAX, watch::channel(false).1, heads)
     }
 
     /// An audit service allowing `subscriptions_max` live subscriptions at once, which end
     /// with UNAVAILABLE once `stopping` turns true.
+    /// Tree heads are signed by `heads`.
     pub fn with_shutdown(
         ledger: Ledger,
         subscriptions_max: usize,
         stopping: watch::Receiver<bool>,
+        heads: Arc<TreeHeads>,
     ) -> AuditApi {
         AuditApi {
             ledger,
             subscriptions: Arc::new(Semaphore::new(subscriptions_max)),
             stopping,
+            heads,
         }
     }
 }
@@ -211,6 +227,40 @@ async fn follow(
 impl AuditService for AuditApi {
     type ReadEventsStream = EventStream;
     type SubscribeStream = EventStream;
+    type ReadStoredEventsStream = StoredEventStream;
+
+    async fn read_stored_events(
+        &self,
+        request: Request<ReadStoredEventsRequest>,
+    ) -> Result<Response<StoredEventStream>, Status> {
+        let message = request.into_inner();
+        let from = message.from_sequence.max(1);
+        let store = self.ledger.store().clone();
+        let head = store.tree_size();
+        let until = match message.limit {
+            0 => head,
+            limit => head.min(from.saturating_add(limit - 1)),
+        };
+        let (sender, receiver) = mpsc::channel(STREAM_BUFFER_EVENTS);
+        // sled reads block: a blocking thread feeds the stream, waiting when the client is slow.
+        tokio::task::spawn_blocking(move || {
+            for entry in store.raw_from(from) {
+                let item = match entry {
+                    Ok((sequence, _)) if sequence > until => break,
+                    Ok((sequence, stored_bytes)) => Ok(StoredEvent {
+                        sequence,
+                        stored_bytes,
+                    }),
+                    Err(error) => Err(Status::internal(error.to_string())),
+                };
+                let failed = item.is_err();
+                if sender.blocking_send(item).is_err() || failed {
+                    break;
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(receiver))))
+    }
 
     async fn read_events(
         &self,
@@ -262,4 +312,76 @@ impl AuditService for AuditApi {
         });
         Ok(Response::new(Box::pin(ReceiverStream::new(receiver))))
     }
+
+    async fn get_tree_head(
+        &self,
+        _request: Request<GetTreeHeadRequest>,
+    ) -> Result<Response<TreeHead>, Status> {
+        let (heads, ledger) = (Arc::clone(&self.heads), self.ledger.clone());
+        blocking(move || proofs::tree_head(&heads, ledger.store())).await
+    }
+
+    async fn get_inclusion_proof(
+        &self,
+        request: Request<GetInclusionProofRequest>,
+    ) -> Result<Response<InclusionProof>, Status> {
+        let ledger = self.ledger.clone();
+        let message = request.into_inner();
+        blocking(move || proofs::inclusion(ledger.store(), &message)).await
+    }
+
+    async fn get_consistency_proof(
+        &self,
+        request: Request<GetConsistencyProofRequest>,
+    ) -> Result<Response<ConsistencyProof>, Status> {
+        let ledger = self.ledger.clone();
+        let message = request.into_inner();
+        blocking(move || proofs::consistency(ledger.store(), &message)).await
+    }
+
+    async fn get_verifier_key(
+        &self,
+        _request: Request<GetVerifierKeyRequest>,
+    ) -> Result<Response<VerifierKey>, Status> {
+        Ok(Response::new(proofs::verifier_key(&self.heads)))
+    }
+
+    async fn add_cosignature(
+        &self,
+        request: Request<AddCosignatureRequest>,
+    ) -> Result<Response<AddCosignatureResponse>, Status> {
+        proofs::add_cosignature(&self.heads, &request.into_inner()).map(Response::new)
+    }
+
+    async fn get_match_bundle(
+        &self,
+        request: Request<GetMatchBundleRequest>,
+    ) -> Result<Response<MatchBundle>, Status> {
+        let (heads, ledger) = (Arc::clone(&self.heads), self.ledger.clone());
+        let id = request.into_inner().contribution_id;
+        blocking(move || proofs::match_bundle(&heads, ledger.store(), &id)).await
+    }
+
+    async fn get_phase_statement(
+        &self,
+        request: Request<GetPhaseStatementRequest>,
+    ) -> Result<Response<PhaseStatement>, Status> {
+        let (heads, ledger) = (Arc::clone(&self.heads), self.ledger.clone());
+        let id = request.into_inner().phase_id;
+        blocking(move || {
+            let projections = ledger.current();
+            proofs::phase_statement(&heads, ledger.store(), &projections, &id)
+        })
+        .await
+    }
+}
+
+/// Runs a store read off the async workers: tree reads touch sled.
+async fn blocking<T: Send + 'static>(
+    read: impl FnOnce() -> Result<T, Status> + Send + 'static,
+) -> Result<Response<T>, Status> {
+    tokio::task::spawn_blocking(read)
+        .await
+        .map_err(|error| Status::internal(format!("the read task failed: {error}")))?
+        .map(Response::new)
 }

@@ -9,10 +9,12 @@ pub mod convert;
 pub mod guard;
 pub mod posting;
 pub mod principals;
+pub mod proofs;
 pub mod query;
 pub mod server;
 pub mod status;
 pub mod tls;
+pub mod tree_heads;
 
 /// Generated protobuf types and service stubs of `matchledger.v1`.
 #[allow(missing_docs, clippy::all, clippy::pedantic)]

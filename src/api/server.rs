@@ -4,6 +4,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use tokio::net::TcpListener;
 use tokio::sync::watch;
@@ -19,6 +20,8 @@ use super::proto::query_service_server::QueryServiceServer;
 use super::proto::FILE_DESCRIPTOR_SET;
 use super::query::QueryApi;
 use super::tls::TlsSettings;
+use super::tree_heads::{generate_key, TreeHeads, DEFAULT_ORIGIN};
+use crate::audit::SigningKey;
 use crate::ledger::Ledger;
 use crate::limits::{CONNECTION_STREAMS_MAX, REQUEST_BYTES_MAX, SUBSCRIPTIONS_MAX};
 
@@ -34,6 +37,9 @@ pub enum ServeError {
     /// The configuration would expose the ledger unsafely; nothing was served.
     #[error("refusing to serve: {0}")]
     Unsafe(String),
+    /// No key to sign tree heads with.
+    #[error("signing key: {0}")]
+    SigningKey(#[from] crate::audit::AuditError),
 }
 
 /// How the server admits callers and limits them.
@@ -47,6 +53,9 @@ pub struct ServerConfig {
     pub insecure: bool,
     /// Live `Subscribe` streams allowed at once.
     pub subscriptions_max: usize,
+    /// The key that signs tree heads (its name is the checkpoint origin); a fresh key
+    /// named [`DEFAULT_ORIGIN`], forgotten at exit, when `None`.
+    pub signing_key: Option<SigningKey>,
 }
 
 impl Default for ServerConfig {
@@ -57,6 +66,7 @@ impl Default for ServerConfig {
             tls: None,
             insecure: false,
             subscriptions_max: SUBSCRIPTIONS_MAX,
+            signing_key: None,
         }
     }
 }
@@ -150,6 +160,16 @@ async fn serve(
     config: ServerConfig,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
+    let signing_key = match config.signing_key.clone() {
+        Some(key) => key,
+        None => {
+            tracing::warn!(
+                "no signing key given: tree heads are signed with a key forgotten at exit"
+            );
+            generate_key(DEFAULT_ORIGIN)?
+        }
+    };
+    let heads = Arc::new(TreeHeads::new(signing_key));
     let (health, health_service) = tonic_health::server::health_reporter();
     // A read-only ledger (damaged log) answers queries but takes no postings.
     if ledger.damage().is_some() {
@@ -181,6 +201,7 @@ async fn serve(
         ledger,
         config.subscriptions_max,
         stop_signal,
+        heads,
     ))
     .max_decoding_message_size(REQUEST_BYTES_MAX);
     let mut builder = Server::builder().max_concurrent_streams(CONNECTION_STREAMS_MAX);

@@ -6,6 +6,8 @@ pub mod demo;
 pub mod load;
 pub mod principal;
 pub mod serve;
+pub mod signing_key;
+pub mod verifiable;
 
 use std::process::ExitCode;
 
@@ -48,6 +50,9 @@ pub enum TopCommand {
     /// Load a server on this machine with concurrent clients and report throughput and
     /// latency.
     BenchLoad(load::LoadArgs),
+    /// Verifiable history: tree heads, proofs, bundles, exports and the witness.
+    #[command(flatten)]
+    Verifiable(Box<verifiable::VerifiableCommand>),
 }
 
 /// Parses the command line, runs it, and turns any error into a message and exit code 1.
@@ -73,6 +78,9 @@ pub fn main() -> ExitCode {
             TopCommand::BenchLoad(args) => load::bench_load(args).await,
             TopCommand::Check(args) => {
                 tokio::task::spawn_blocking(move || check::check(&args)).await?
+            }
+            TopCommand::Verifiable(command) => {
+                verifiable::run(&cli.server, cli.json, *command).await
             }
         }
     });

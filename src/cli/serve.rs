@@ -43,6 +43,13 @@ pub struct ServeArgs {
     /// Serve without authentication on a non-loopback address anyway.
     #[arg(long)]
     pub insecure: bool,
+    /// The tree-head signing key (a `PRIVATE+KEY+...` file); by default
+    /// `<data-dir>/signing.key`, created on first start.
+    #[arg(long, env = "MATCHLEDGER_SIGNING_KEY")]
+    pub signing_key: Option<PathBuf>,
+    /// The checkpoint origin (the signing key's name) of a key created on first start.
+    #[arg(long, env = "MATCHLEDGER_ORIGIN", default_value = crate::api::tree_heads::DEFAULT_ORIGIN)]
+    pub origin: String,
 }
 
 impl ServeArgs {
@@ -64,10 +71,17 @@ impl ServeArgs {
             )?),
             _ => None,
         };
+        let signing_key = super::signing_key::load_or_create(
+            &self.data_dir,
+            self.signing_key.as_deref(),
+            &self.origin,
+        )?;
+        tracing::info!(verifier_key = %signing_key.verifier_key(), "tree heads are signed");
         Ok(ServerConfig {
             authentication,
             tls,
             insecure: self.insecure,
+            signing_key: Some(signing_key),
             ..ServerConfig::default()
         })
     }

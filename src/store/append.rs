@@ -10,8 +10,10 @@ use super::codec::{self, block_entry_len, push_block_entry};
 use super::durability::DataFile;
 use super::error::StoreError;
 use super::layout::{self, block_key, block_keys_end, parse_block_key};
+use super::merkle;
 use super::records;
 use super::{Head, IdempotencyRecord, PendingEvent};
+use crate::audit::Frontier;
 use crate::domain::RecordedEvent;
 use crate::limits::{BLOCK_BYTES_MAX, BLOCK_EVENTS_MAX, EVENT_BYTES_MAX};
 
@@ -60,6 +62,8 @@ pub(crate) struct WriterState {
     head: Head,
     /// The last block, still being filled; `None` for an empty log.
     tail: Option<OpenBlock>,
+    /// The right edge of the Merkle tree over the stored events.
+    frontier: Frontier,
     /// Set when a commit failed part way: the on-disk state is then unknown, so no
     /// further append may build on the in-memory one until the store is reopened.
     failed: Option<String>,
@@ -90,9 +94,11 @@ impl WriterState {
                 found: tail_end,
             });
         }
+        let frontier = merkle::load_frontier(db, head.sequence)?;
         Ok(WriterState {
             head,
             tail,
+            frontier,
             failed: None,
         })
     }
@@ -103,6 +109,8 @@ impl WriterState {
         WriterState {
             head: Head::EMPTY,
             tail: None,
+            // Never appended to: the tree of a damaged log is not extended.
+            frontier: Frontier::new(),
             failed: Some("the event log is damaged".into()),
         }
     }
@@ -127,7 +135,8 @@ impl WriterState {
             return Ok((Vec::new(), self.head));
         }
         let mut batch = sled::Batch::default();
-        let (recorded, blocks) = self.encode_events(events, &mut batch)?;
+        let mut frontier = self.frontier.clone();
+        let (recorded, blocks) = self.encode_events(events, &mut batch, &mut frontier)?;
         let head = recorded.last().map_or(self.head, |last| Head {
             sequence: last.sequence,
             hash: last.hash,
@@ -154,6 +163,7 @@ impl WriterState {
             return Err(error);
         }
         self.head = head;
+        self.frontier = frontier;
         self.tail = blocks.into_iter().last().map(|mut tail| {
             tail.changed = false;
             tail
@@ -168,10 +178,12 @@ impl WriterState {
     /// Numbers, encodes and chains `events` after the head, packing them into blocks
     /// (the open tail first) and indexing external references into `batch`. Returns the
     /// recorded events and every block from the tail on; nothing is changed in `self`.
+    /// The Merkle nodes the events complete go into `batch` too, grown on `frontier`.
     fn encode_events(
         &self,
         events: Vec<PendingEvent>,
         batch: &mut sled::Batch,
+        frontier: &mut Frontier,
     ) -> Result<(Vec<RecordedEvent>, Vec<OpenBlock>), StoreError> {
         let mut blocks: Vec<OpenBlock> = Vec::new();
         let mut current = self
@@ -180,6 +192,7 @@ impl WriterState {
             .unwrap_or_else(|| OpenBlock::new(self.head.sequence + 1));
         let mut prev_hash = self.head.hash;
         let mut recorded = Vec::with_capacity(events.len());
+        let mut nodes = Vec::with_capacity(2 * events.len());
         for PendingEvent { mut meta, event } in events {
             let sequence = current.next_sequence();
             meta.recorded_at = codec::truncate_to_micros(meta.recorded_at);
@@ -196,6 +209,7 @@ impl WriterState {
                 blocks.push(full);
             }
             current.push(&bytes);
+            nodes.extend(frontier.append(&bytes));
             if let Some(external_ref) = &meta.external_ref {
                 batch.insert(layout::external_ref_key(external_ref, sequence), &[]);
             }
@@ -210,6 +224,7 @@ impl WriterState {
             prev_hash = hash;
         }
         blocks.push(current);
+        merkle::stage(batch, &nodes, frontier);
         debug_assert!(
             recorded
                 .iter()

@@ -8,9 +8,9 @@
 //! | `e` | `e` + first sequence (u64 BE) | `EventBlock`: stored bytes of up to `BLOCK_EVENTS_MAX` consecutive events, at most `BLOCK_BYTES_MAX` bytes (a single larger event gets a block of its own) |
 //! | `i` | `i` + scoped idempotency key | `IdempotencyRecord` (fingerprint, first sequence, event count) |
 //! | `x` | `x` + external ref + `0x00` + sequence (u64 BE) | empty: postings by the finance system's reference |
-//! | `m` | `m` + name | `mhead`, `mverified`: `ChainPosition`; `mformat`: `StoreFormat` |
+//! | `m` | `m` + name | `mhead`, `mverified`: `ChainPosition`; `mformat`: `StoreFormat`; `mtree`: tree size and root |
 //! | `s` | `sm` / `sc` + chunk index (u32 BE) | `SnapshotManifest` / one chunk of the projection snapshot |
-//! | `n` | reserved for Merkle tree nodes | |
+//! | `n` | `n` + level (u8) + index (u64 BE) | the SHA-256 of one complete Merkle subtree (`merkle.rs`) |
 //!
 //! Big-endian sequences make byte order equal numeric order, so the block holding event
 //! `n` is the last `e` key ≤ `e` + n.
@@ -30,14 +30,15 @@ pub(crate) const EXTERNAL_REF: u8 = b'x';
 pub(crate) const META: u8 = b'm';
 /// Prefix of the projection snapshot.
 pub(crate) const SNAPSHOT: u8 = b's';
-/// Prefix reserved for Merkle tree nodes; nothing here writes it.
-#[allow(dead_code)]
+/// Prefix of Merkle tree nodes (complete-subtree hashes).
 pub(crate) const MERKLE_NODE: u8 = b'n';
 
 /// The head of the log: the last appended event (`ChainPosition`).
 pub(crate) const META_HEAD: &[u8] = b"mhead";
 /// The last position whose whole prefix was verified on open (`ChainPosition`).
 pub(crate) const META_VERIFIED: &[u8] = b"mverified";
+/// The Merkle tree at the head: size (u64 BE) and root (32 bytes).
+pub(crate) const META_TREE: &[u8] = b"mtree";
 /// The layout version (`StoreFormat`).
 pub(crate) const META_FORMAT: &[u8] = b"mformat";
 /// The snapshot manifest (`SnapshotManifest`).

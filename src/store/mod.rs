@@ -28,6 +28,7 @@ mod cursor;
 mod durability;
 mod error;
 mod layout;
+mod merkle;
 mod payload;
 mod records;
 mod snapshot;
@@ -345,6 +346,23 @@ impl Store {
         Ok(sequences)
     }
 
+    /// Leaves in the Merkle tree: the events up to the published head.
+    pub fn tree_size(&self) -> u64 {
+        self.head().sequence
+    }
+
+    /// The tree size and its RFC 6962 root, from at most 64 stored hashes.
+    pub fn tree_head(&self) -> Result<(u64, crate::audit::Hash), StoreError> {
+        let size = self.tree_size();
+        let root = crate::audit::root_at(size, self).map_err(merkle::tree_error)?;
+        Ok((size, root))
+    }
+
+    /// The Merkle root of the current tree.
+    pub fn root(&self) -> Result<crate::audit::Hash, StoreError> {
+        self.tree_head().map(|(_, root)| root)
+    }
+
     /// Checks every stored event: its hash, its link to the one before, its payload,
     /// and that the last one is the head. `progress` is called with each sequence
     /// checked. For `matchledger check`; reads the whole log.
@@ -370,6 +388,13 @@ impl Store {
     fn tree(&self) -> sled::Tree {
         // `Db` derefs to its default tree; a `Tree` is a cheap `Arc` clone.
         sled::Tree::clone(&self.inner.db)
+    }
+}
+
+/// Stored subtree hashes; only subtrees within the published head are complete.
+impl crate::audit::NodeReader for Store {
+    fn node(&self, level: u8, index: u64) -> Result<crate::audit::Hash, crate::audit::AuditError> {
+        merkle::SledNodes(&self.tree()).node(level, index)
     }
 }
 

@@ -524,3 +524,95 @@ fn a_store_clone_is_shared_and_send_and_sync() {
     let handle = std::thread::spawn(move || reader.iter_from(1).count());
     assert_eq!(handle.join().unwrap(), 3);
 }
+
+/// The root `audit` computes in memory over the stored bytes of every event.
+fn memory_root(store: &Store) -> crate::audit::Hash {
+    let leaves: Vec<Vec<u8>> = store.raw_from(1).map(|entry| entry.unwrap().1).collect();
+    let (nodes, _) = crate::audit::MemoryNodes::from_leaves(&leaves);
+    crate::audit::root_at(leaves.len() as u64, &nodes).unwrap()
+}
+
+#[test]
+fn the_persisted_tree_root_equals_the_root_over_the_stored_bytes_across_appends_and_reopen() {
+    let dir = TempDir::new().unwrap();
+    let store = open(&dir);
+    assert_eq!(store.tree_head().unwrap(), (0, crate::audit::empty_root()));
+    let mut next = 1;
+    for count in [1, 2, 5, 13, 1, 40] {
+        store.append(batch(next, count), Vec::new()).unwrap();
+        next += count;
+        assert_eq!(store.tree_size(), next - 1);
+        assert_eq!(store.root().unwrap(), memory_root(&store));
+    }
+    let before = store.tree_head().unwrap();
+    drop(store);
+
+    let store = open(&dir);
+    assert_eq!(store.tree_head().unwrap(), before);
+    store.append(batch(next, 7), Vec::new()).unwrap();
+    assert_eq!(store.root().unwrap(), memory_root(&store));
+}
+
+#[test]
+fn proofs_from_the_store_verify_against_its_roots() {
+    let dir = TempDir::new().unwrap();
+    let store = open(&dir);
+    store.append(batch(1, 37), Vec::new()).unwrap();
+    let leaves: Vec<Vec<u8>> = store.raw_from(1).map(|e| e.unwrap().1).collect();
+    let old_root = crate::audit::root_at(20, &store).unwrap();
+    let (size, root) = store.tree_head().unwrap();
+    for index in [0u64, 19, 36] {
+        let proof = crate::audit::inclusion_proof(index, size, &store).unwrap();
+        crate::audit::verify_inclusion(
+            &crate::audit::leaf_hash(&leaves[index as usize]),
+            index,
+            size,
+            &proof,
+            &root,
+        )
+        .unwrap();
+    }
+    let proof = crate::audit::consistency_proof(20, size, &store).unwrap();
+    crate::audit::verify_consistency(20, size, &old_root, &root, &proof).unwrap();
+}
+
+#[test]
+fn a_store_without_tree_nodes_gets_them_computed_once_on_open() {
+    let dir = TempDir::new().unwrap();
+    let store = open(&dir);
+    store.append(batch(1, 25), Vec::new()).unwrap();
+    let root = store.root().unwrap();
+    let db = &store.inner.db;
+    let nodes: Vec<_> = db
+        .scan_prefix([layout::MERKLE_NODE])
+        .keys()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    for key in nodes {
+        db.remove(key).unwrap();
+    }
+    db.remove(layout::META_TREE).unwrap();
+    db.flush().unwrap();
+    drop(store);
+
+    let store = open(&dir);
+    assert_eq!(store.root().unwrap(), root);
+}
+
+#[test]
+fn a_damaged_tree_node_is_refused_on_open() {
+    let dir = TempDir::new().unwrap();
+    let store = open(&dir);
+    store.append(batch(1, 8), Vec::new()).unwrap();
+    store
+        .inner
+        .db
+        .insert(merkle::merkle_node_key(3, 0), &[7u8; 32])
+        .unwrap();
+    store.inner.db.flush().unwrap();
+    drop(store);
+    assert!(matches!(
+        Store::open(dir.path()),
+        Err(StoreError::Record { .. })
+    ));
+}

@@ -1,0 +1,209 @@
+//! The audit service's proof RPCs: signed tree heads, inclusion and consistency proofs,
+//! the verifier key and witness cosignatures, answered from the store's persisted tree.
+
+use tonic::Status;
+
+use super::proto::{
+    AddCosignatureRequest, AddCosignatureResponse, ConsistencyProof, GetConsistencyProofRequest,
+    GetInclusionProofRequest, InclusionProof, MatchBundle, PhaseStatement, TreeHead, VerifierKey,
+};
+use super::tree_heads::{TreeHeadError, TreeHeads};
+use crate::audit;
+use crate::domain::{ContributionId, Event, PhaseId};
+use crate::projection::Projections;
+use crate::store::Store;
+use crate::verifiable::{build_bundle, select_events};
+
+/// A tree-head failure as a status: a bad cosignature is the caller's, the rest are ours.
+pub fn tree_head_status(error: TreeHeadError) -> Status {
+    match error {
+        TreeHeadError::Audit(error) => Status::invalid_argument(error.to_string()),
+        TreeHeadError::UnknownHead => Status::not_found(error.to_string()),
+        TreeHeadError::TooManyCosignatures => Status::resource_exhausted(error.to_string()),
+        TreeHeadError::Store(error) => Status::internal(error.to_string()),
+    }
+}
+
+fn proof_status(error: audit::AuditError) -> Status {
+    Status::internal(format!("building the proof failed: {error}"))
+}
+
+/// The latest signed tree head with its cosignatures.
+pub fn tree_head(heads: &TreeHeads, store: &Store) -> Result<TreeHead, Status> {
+    let head = heads.latest(store).map_err(tree_head_status)?;
+    Ok(TreeHead {
+        note: head
+            .full_note()
+            .map_err(|error| Status::internal(error.to_string()))?,
+        size: head.checkpoint.size,
+        root: head.checkpoint.root.to_vec(),
+        timestamp: head.checkpoint.timestamp,
+        verifier_key: heads.verifier_key(),
+        cosignatures: head.cosignatures,
+    })
+}
+
+/// `requested`, or the current size when zero; OUT_OF_RANGE past the current size.
+fn resolve_size(requested: u64, current: u64, field: &str) -> Result<u64, Status> {
+    match requested {
+        0 => Ok(current),
+        size if size > current => Err(Status::out_of_range(format!(
+            "{field} {size} is larger than the tree, which has {current} events"
+        ))),
+        size => Ok(size),
+    }
+}
+
+/// The inclusion proof of event `sequence` in the requested tree size.
+pub fn inclusion(
+    store: &Store,
+    request: &GetInclusionProofRequest,
+) -> Result<InclusionProof, Status> {
+    let current = store.tree_size();
+    let size = resolve_size(request.tree_size, current, "tree_size")?;
+    if request.sequence == 0 {
+        return Err(Status::invalid_argument("sequence must be at least 1"));
+    }
+    if request.sequence > size {
+        return Err(Status::out_of_range(format!(
+            "event {} is not in the tree of size {size}",
+            request.sequence
+        )));
+    }
+    let leaf_index = request.sequence - 1;
+    let hashes = audit::inclusion_proof(leaf_index, size, store).map_err(proof_status)?;
+    let leaf = store
+        .raw_from(request.sequence)
+        .next()
+        .transpose()
+        .map_err(|error| Status::internal(error.to_string()))?
+        .map(|(_, bytes)| bytes)
+        .ok_or_else(|| Status::internal("the event is missing from the store"))?;
+    Ok(InclusionProof {
+        sequence: request.sequence,
+        leaf_index,
+        tree_size: size,
+        hashes: hashes.iter().map(|hash| hash.to_vec()).collect(),
+        leaf,
+    })
+}
+
+/// The consistency proof between the requested sizes.
+pub fn consistency(
+    store: &Store,
+    request: &GetConsistencyProofRequest,
+) -> Result<ConsistencyProof, Status> {
+    let current = store.tree_size();
+    let new_size = resolve_size(request.new_size, current, "new_size")?;
+    if request.old_size > new_size {
+        return Err(Status::invalid_argument(format!(
+            "old_size {} is larger than new_size {new_size}: a log only grows",
+            request.old_size
+        )));
+    }
+    let hashes =
+        audit::consistency_proof(request.old_size, new_size, store).map_err(proof_status)?;
+    Ok(ConsistencyProof {
+        old_size: request.old_size,
+        new_size,
+        hashes: hashes.iter().map(|hash| hash.to_vec()).collect(),
+    })
+}
+
+/// The log's verifier key and origin.
+pub fn verifier_key(heads: &TreeHeads) -> VerifierKey {
+    VerifierKey {
+        verifier_key: heads.verifier_key(),
+        origin: heads.origin().to_string(),
+    }
+}
+
+/// Stores a witness's cosignature of a head this log signed.
+pub fn add_cosignature(
+    heads: &TreeHeads,
+    request: &AddCosignatureRequest,
+) -> Result<AddCosignatureResponse, Status> {
+    let held = heads
+        .add_cosignature(&request.checkpoint, &request.cosignature)
+        .map_err(tree_head_status)?;
+    Ok(AddCosignatureResponse {
+        cosignatures: u32::try_from(held).unwrap_or(u32::MAX),
+    })
+}
+
+/// The verification bundle of one contribution against the latest signed head. Reads
+/// the log up to that head once.
+pub fn match_bundle(heads: &TreeHeads, store: &Store, id: &str) -> Result<MatchBundle, Status> {
+    let contribution: ContributionId = id
+        .parse()
+        .map_err(|_| Status::invalid_argument(format!("contribution_id {id:?} is not an id")))?;
+    let head = heads.latest(store).map_err(tree_head_status)?;
+    let size = head.checkpoint.size;
+    let mut failure = None;
+    let events = store
+        .iter_from(1)
+        .take(usize::try_from(size).unwrap_or(usize::MAX))
+        .map_while(|entry| entry.map_err(|error| failure = Some(error)).ok());
+    let selected = select_events(events, contribution);
+    if let Some(error) = failure {
+        return Err(Status::internal(error.to_string()));
+    }
+    let known = selected.iter().any(|event| {
+        matches!(&event.event, Event::ContributionRecorded(e) if e.contribution == contribution)
+    });
+    if !known {
+        return Err(Status::not_found(format!("no contribution {contribution}")));
+    }
+    let mut proven = Vec::with_capacity(selected.len());
+    for event in selected {
+        let index = event.sequence - 1;
+        let proof = audit::inclusion_proof(index, size, store).map_err(proof_status)?;
+        let bytes = store
+            .raw_from(event.sequence)
+            .next()
+            .transpose()
+            .map_err(|error| Status::internal(error.to_string()))?
+            .map(|(_, bytes)| bytes)
+            .ok_or_else(|| Status::internal("an event is missing from the store"))?;
+        proven.push((event, bytes, proof));
+    }
+    let note = head
+        .full_note()
+        .map_err(|error| Status::internal(error.to_string()))?;
+    let bundle = build_bundle(contribution, note, size, proven)
+        .map_err(|error| Status::failed_precondition(error.to_string()))?;
+    let json = serde_json::to_string_pretty(&bundle)
+        .map_err(|error| Status::internal(error.to_string()))?;
+    Ok(MatchBundle { json })
+}
+
+/// The signed statement of a phase's totals in `projections`, at the tree of their size.
+pub fn phase_statement(
+    heads: &TreeHeads,
+    store: &Store,
+    projections: &Projections,
+    id: &str,
+) -> Result<PhaseStatement, Status> {
+    let phase: PhaseId = id
+        .parse()
+        .map_err(|_| Status::invalid_argument(format!("phase_id {id:?} is not an id")))?;
+    let balances = projections
+        .phase(&phase)
+        .ok_or_else(|| Status::not_found(format!("no phase {phase}")))?;
+    let size = projections.sequence();
+    let root = audit::root_at(size, store).map_err(proof_status)?;
+    let text = crate::verifiable::statement::statement_text(
+        heads.origin(),
+        size,
+        &root,
+        super::tree_heads::now_seconds(),
+        &balances,
+    );
+    let note = heads
+        .sign_text(&text)
+        .map_err(|error| Status::internal(error.to_string()))?;
+    Ok(PhaseStatement {
+        note,
+        verifier_key: heads.verifier_key(),
+    })
+}

@@ -1,0 +1,216 @@
+//! `export` writes a self-verifying export of the log, from a server or offline from a
+//! data directory; `verify` checks one with no server.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context};
+use indicatif::{ProgressBar, ProgressStyle};
+
+use super::heads::fetch_verified_head;
+use crate::api::proto::ReadStoredEventsRequest;
+use crate::api::tree_heads::now_seconds;
+use crate::audit::{self, Checkpoint};
+use crate::cli::client::connect;
+use crate::store::Store;
+use crate::verifiable::export::{
+    verify_export, ExportBuilder, BALANCES_FILE, EVENTS_FILE, MANIFEST_FILE, SMES_FILE,
+};
+
+/// Options of `export`.
+#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
+pub struct ExportArgs {
+    /// Directory to write the export into (created if absent).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Export offline from this data directory (the server must be stopped) instead of
+    /// from the server; the head is signed with the directory's `signing.key`.
+    #[arg(long)]
+    pub data_dir: Option<PathBuf>,
+    /// The signing key file, offline, when not `<data-dir>/signing.key`.
+    #[arg(long)]
+    pub signing_key: Option<PathBuf>,
+    /// Check the server's head against this verifier key instead of the one it serves.
+    #[arg(long)]
+    pub public_key: Option<String>,
+}
+
+/// Options of `verify`.
+#[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
+pub struct VerifyArgs {
+    /// The export directory.
+    pub dir: PathBuf,
+    /// The log's verifier key (`name+hash+key`), obtained out of band.
+    #[arg(long)]
+    pub public_key: String,
+}
+
+fn progress_bar(length: u64) -> ProgressBar {
+    let bar = ProgressBar::new(length);
+    if let Ok(style) = ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} events ({eta})") {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
+/// Writes the events file as lines arrive, then the rest.
+struct ExportWriter {
+    out: PathBuf,
+    events: std::io::BufWriter<std::fs::File>,
+    builder: ExportBuilder,
+}
+
+impl ExportWriter {
+    fn create(out: &Path) -> anyhow::Result<ExportWriter> {
+        std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+        let path = out.join(EVENTS_FILE);
+        let file =
+            std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+        Ok(ExportWriter {
+            out: out.to_path_buf(),
+            events: std::io::BufWriter::new(file),
+            builder: ExportBuilder::new(),
+        })
+    }
+
+    fn push(&mut self, stored_bytes: &[u8]) -> anyhow::Result<()> {
+        let line = self.builder.push(stored_bytes)?;
+        self.events.write_all(line.as_bytes())?;
+        Ok(())
+    }
+
+    /// Writes the CSVs and the manifest, after checking the events give the signed root.
+    fn finish(mut self, note: String, checkpoint: &Checkpoint) -> anyhow::Result<()> {
+        self.events.flush()?;
+        let tail = self.builder.finish(note)?;
+        if tail.size != checkpoint.size || tail.root != checkpoint.root {
+            bail!(
+                "the exported events (size {}) do not give the signed root of size {}",
+                tail.size,
+                checkpoint.size
+            );
+        }
+        std::fs::write(self.out.join(BALANCES_FILE), tail.balances_csv)?;
+        std::fs::write(self.out.join(SMES_FILE), tail.smes_csv)?;
+        std::fs::write(self.out.join(MANIFEST_FILE), tail.manifest)?;
+        Ok(())
+    }
+}
+
+/// `matchledger export`.
+pub async fn export(server: &str, args: ExportArgs) -> anyhow::Result<()> {
+    match &args.data_dir {
+        Some(dir) => {
+            let (dir, key, out) = (dir.clone(), args.signing_key.clone(), args.out.clone());
+            tokio::task::spawn_blocking(move || export_offline(&dir, key.as_deref(), &out)).await?
+        }
+        None => export_from_server(server, &args).await,
+    }
+}
+
+async fn export_from_server(server: &str, args: &ExportArgs) -> anyhow::Result<()> {
+    let mut clients = connect(server).await?;
+    let (head, checkpoint) =
+        fetch_verified_head(&mut clients.audit, args.public_key.as_deref()).await?;
+    let mut writer = ExportWriter::create(&args.out)?;
+    let bar = progress_bar(checkpoint.size);
+    bar.set_message("exporting");
+    if checkpoint.size > 0 {
+        let mut stream = clients
+            .audit
+            .read_stored_events(ReadStoredEventsRequest {
+                from_sequence: 1,
+                limit: checkpoint.size,
+            })
+            .await
+            .context("reading the stored events")?
+            .into_inner();
+        while let Some(event) = stream
+            .message()
+            .await
+            .context("reading the stored events")?
+        {
+            writer.push(&event.stored_bytes)?;
+            bar.inc(1);
+        }
+    }
+    bar.finish_and_clear();
+    writer.finish(head.note, &checkpoint)?;
+    eprintln!(
+        "exported {} events to {}; verifier key: {}",
+        checkpoint.size,
+        args.out.display(),
+        head.verifier_key
+    );
+    Ok(())
+}
+
+fn export_offline(data_dir: &Path, key: Option<&Path>, out: &Path) -> anyhow::Result<()> {
+    let key_path = key.map_or_else(
+        || data_dir.join(super::super::signing_key::KEY_FILE),
+        Path::to_path_buf,
+    );
+    let key = super::super::signing_key::load(&key_path)?;
+    let store = Store::open(data_dir)
+        .with_context(|| format!("opening the store in {}", data_dir.display()))?;
+    let (size, root) = store.tree_head()?;
+    let checkpoint = Checkpoint {
+        origin: key.name().to_string(),
+        size,
+        root,
+        timestamp: now_seconds(),
+        extensions: Vec::new(),
+    };
+    let note = audit::sign_checkpoint(&checkpoint, &key)?;
+    let mut writer = ExportWriter::create(out)?;
+    let bar = progress_bar(size);
+    bar.set_message("exporting");
+    for entry in store
+        .raw_from(1)
+        .take(usize::try_from(size).unwrap_or(usize::MAX))
+    {
+        let (_, bytes) = entry?;
+        writer.push(&bytes)?;
+        bar.inc(1);
+    }
+    bar.finish_and_clear();
+    writer.finish(note, &checkpoint)?;
+    eprintln!(
+        "exported {size} events to {}; verifier key: {}",
+        out.display(),
+        key.verifier_key()
+    );
+    Ok(())
+}
+
+/// `matchledger verify DIR --public-key K`: no server involved.
+pub fn verify(args: VerifyArgs) -> anyhow::Result<()> {
+    let bar = progress_bar(0);
+    bar.set_message("verifying");
+    let result = verify_export(&args.dir, &args.public_key, |count| {
+        if count % 1024 == 0 {
+            bar.set_position(count);
+        }
+    });
+    bar.finish_and_clear();
+    match result {
+        Ok(summary) => {
+            println!(
+                "VALID: {} events, Merkle root {} of the head signed at {} by {}, balances of {} phases recomputed and equal",
+                summary.events,
+                hex::encode(summary.checkpoint.root),
+                summary.checkpoint.timestamp,
+                summary.checkpoint.origin,
+                summary.phases
+            );
+            Ok(())
+        }
+        Err(problems) => {
+            println!("INVALID");
+            for problem in &problems {
+                println!("  - {problem}");
+            }
+            bail!("the export does not verify ({} problems)", problems.len())
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! The Merkle tree over the stored events, persisted beside them.
+//!
+//! Every complete-subtree hash that an append completes is written under `n` +
+//! [`node_key`] in the same sled batch as the events, and `mtree` records the tree size
+//! and root at the head. Opening the store rebuilds only the frontier (at most 64 reads)
+//! and checks that its root equals the recorded one; roots and proofs for any past size
+//! read O(log n) stored hashes through [`NodeReader`]. A store written before the tree
+//! existed gets its nodes computed once, on the first open that finds them missing.
+
+use crate::audit::{node_key, AuditError, Frontier, Hash, NodeReader};
+
+use super::cursor::RawCursor;
+use super::error::StoreError;
+use super::layout::{MERKLE_NODE, META_TREE};
+
+/// Nodes computed before a backfill writes them, bounding its memory.
+const BACKFILL_BATCH_NODES: usize = 1 << 16;
+
+/// Bytes of the `mtree` record: the size (u64 BE) then the root.
+const TREE_RECORD_BYTES: usize = 8 + 32;
+
+/// Reads stored subtree hashes from the sled tree.
+pub(crate) struct SledNodes<'a>(pub(crate) &'a sled::Tree);
+
+impl NodeReader for SledNodes<'_> {
+    fn node(&self, level: u8, index: u64) -> Result<Hash, AuditError> {
+        let value = self
+            .0
+            .get(merkle_node_key(level, index))
+            .map_err(|error| AuditError::NodeRead(error.to_string()))?
+            .ok_or(AuditError::MissingNode { level, index })?;
+        Hash::try_from(&*value)
+            .map_err(|_| AuditError::NodeRead(format!("node {level}/{index} is not 32 bytes")))
+    }
+}
+
+/// The key of a stored subtree hash.
+pub(crate) fn merkle_node_key(level: u8, index: u64) -> [u8; 10] {
+    let mut key = [0u8; 10];
+    key[0] = MERKLE_NODE;
+    key[1..].copy_from_slice(&node_key(level, index));
+    key
+}
+
+/// Puts the nodes an append completed, and the new tree record, into `batch`.
+pub(crate) fn stage(batch: &mut sled::Batch, nodes: &[(u8, u64, Hash)], frontier: &Frontier) {
+    for (level, index, hash) in nodes {
+        batch.insert(&merkle_node_key(*level, *index), hash);
+    }
+    batch.insert(
+        META_TREE,
+        encode_tree_record(frontier.size(), &frontier.root()).as_slice(),
+    );
+}
+
+fn encode_tree_record(size: u64, root: &Hash) -> [u8; TREE_RECORD_BYTES] {
+    let mut record = [0u8; TREE_RECORD_BYTES];
+    record[..8].copy_from_slice(&size.to_be_bytes());
+    record[8..].copy_from_slice(root);
+    record
+}
+
+/// A damaged tree record or node, as a store error.
+pub(crate) fn tree_error(error: AuditError) -> StoreError {
+    StoreError::record("merkle tree", error.to_string())
+}
+
+/// The frontier of the tree over the `size` events of a verified log, checked against
+/// the recorded root. Computes and stores the nodes once if the log predates them.
+pub(crate) fn load_frontier(db: &sled::Db, size: u64) -> Result<Frontier, StoreError> {
+    let tree: &sled::Tree = db;
+    let recorded = db.get(META_TREE)?;
+    let Some(recorded) = recorded else {
+        return backfill(db, size);
+    };
+    let record = <[u8; TREE_RECORD_BYTES]>::try_from(&*recorded)
+        .map_err(|_| StoreError::record("mtree", "not a size and a root"))?;
+    let mut size_bytes = [0u8; 8];
+    size_bytes.copy_from_slice(&record[..8]);
+    let recorded_size = u64::from_be_bytes(size_bytes);
+    if recorded_size != size {
+        return Err(StoreError::record(
+            "mtree",
+            format!("the tree has {recorded_size} leaves but the log {size} events"),
+        ));
+    }
+    let frontier = Frontier::from_reader(size, &SledNodes(tree)).map_err(tree_error)?;
+    if frontier.root()[..] != record[8..] {
+        return Err(StoreError::record(
+            "mtree",
+            "the stored tree nodes do not give the recorded root",
+        ));
+    }
+    Ok(frontier)
+}
+
+/// Computes every node of a log stored without them, in one batch.
+fn backfill(db: &sled::Db, size: u64) -> Result<Frontier, StoreError> {
+    let mut frontier = Frontier::new();
+    let mut batch = sled::Batch::default();
+    let mut nodes = Vec::new();
+    for entry in RawCursor::new(sled::Tree::clone(db), 1, size, size) {
+        let (_, bytes) = entry?;
+        nodes.extend(frontier.append(&bytes));
+        if nodes.len() >= BACKFILL_BATCH_NODES {
+            let mut partial = sled::Batch::default();
+            for (level, index, hash) in nodes.drain(..) {
+                partial.insert(&merkle_node_key(level, index), &hash);
+            }
+            db.apply_batch(partial)?;
+        }
+    }
+    if frontier.size() != size {
+        return Err(StoreError::Truncated {
+            expected: size,
+            found: frontier.size(),
+        });
+    }
+    stage(&mut batch, &nodes, &frontier);
+    db.apply_batch(batch)?;
+    db.flush()?;
+    Ok(frontier)
+}
