@@ -19,6 +19,9 @@ use crate::api::server;
 use crate::generator::{GeneratedCommand, Programme, ProgrammeConfig};
 use crate::ledger::Ledger;
 
+/// Origin line of the demo's signed tree heads.
+const DEMO_ORIGIN: &str = "matchledger.local/demo";
+
 /// Commands per batch posted by the demo: large enough to load quickly, small enough to
 /// show progress.
 const DEMO_BATCH_COMMANDS: usize = 250;
@@ -57,14 +60,23 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
         .await
         .context("binding the demo server")?;
     let address = listener.local_addr()?;
+    // The demo keeps its tree-head key in its data directory, like `serve`, so that heads
+    // and proofs fetched from it can be checked offline with the printed verifier key.
+    let signing_key = super::signing_key::load_or_create(&data_dir, None, DEMO_ORIGIN)?;
+    let verifier_key = signing_key.verifier_key();
+    let config = server::ServerConfig {
+        signing_key: Some(signing_key),
+        ..server::ServerConfig::default()
+    };
     let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(server::run(listener, ledger, async {
+    let server = tokio::spawn(server::run_with(listener, ledger, config, async {
         let _ = stopped.await;
     }));
     println!(
         "matchledger demo: data in {}, serving on {address}",
         data_dir.display()
     );
+    println!("tree heads are signed by {verifier_key}");
 
     let channel = Channel::from_shared(format!("http://{address}"))?
         .connect()
