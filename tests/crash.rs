@@ -460,7 +460,11 @@ fn verify_and_read(data_dir: &Path) -> Vec<matchledger::domain::RecordedEvent> {
     let (_, frontier) = matchledger::audit::MemoryNodes::from_leaves(&leaves);
     let (size, root) = store.tree_head().expect("the tree head reads back");
     assert_eq!(size, head.sequence);
-    assert_eq!(root, frontier.root(), "the persisted Merkle tree disagrees with the log");
+    assert_eq!(
+        root,
+        frontier.root(),
+        "the persisted Merkle tree disagrees with the log"
+    );
     events
 }
 
