@@ -227,27 +227,10 @@ impl SupportTypesPreset {
         match self {
             SupportTypesPreset::SmartFactory2022 => SupportType::smart_factory_2022()
                 .iter()
-                .map(support_type_to_proto)
+                .map(crate::api::convert::support_type_to_proto)
                 .collect(),
             SupportTypesPreset::None => Vec::new(),
         }
-    }
-}
-
-/// Wire form of a domain support type: decimals in plain notation, empty for "no cap".
-fn support_type_to_proto(rule: &SupportType) -> proto::SupportType {
-    let text = |value: rust_decimal::Decimal| value.normalize().to_string();
-    let share = |rule: &crate::domain::ShareRule| proto::ShareRule {
-        ratio_min: text(rule.ratio_min),
-        ratio_max: text(rule.ratio_max),
-        cap: rule.cap.map(text).unwrap_or_default(),
-    };
-    proto::SupportType {
-        code: rule.code.clone(),
-        project_cost_max: rule.project_cost_max.map(text).unwrap_or_default(),
-        government: Some(share(&rule.government)),
-        sponsor: Some(share(&rule.sponsor)),
-        own: Some(share(&rule.own)),
     }
 }
 
