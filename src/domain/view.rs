@@ -116,8 +116,9 @@ pub struct ContributionView {
     pub reversed: bool,
 }
 
-/// How far a contribution has been matched.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// How far a contribution has been matched. The one classification used by the rules,
+/// the projections and the offline match verifier.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum MatchStatus {
     /// No active match.
     Unmatched,
@@ -128,6 +129,17 @@ pub enum MatchStatus {
 }
 
 impl MatchStatus {
+    /// The status of `matched` active government money against a limit of `limit`.
+    pub fn of(matched: Decimal, limit: Decimal) -> MatchStatus {
+        if matched <= Decimal::ZERO {
+            MatchStatus::Unmatched
+        } else if matched < limit {
+            MatchStatus::PartiallyMatched
+        } else {
+            MatchStatus::Matched
+        }
+    }
+
     /// Stable lower-case name used in reports and exports.
     pub fn as_str(self) -> &'static str {
         match self {
@@ -141,13 +153,7 @@ impl MatchStatus {
 impl ContributionView {
     /// Unmatched, partially matched or matched (rule 3's vocabulary).
     pub fn status(&self) -> MatchStatus {
-        if self.matched <= Decimal::ZERO {
-            MatchStatus::Unmatched
-        } else if self.matched < self.match_limit {
-            MatchStatus::PartiallyMatched
-        } else {
-            MatchStatus::Matched
-        }
+        MatchStatus::of(self.matched, self.match_limit)
     }
 
     /// What may still be matched: limit − active matches.

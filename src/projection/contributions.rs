@@ -8,27 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::Projections;
 use crate::domain::{ContributionId, ContributorId, Currency, MatchId, PhaseId};
 
-/// How far a contribution has been matched.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum MatchStatus {
-    /// No match in force.
-    Unmatched,
-    /// Some government money, less than the limit.
-    Partial,
-    /// Matched up to its limit (ratio × amount).
-    Matched,
-}
-
-impl MatchStatus {
-    /// Stable lower-case name.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            MatchStatus::Unmatched => "unmatched",
-            MatchStatus::Partial => "partial",
-            MatchStatus::Matched => "matched",
-        }
-    }
-}
+pub use crate::domain::MatchStatus;
 
 /// One contribution and its matches.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -73,14 +53,7 @@ pub(super) struct ContributionState {
 impl ContributionState {
     /// The match status from the matches in force.
     pub(super) fn status(&self) -> MatchStatus {
-        // Same order of tests as the rules' own view, so both always agree.
-        if self.matched <= Decimal::ZERO {
-            MatchStatus::Unmatched
-        } else if self.matched < self.limit {
-            MatchStatus::Partial
-        } else {
-            MatchStatus::Matched
-        }
+        MatchStatus::of(self.matched, self.limit)
     }
 
     /// Whether the government still owes it money: in force and not fully matched.

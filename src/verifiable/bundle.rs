@@ -171,12 +171,10 @@ pub fn match_status(
     let limit = contributed
         .checked_mul(ratio)
         .ok_or(BundleError::Overflow)?;
-    let status = if matched.is_zero() {
-        "UNMATCHED"
-    } else if matched >= limit {
-        "MATCHED"
-    } else {
-        "PARTIAL"
+    let status = match crate::domain::MatchStatus::of(matched, limit) {
+        crate::domain::MatchStatus::Unmatched => "UNMATCHED",
+        crate::domain::MatchStatus::PartiallyMatched => "PARTIAL",
+        crate::domain::MatchStatus::Matched => "MATCHED",
     };
     Ok(MatchStatus {
         status: status.to_string(),

@@ -144,7 +144,7 @@ pub fn contribution_to_proto(status: &ContributionStatus) -> proto::Contribution
         outstanding: decimal_text(status.outstanding),
         status: match status.status {
             MatchStatus::Unmatched => proto::MatchStatus::Unmatched,
-            MatchStatus::Partial => proto::MatchStatus::Partial,
+            MatchStatus::PartiallyMatched => proto::MatchStatus::Partial,
             MatchStatus::Matched => proto::MatchStatus::Matched,
         } as i32,
         reversed: status.reversed,

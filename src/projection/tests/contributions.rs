@@ -39,7 +39,7 @@ fn matches_move_a_contribution_from_unmatched_to_partial_to_matched_and_back() {
     log.contribute(1, 1_000);
 
     log.match_contribution(1, 1, 400);
-    assert_eq!(status_of(&log, 1).status, MatchStatus::Partial);
+    assert_eq!(status_of(&log, 1).status, MatchStatus::PartiallyMatched);
     assert_eq!(status_of(&log, 1).outstanding, d(600));
 
     log.match_contribution(2, 1, 600);
@@ -47,7 +47,7 @@ fn matches_move_a_contribution_from_unmatched_to_partial_to_matched_and_back() {
     assert_eq!(status_of(&log, 1).outstanding, Decimal::ZERO);
 
     log.reverse(match_id(2));
-    assert_eq!(status_of(&log, 1).status, MatchStatus::Partial);
+    assert_eq!(status_of(&log, 1).status, MatchStatus::PartiallyMatched);
 
     log.reverse(match_id(1));
     assert_eq!(status_of(&log, 1).status, MatchStatus::Unmatched);
