@@ -41,16 +41,19 @@ fn phase_json(p: &proto::PhaseBalances) -> Value {
     })
 }
 
+/// The view of an answer that lacks the one item it should carry (`field` is its JSON name).
+fn missing(field: &str, at: u64) -> View {
+    let name = if field == "sme" { "SME" } else { field };
+    View {
+        text: format!("no {name} in the answer\n{}", answered_at(at)),
+        json: json!({ "answered_at_sequence": at, field: null }),
+    }
+}
+
 /// One phase, field by field.
 pub fn phase(response: &proto::PhaseBalancesResponse) -> View {
     let Some(p) = &response.phase else {
-        return View {
-            text: format!(
-                "no phase in the answer\n{}",
-                answered_at(response.answered_at_sequence)
-            ),
-            json: json!({ "answered_at_sequence": response.answered_at_sequence, "phase": null }),
-        };
+        return missing("phase", response.answered_at_sequence);
     };
     let header = fields(&[
         ("phase", p.phase_id.clone()),
@@ -164,13 +167,7 @@ fn json_text(value: &Value) -> String {
 /// One SME: its attributes, then its figures in total and per phase.
 pub fn sme(response: &proto::SmeBalancesResponse) -> View {
     let Some(s) = &response.sme else {
-        return View {
-            text: format!(
-                "no SME in the answer\n{}",
-                answered_at(response.answered_at_sequence)
-            ),
-            json: json!({ "answered_at_sequence": response.answered_at_sequence, "sme": null }),
-        };
+        return missing("sme", response.answered_at_sequence);
     };
     let header = fields(&[
         ("sme", s.sme_id.clone()),
@@ -352,10 +349,7 @@ fn contribution_money(c: &proto::ContributionStatus) -> (String, String) {
 pub fn match_status(response: &proto::MatchStatusResponse) -> View {
     let at = response.answered_at_sequence;
     let Some(c) = &response.contribution else {
-        return View {
-            text: format!("no contribution in the answer\n{}", answered_at(at)),
-            json: json!({ "answered_at_sequence": at, "contribution": null }),
-        };
+        return missing("contribution", at);
     };
     let (paid, currency) = contribution_money(c);
     let header = fields(&[
@@ -526,5 +520,31 @@ pub fn reference(r: &proto::FindPostingsByReferenceResponse) -> View {
             "answered_at_sequence": r.answered_at_sequence,
             "events": r.events.iter().map(event_json).collect::<Vec<_>>(),
         }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_without_its_item_says_so_in_text_and_json() {
+        let view = sme(&proto::SmeBalancesResponse {
+            answered_at_sequence: 7,
+            sme: None,
+        });
+        assert!(
+            view.text.starts_with("no SME in the answer"),
+            "{}",
+            view.text
+        );
+        assert_eq!(view.json["answered_at_sequence"], 7);
+        assert!(view.json["sme"].is_null());
+        let view = match_status(&proto::MatchStatusResponse {
+            answered_at_sequence: 3,
+            contribution: None,
+        });
+        assert!(view.text.starts_with("no contribution in the answer"));
+        assert!(view.json.get("contribution").is_some_and(Value::is_null));
     }
 }
