@@ -244,4 +244,32 @@ mod tests {
         }
         assert_eq!(posting_method_roles("DropEverything"), None);
     }
+
+    #[test]
+    fn the_coarse_method_table_admits_every_role_the_rules_require() {
+        // Given every command of the generated programme, decided in order.
+        use crate::domain::{authorize::required_role, decide, State};
+        use crate::generator::{generate, ProgrammeConfig};
+        let mut state = State::default();
+        let mut seen = std::collections::BTreeSet::new();
+        for generated in generate(&ProgrammeConfig::default()) {
+            let command = &generated.command;
+            // Then the role the writer will require is one the guard lets through, both
+            // for the command's own RPC and inside a batch.
+            let needed = required_role(command, &state).expect("a known entry");
+            for method in [command.name(), "PostBatch"] {
+                let roles = posting_method_roles(method).expect("a posting method");
+                assert!(roles.contains(&needed), "{method} refuses {needed}");
+            }
+            seen.insert(command.name());
+            for event in decide(&state, command).expect("the programme is valid") {
+                state.apply(&event);
+            }
+        }
+        assert_eq!(
+            seen.len(),
+            12,
+            "the programme no longer covers every command: {seen:?}"
+        );
+    }
 }
