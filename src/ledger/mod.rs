@@ -4,6 +4,7 @@
 //! the latest valid snapshot plus the tail), and starts the writer thread.
 //! [`Ledger::submit`] queues a submission and resolves once its events are durable.
 
+mod acknowledge;
 mod error;
 mod reads;
 mod shared;

@@ -56,8 +56,8 @@ impl Shared {
         self.feed.subscribe()
     }
 
-    pub(crate) fn publish(&self, projections: Projections, recorded: Arc<[RecordedEvent]>) {
-        self.view.store(Arc::new(projections));
+    pub(crate) fn publish(&self, projections: Arc<Projections>, recorded: Arc<[RecordedEvent]>) {
+        self.view.store(projections);
         // No subscriber is not an error.
         let _ = self.feed.send(recorded);
     }

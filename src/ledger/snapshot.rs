@@ -142,6 +142,23 @@ pub fn decode(bytes: &[u8], sequence: u64) -> Result<(State, Projections), Ledge
 /// events after it. A failure is logged, never fatal: the log remains the truth.
 pub(crate) fn save(store: &Store, state: &State, projections: &Projections, head: Head) {
     debug_assert_eq!(projections.sequence(), head.sequence);
+    // The writer runs ahead of the disk: a snapshot (and the verified checkpoint it sets)
+    // must never describe events that could still be lost.
+    match store.sync() {
+        Ok(durable) if durable.sequence >= head.sequence => {}
+        Ok(durable) => {
+            tracing::warn!(
+                sequence = head.sequence,
+                durable = durable.sequence,
+                "ledger snapshot not saved: its events are not durable"
+            );
+            return;
+        }
+        Err(error) => {
+            tracing::warn!(%error, sequence = head.sequence, "ledger snapshot not saved");
+            return;
+        }
+    }
     let started = std::time::Instant::now();
     let saved = encode(state, projections)
         .map_err(|error| error.to_string())

@@ -1,10 +1,11 @@
 //! The single writer: group commit.
 //!
 //! One OS thread owns the decision state. It takes every queued submission (up to
-//! `GROUP_COMMANDS_MAX` commands), decides each against a scratch copy of the state, appends
-//! all accepted events in one sled batch with one fsync, and only then applies them to the
-//! projections, publishes the new view and answers every caller. Nothing is acknowledged
-//! before it is durable; a refused submission leaves no trace.
+//! `GROUP_COMMANDS_MAX` commands), decides each against the state in place, writes all
+//! accepted events in one sled batch, folds them into the projections and hands the group
+//! to the acknowledging stage (`acknowledge.rs`), which syncs, publishes and answers it
+//! while the writer goes on with the next group. Nothing is acknowledged or seen by a
+//! reader before it is durable; a refused submission leaves no trace.
 
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -12,10 +13,11 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use tokio::sync::{mpsc, oneshot};
 
+use super::acknowledge::{Acknowledger, Decision, Reply, Settle};
 use super::error::LedgerError;
 use super::shared::Shared;
 use super::snapshot;
-use super::submission::{Committed, Submission, WriterMessage};
+use super::submission::{Submission, WriterMessage};
 use crate::domain::{
     authorize, decide, Command, Event, EventId, EventMeta, RecordedEvent, Role, RuleViolation,
     State,
@@ -23,20 +25,6 @@ use crate::domain::{
 use crate::limits::{GROUP_COMMANDS_MAX, SNAPSHOT_EVENTS_INTERVAL};
 use crate::projection::Projections;
 use crate::store::{Head, IdempotencyRecord, PendingEvent, Store};
-
-type Reply = oneshot::Sender<Result<Committed, LedgerError>>;
-
-/// What the writer decided for one submission of a group.
-enum Decision {
-    /// New events, at `range` of the group's pending events.
-    Fresh { range: std::ops::Range<usize> },
-    /// Committed earlier: the original events.
-    Replay { first_sequence: u64, count: u32 },
-    /// Same key and request as submission `of` of the same group.
-    SameAs { of: usize },
-    /// Refused.
-    Refused(LedgerError),
-}
 
 /// The writer's private state.
 pub(crate) struct Writer {
@@ -54,6 +42,7 @@ pub(crate) struct Writer {
 impl Writer {
     /// Runs until a shutdown message arrives or every sender is gone.
     pub(crate) fn run(mut self, mut queue: mpsc::Receiver<WriterMessage>) {
+        let acknowledger = Acknowledger::start(self.store.clone(), Arc::clone(&self.shared));
         let mut shutdown: Option<oneshot::Sender<()>> = None;
         while let Some(first) = queue.blocking_recv() {
             let mut group: Vec<(Submission, Reply)> = Vec::new();
@@ -81,13 +70,15 @@ impl Writer {
                 }
             }
             if !group.is_empty() {
-                self.commit_group(group, &permits);
+                self.commit_group(group, &permits, &acknowledger);
             }
             if shutdown.is_some() {
                 break;
             }
         }
         queue.close();
+        // Every group written is answered before the ledger reports itself stopped.
+        acknowledger.finish();
         // A snapshot still being written finishes before the store may be reopened.
         if let Some(task) = self.snapshot_task.take() {
             let _ = task.join();
@@ -108,6 +99,7 @@ impl Writer {
         &mut self,
         group: Vec<(Submission, Reply)>,
         permits: &[Option<BTreeSet<Role>>],
+        acknowledger: &Acknowledger,
     ) {
         if let Some(reason) = self.shared.stopped_reason() {
             for (_, reply) in group {
@@ -115,13 +107,15 @@ impl Writer {
             }
             return;
         }
-        let mut scratch = self.state.clone();
+        // Decided in place: `decide` refuses before anything changes, and should the
+        // write below fail, the writer stops and a restart re-reads the log, so the state
+        // never needs rolling back to before the group.
         let mut pending: Vec<PendingEvent> = Vec::new();
         let mut records: Vec<(String, IdempotencyRecord)> = Vec::new();
         let mut in_group: HashMap<String, (usize, [u8; 32])> = HashMap::new();
         let mut decisions = Vec::with_capacity(group.len());
         let recorded_at = self.next_recorded_at();
-        let head = self.store.head().sequence;
+        let head = self.store.written_head().sequence;
         for (index, (submission, _)) in group.iter().enumerate() {
             let key = submission.scoped_key();
             let decision = match in_group.get(&key) {
@@ -139,7 +133,7 @@ impl Writer {
                     }
                     Ok(Some(_)) => Decision::Refused(conflict(submission)),
                     Ok(None) => {
-                        match decide_all(&mut scratch, submission, permit(permits, index)) {
+                        match decide_all(&mut self.state, submission, permit(permits, index)) {
                             Err(error) => Decision::Refused(error),
                             Ok(events) => {
                                 let start = pending.len();
@@ -171,11 +165,12 @@ impl Writer {
         let recorded = if pending.is_empty() {
             Vec::new()
         } else {
-            match self.store.append(pending, records) {
-                Ok(recorded) => recorded,
+            match self.store.write(pending, records) {
+                Ok((recorded, _)) => recorded,
                 Err(error) => {
-                    // The batch may or may not be on disk: the in-memory state can no longer
-                    // be trusted to match it, so writes stop until a restart re-reads the log.
+                    // The batch may or may not be in sled: the in-memory state can no
+                    // longer be trusted to match it, so writes stop until a restart
+                    // re-reads the log. Groups written before it are still answered.
                     let reason = format!("storage failure, restart to recover: {error}");
                     tracing::error!(%reason, "writer stopping");
                     self.shared.mark_stopped(&reason);
@@ -186,29 +181,34 @@ impl Writer {
                 }
             }
         };
-        self.state = scratch;
-        self.publish(&recorded);
-        self.reply_all(group, decisions, &recorded);
+        let recorded: Arc<[RecordedEvent]> = recorded.into();
+        let view = self.fold(&recorded);
+        let replies = group
+            .into_iter()
+            .map(|(_, reply)| reply)
+            .zip(decisions)
+            .collect();
+        acknowledger.settle(Settle {
+            replies,
+            recorded,
+            view,
+        });
     }
 
-    fn publish(&mut self, recorded: &[RecordedEvent]) {
-        if recorded.is_empty() {
-            return;
-        }
+    /// Folds a written group into the projections; returns the view to publish once the
+    /// group is durable.
+    fn fold(&mut self, recorded: &[RecordedEvent]) -> Option<Arc<Projections>> {
+        let last = recorded.last()?;
         for event in recorded {
             self.projections.apply(event);
             self.shared.maybe_checkpoint(&self.projections);
         }
-        let head = self.projections.sequence();
-        debug_assert_eq!(Some(head), recorded.last().map(|event| event.sequence));
-        self.shared
-            .publish(self.projections.clone(), Arc::from(recorded.to_vec()));
-        if let Some(last) = recorded.last() {
-            self.maybe_snapshot(Head {
-                sequence: last.sequence,
-                hash: last.hash,
-            });
-        }
+        debug_assert_eq!(self.projections.sequence(), last.sequence);
+        self.maybe_snapshot(Head {
+            sequence: last.sequence,
+            hash: last.hash,
+        });
+        Some(Arc::new(self.projections.clone()))
     }
 
     /// Saves a snapshot of the state and projections every `SNAPSHOT_EVENTS_INTERVAL`
@@ -246,56 +246,6 @@ impl Writer {
         }
     }
 
-    fn reply_all(
-        &self,
-        group: Vec<(Submission, Reply)>,
-        decisions: Vec<Decision>,
-        recorded: &[RecordedEvent],
-    ) {
-        let head = self.store.head().sequence;
-        let ranges: Vec<Option<std::ops::Range<usize>>> = decisions
-            .iter()
-            .map(|decision| match decision {
-                Decision::Fresh { range } => Some(range.clone()),
-                _ => None,
-            })
-            .collect();
-        let events_of = |index: usize| {
-            ranges[index]
-                .clone()
-                .map(|range| recorded[range].to_vec())
-                .unwrap_or_default()
-        };
-        for (index, ((_, reply), decision)) in group.into_iter().zip(decisions).enumerate() {
-            let outcome = match decision {
-                Decision::Fresh { .. } => Ok(Committed {
-                    events: events_of(index),
-                    replayed: false,
-                    head,
-                }),
-                Decision::SameAs { of } => Ok(Committed {
-                    events: events_of(of),
-                    replayed: true,
-                    head,
-                }),
-                Decision::Replay {
-                    first_sequence,
-                    count,
-                } => self
-                    .store
-                    .read(first_sequence, count as usize)
-                    .map(|events| Committed {
-                        events,
-                        replayed: true,
-                        head,
-                    })
-                    .map_err(LedgerError::from),
-                Decision::Refused(error) => Err(error),
-            };
-            let _ = reply.send(outcome);
-        }
-    }
-
     /// Recorded times never go backwards, so as-of-time queries can bisect the log.
     fn next_recorded_at(&mut self) -> DateTime<Utc> {
         let now = Utc::now().max(self.last_recorded_at);
@@ -304,29 +254,27 @@ impl Writer {
     }
 }
 
-/// Decides every command of a submission and applies its events to `scratch`; on a
-/// refusal `scratch` is left as it was.
+/// Decides every command of a submission and applies its events to `state`; on a
+/// refusal `state` is left as it was.
 ///
-/// A single command is decided against `scratch` itself and its events applied in place:
-/// `decide` refuses before anything changes, so there is nothing to roll back, and
-/// updating the group's own copy in place saves the persistent maps a path copy per
-/// submission (the largest cost of the write path under many small postings). A batch
-/// needs all-or-nothing, so it works on a copy that replaces `scratch` only if every
-/// command is accepted.
+/// A single command is decided against `state` itself and its events applied in place:
+/// `decide` refuses before anything changes, so there is nothing to roll back. A batch
+/// needs all-or-nothing, so it works on a copy (persistent maps: cheap to take, each
+/// update then copies one path) that replaces `state` only if every command is accepted.
 fn decide_all(
-    scratch: &mut State,
+    state: &mut State,
     submission: &Submission,
     roles: Option<&BTreeSet<Role>>,
 ) -> Result<Vec<Event>, LedgerError> {
     if let [command] = submission.commands.as_slice() {
-        allowed(roles, 0, command, scratch)?;
-        let events = decide(scratch, command).map_err(refused(0, command))?;
+        allowed(roles, 0, command, state)?;
+        let events = decide(state, command).map_err(refused(0, command))?;
         for event in &events {
-            scratch.apply(event);
+            state.apply(event);
         }
         return Ok(events);
     }
-    let mut trial = scratch.clone();
+    let mut trial = state.clone();
     let mut events = Vec::with_capacity(submission.commands.len());
     for (index, command) in submission.commands.iter().enumerate() {
         allowed(roles, index, command, &trial)?;
@@ -336,7 +284,7 @@ fn decide_all(
         }
         events.extend(produced);
     }
-    *scratch = trial;
+    *state = trial;
     Ok(events)
 }
 

@@ -1,5 +1,6 @@
 //! The writer: numbers, encodes and chains new events, packs them into blocks and
-//! commits everything of one append in one durable batch.
+//! writes everything of one append in one atomic sled batch (made durable by
+//! `Store::sync`).
 //!
 //! Packing many events per sled value is what makes sled fast (≈ 250 k events/s against
 //! ≈ 50 k/s with one key per event). The last block stays open: later appends extend it
@@ -7,7 +8,6 @@
 //! bytes, so even one-event appends end up densely packed.
 
 use super::codec::{self, block_entry_len, push_block_entry};
-use super::durability::DataFile;
 use super::error::StoreError;
 use super::layout::{self, block_key, block_keys_end, parse_block_key};
 use super::merkle;
@@ -120,11 +120,11 @@ impl WriterState {
         self.failed = Some(reason);
     }
 
-    /// Appends and commits; returns the recorded events and the new head.
-    pub(crate) fn append(
+    /// Appends to sled in one atomic batch, not yet durable (see `Store::write`);
+    /// returns the recorded events and the new head.
+    pub(crate) fn write(
         &mut self,
         db: &sled::Db,
-        data_file: &DataFile,
         events: Vec<PendingEvent>,
         idempotency: Vec<(String, IdempotencyRecord)>,
     ) -> Result<(Vec<RecordedEvent>, Head), StoreError> {
@@ -152,11 +152,7 @@ impl WriterState {
         }
         batch.insert(layout::META_HEAD, records::encode_position(head));
 
-        let committed = db
-            .apply_batch(batch)
-            .map_err(StoreError::from)
-            .and_then(|()| data_file.commit(db));
-        if let Err(error) = committed {
+        if let Err(error) = db.apply_batch(batch).map_err(StoreError::from) {
             self.failed = Some(format!(
                 "an earlier commit failed ({error}); reopen the store"
             ));

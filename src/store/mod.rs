@@ -3,12 +3,15 @@
 //!
 //! # Guarantees
 //!
-//! - **Durable acknowledgement.** [`Store::append`] writes all its events, index entries
-//!   and the new head in one sled batch (atomic), calls `flush`, and then fsyncs sled's
-//!   data file, because on Linux sled's flush ends in `sync_file_range`, which is not an
-//!   fsync (see `durability.rs`). When `append` returns `Ok`, the events survive
-//!   `kill -9` and power loss; on `Err`, none of them is acknowledged and the store
-//!   refuses further appends until it is reopened.
+//! - **Durable acknowledgement.** [`Store::write`] puts all its events, index entries
+//!   and the new head in one sled batch (atomic); [`Store::sync`] then calls `flush` and
+//!   fsyncs sled's data file, because on Linux sled's flush ends in `sync_file_range`,
+//!   which is not an fsync (see `durability.rs`). Splitting the two lets the writer
+//!   decide the next group while the previous one is being synced; [`Store::append`]
+//!   does both. When `sync` returns `Ok`, every event written before it survives
+//!   `kill -9` and power loss, and only then do readers see it; on `Err`, nothing
+//!   written since the last good sync is acknowledged and the store refuses further
+//!   writes until it is reopened.
 //! - **Tamper evidence.** Every event's hash is SHA-256 of its exact stored bytes and
 //!   each event stores the hash of the one before ([`codec`]). [`Store::open`] re-checks
 //!   the chain from the last verified checkpoint to the head; [`Store::verify_all`]
@@ -17,7 +20,7 @@
 //! - **One writer.** Only one task (the ledger's writer) may call `append`. Calls are
 //!   serialised by a lock anyway, but sequence numbers are only meaningful to a single
 //!   writer that decides and appends in order. Readers never wait for the writer: they
-//!   read up to the head published by the last completed append.
+//!   read up to the head published by the last completed sync.
 //!
 //! The key layout and the sled configuration are in `layout.rs`; the stored encoding is
 //! `proto/matchledger/storage/v1/storage.proto`, whose types never leave this module.
@@ -127,8 +130,13 @@ struct Inner {
     dir: std::path::PathBuf,
     db: sled::Db,
     data_file: DataFile,
-    /// The head readers see: published after each durable append.
+    /// The head readers see: published after each sync.
     head: RwLock<Head>,
+    /// The head of everything written, durable or not: what the next sync covers.
+    written: Mutex<Head>,
+    /// Set when a sync failed: what was written may or may not be on disk, so nothing
+    /// more may be written until the store is reopened.
+    sync_failed: std::sync::OnceLock<String>,
     /// The writer's own state (head and the open tail block); held through an append.
     writer: Mutex<WriterState>,
     /// Set when the log was found damaged: the store is then read-only.
@@ -230,6 +238,8 @@ impl Store {
                 db,
                 data_file,
                 head: RwLock::new(head),
+                written: Mutex::new(head),
+                sync_failed: std::sync::OnceLock::new(),
                 writer: Mutex::new(writer),
                 damage: std::sync::OnceLock::new(),
             }),
@@ -246,27 +256,94 @@ impl Store {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The head of everything written, durable or not: where the writer's next
+    /// [`Store::write`] continues. Readers want [`Store::head`].
+    pub fn written_head(&self) -> Head {
+        *self
+            .inner
+            .written
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
     /// Appends `events` as `head+1..`, with their idempotency records, in one atomic
-    /// batch made durable (flush and fsync) before returning. All or nothing. Only the
-    /// single writer may call this.
+    /// batch made durable (flush and fsync) before returning: [`Store::write`] then
+    /// [`Store::sync`]. All or nothing. Only the single writer may call this.
     pub fn append(
         &self,
         events: Vec<PendingEvent>,
         idempotency: Vec<(String, IdempotencyRecord)>,
     ) -> Result<Vec<RecordedEvent>, StoreError> {
+        let (recorded, _) = self.write(events, idempotency)?;
+        self.sync()?;
+        Ok(recorded)
+    }
+
+    /// Appends `events` as `written+1..`, with their idempotency records, in one atomic
+    /// sled batch that is **not yet durable**: readers do not see it and nothing may be
+    /// acknowledged from it until a [`Store::sync`] that started after this returned.
+    /// Later writes and idempotency lookups of the writer do see it, so the writer can
+    /// decide the next group while this one is synced. Returns the recorded events and
+    /// the head written. Only the single writer may call this.
+    pub fn write(
+        &self,
+        events: Vec<PendingEvent>,
+        idempotency: Vec<(String, IdempotencyRecord)>,
+    ) -> Result<(Vec<RecordedEvent>, Head), StoreError> {
+        if let Some(reason) = self.inner.sync_failed.get() {
+            return Err(StoreError::Refused(format!("no appends: {reason}")));
+        }
         let mut writer = self
             .inner
             .writer
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
-        let (recorded, head) =
-            writer.append(&self.inner.db, &self.inner.data_file, events, idempotency)?;
+        let (recorded, head) = writer.write(&self.inner.db, events, idempotency)?;
         *self
+            .inner
+            .written
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = head;
+        Ok((recorded, head))
+    }
+
+    /// Makes everything written so far durable (sled flush, then fsync of its data file)
+    /// and publishes it to readers. Returns the head now durable. Safe to call from any
+    /// thread, concurrently with `write`: what a concurrent write adds is covered by the
+    /// next sync. A failure stops all further writes: what was written since the last
+    /// good sync may or may not be on disk, and only reopening the store (which verifies
+    /// the log) can tell.
+    pub fn sync(&self) -> Result<Head, StoreError> {
+        let written = *self
+            .inner
+            .written
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if let Some(reason) = self.inner.sync_failed.get() {
+            return Err(StoreError::Refused(format!("no appends: {reason}")));
+        }
+        if written.sequence <= self.head().sequence {
+            // Every write adds events (a command always produces at least one), so there
+            // is nothing new to make durable.
+            return Ok(self.head());
+        }
+        if let Err(error) = self.inner.data_file.commit(&self.inner.db) {
+            let _ = self
+                .inner
+                .sync_failed
+                .set(format!("a sync failed ({error}); reopen the store"));
+            return Err(error);
+        }
+        let mut head = self
             .inner
             .head
             .write()
-            .unwrap_or_else(PoisonError::into_inner) = head;
-        Ok(recorded)
+            .unwrap_or_else(PoisonError::into_inner);
+        // Two syncs may finish out of order; the head only moves forward.
+        if written.sequence > head.sequence {
+            *head = written;
+        }
+        Ok(*head)
     }
 
     /// Event `sequence`, or `None` beyond the head (or for 0).

@@ -81,6 +81,35 @@ fn empty_store_opens_at_sequence_zero() {
 }
 
 #[test]
+fn written_events_stay_invisible_to_readers_until_a_sync() {
+    let dir = TempDir::new().unwrap();
+    let store = open(&dir);
+    store.append(batch(1, 3), Vec::new()).unwrap();
+    let durable = store.head();
+
+    let (recorded, written) = store.write(batch(4, 2), Vec::new()).unwrap();
+    assert_eq!(written.sequence, 5);
+    assert_eq!(store.written_head(), written);
+    assert_eq!(store.head(), durable, "readers see only what is durable");
+    assert_eq!(store.get(4).unwrap(), None);
+    assert_eq!(store.read(1, 10).unwrap().len(), 3);
+
+    // The writer continues after what it wrote, not after what is durable.
+    let (more, _) = store.write(batch(6, 1), Vec::new()).unwrap();
+    assert_eq!(more[0].sequence, 6);
+    assert_eq!(more[0].prev_hash, recorded[1].hash);
+
+    assert_eq!(store.sync().unwrap().sequence, 6);
+    assert_eq!(store.head(), store.written_head());
+    assert_eq!(store.read(4, 10).unwrap().len(), 3);
+    assert_eq!(
+        store.sync().unwrap().sequence,
+        6,
+        "a sync with nothing new is a no-op"
+    );
+}
+
+#[test]
 fn appended_events_come_back_after_reopen_with_the_chain_intact() {
     let dir = TempDir::new().unwrap();
     let store = open(&dir);
