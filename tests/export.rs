@@ -178,5 +178,16 @@ async fn given_a_server_export_when_a_file_and_its_digest_change_together_then_t
         std::fs::write(out.path().join(MANIFEST_FILE), manifest).unwrap();
     }
     verify_export(out.path(), &key.verifier_key(), |_| {}).expect("restored");
+
+    // An export written before manifests were signed (format v1) still verifies, and says
+    // its digests are unsigned.
+    let manifest_path = out.path().join(MANIFEST_FILE);
+    let mut manifest: Manifest =
+        serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    manifest.format = matchledger::verifiable::export::EXPORT_FORMAT_V1.to_string();
+    manifest.signed_manifest.clear();
+    std::fs::write(&manifest_path, manifest.to_text().unwrap()).unwrap();
+    let summary = verify_export(out.path(), &key.verifier_key(), |_| {}).expect("v1 verifies");
+    assert!(!summary.manifest_signed);
     server.stop().await;
 }

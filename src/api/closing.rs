@@ -221,8 +221,9 @@ impl ClosingStatements {
             Ok(()) => {
                 tracing::info!(%phase, tree_size = sequence, "closing phase statement signed and kept");
             }
-            // A damaged store keeps nothing: serve it from memory of this call only.
-            Err(StoreError::Refused(_)) => return Ok(statement),
+            // A damaged store keeps nothing: the statement is served from this call only,
+            // and made again when next asked for.
+            Err(StoreError::Refused(_)) => {}
             Err(error) => return Err(not_ready(error.to_string())),
         }
         self.lock_pending().remove(&phase);
