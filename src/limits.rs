@@ -125,3 +125,14 @@ pub const LOAD_SECONDS_MAX: u64 = 600;
 
 /// Most commands one `bench-load` run posts (ten minutes at 150 k commands/s).
 pub const LOAD_COMMANDS_MAX: u64 = 100_000_000;
+
+/// Witness keys a server may be told to accept cosignatures from; far more than any
+/// deployment's witnesses, small enough to check each cosignature against all of them.
+pub const WITNESS_KEYS_MAX: usize = 256;
+
+/// Largest witness keys file read, so a wrong path cannot load a huge file.
+pub const WITNESS_KEYS_FILE_BYTES_MAX: usize = 256 * 1024;
+
+/// Export manifests the server builds at once: each reads and folds the whole log, so a
+/// second request is refused (RESOURCE_EXHAUSTED) rather than queued behind the first.
+pub const EXPORT_MANIFEST_BUILDS_MAX: usize = 1;

@@ -1,7 +1,15 @@
 //! The self-verifying export on the generated programme loaded through the ledger:
-//! export → verify round trip, and any flipped byte fails naming what is wrong.
+//! export → verify round trip, and any flipped byte fails naming what is wrong; an export
+//! from a running server whose manifest the server signs, so that a file changed
+//! together with its digest fails on the manifest signature.
+
+mod common;
 
 use std::path::Path;
+
+use common::{contribute, programme, Setup, TestServer};
+use matchledger::api::server::ServerConfig;
+use matchledger::verifiable::export::Manifest;
 
 use matchledger::cli::signing_key;
 use matchledger::cli::verifiable::export::{export, ExportArgs};
@@ -94,4 +102,92 @@ async fn the_exported_generated_programme_verifies_and_any_flipped_byte_fails() 
         }
     }
     verify_export(out.path(), &key.verifier_key(), |_| {}).expect("restored");
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+/// Replaces `from` by `to` in the file `name` and puts the new digest in the manifest, as
+/// someone would who wants the file digests to keep matching.
+fn rewrite_consistently(dir: &Path, name: &str, from: &str, to: &str) {
+    let path = dir.join(name);
+    let text = std::fs::read_to_string(&path).unwrap();
+    assert!(text.contains(from), "{name} holds {from}");
+    let changed = text.replacen(from, to, 1);
+    std::fs::write(&path, &changed).unwrap();
+    let manifest_path = dir.join(MANIFEST_FILE);
+    let mut manifest: Manifest =
+        serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    manifest
+        .files
+        .insert(name.to_string(), sha256_hex(changed.as_bytes()));
+    std::fs::write(&manifest_path, manifest.to_text().unwrap()).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn given_a_server_export_when_a_file_and_its_digest_change_together_then_the_manifest_signature_fails(
+) {
+    let key = matchledger::audit::SigningKey::from_seed("ledger.example/export", [4; 32]).unwrap();
+    let mut server = TestServer::start_with(Setup {
+        config: ServerConfig {
+            signing_key: Some(key.clone()),
+            ..ServerConfig::default()
+        },
+        client_tls: None,
+    })
+    .await;
+    let programme = programme(&mut server).await;
+    contribute(&mut server, &programme, "3000000").await;
+    let out = tempfile::TempDir::new().unwrap();
+    export(
+        &server.address,
+        ExportArgs {
+            out: out.path().to_path_buf(),
+            data_dir: None,
+            signing_key: None,
+            public_key: Some(key.verifier_key()),
+        },
+    )
+    .await
+    .expect("export from the server");
+    let summary = verify_export(out.path(), &key.verifier_key(), |_| {}).expect("verifies");
+    assert!(summary.manifest_signed);
+
+    for (name, from, to) in [
+        (BALANCES_FILE, ",3000000,", ",3000001,"),
+        (EVENTS_FILE, "Sponsor Steel", "Sponsor Steal"),
+    ] {
+        let original = std::fs::read(out.path().join(name)).unwrap();
+        let manifest = std::fs::read(out.path().join(MANIFEST_FILE)).unwrap();
+        rewrite_consistently(out.path(), name, from, to);
+        let problems = verify_export(out.path(), &key.verifier_key(), |_| {})
+            .expect_err("a changed file with a matching digest must fail");
+        assert!(
+            problems
+                .iter()
+                .any(|p| p.contains(MANIFEST_FILE) && p.contains("manifest signature")),
+            "{name}: {problems:?}"
+        );
+        assert!(
+            !problems.iter().any(|p| p.contains("SHA-256 differs")),
+            "the digests were made to match: {problems:?}"
+        );
+        std::fs::write(out.path().join(name), original).unwrap();
+        std::fs::write(out.path().join(MANIFEST_FILE), manifest).unwrap();
+    }
+    verify_export(out.path(), &key.verifier_key(), |_| {}).expect("restored");
+
+    // An export written before manifests were signed (format v1) still verifies, and says
+    // its digests are unsigned.
+    let manifest_path = out.path().join(MANIFEST_FILE);
+    let mut manifest: Manifest =
+        serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    manifest.format = matchledger::verifiable::export::EXPORT_FORMAT_V1.to_string();
+    manifest.signed_manifest.clear();
+    std::fs::write(&manifest_path, manifest.to_text().unwrap()).unwrap();
+    let summary = verify_export(out.path(), &key.verifier_key(), |_| {}).expect("v1 verifies");
+    assert!(!summary.manifest_signed);
+    server.stop().await;
 }

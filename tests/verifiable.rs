@@ -17,7 +17,7 @@ fn hashes(wire: &[Vec<u8>]) -> Vec<Hash> {
 async fn head(server: &mut TestServer) -> (proto::TreeHead, audit::Checkpoint) {
     let head = server
         .audit
-        .get_tree_head(proto::GetTreeHeadRequest {})
+        .get_tree_head(proto::GetTreeHeadRequest { tree_size: 0 })
         .await
         .expect("tree head")
         .into_inner();
@@ -302,6 +302,7 @@ async fn a_phase_statement_is_signed_at_a_tree_head_and_verifies_offline() {
         .audit
         .get_phase_statement(proto::GetPhaseStatementRequest {
             phase_id: programme.phase.clone(),
+            at_close: false,
         })
         .await
         .expect("statement")

@@ -1,4 +1,5 @@
-//! The audit service: ordered history, live subscription, signed tree heads and proofs.
+//! The audit service: ordered history, live subscription, signed tree heads and proofs,
+//! phase statements (current or signed at close) and signed export manifests.
 
 use std::pin::Pin;
 
@@ -9,21 +10,23 @@ use tokio::sync::{broadcast, mpsc, watch, Semaphore};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Code, Request, Response, Status};
 
+use super::closing::ClosingStatements;
 use super::convert::{event_kind_from_proto, event_to_proto, parse_id, ConvertError};
 use super::proofs;
 use super::proto::audit_service_server::AuditService;
 use super::proto::{
     AddCosignatureRequest, AddCosignatureResponse, ConsistencyProof, Event as ProtoEvent,
     EventFilter, GetConsistencyProofRequest, GetInclusionProofRequest, GetMatchBundleRequest,
-    GetPhaseStatementRequest, GetTreeHeadRequest, GetVerifierKeyRequest, InclusionProof,
-    MatchBundle, PhaseStatement, ReadEventsRequest, ReadStoredEventsRequest, StoredEvent,
-    SubscribeRequest, TreeHead, VerifierKey,
+    GetPhaseStatementRequest, GetSignedExportManifestRequest, GetTreeHeadRequest,
+    GetVerifierKeyRequest, InclusionProof, MatchBundle, PhaseStatement, ReadEventsRequest,
+    ReadStoredEventsRequest, SignedExportManifest, StoredEvent, SubscribeRequest, TreeHead,
+    VerifierKey,
 };
 use super::status::{invalid_field, ledger_error, over_limit};
 use super::tree_heads::TreeHeads;
 use crate::domain::{ContributorId, EventKind, PhaseId, RecordedEvent, SmeId};
 use crate::ledger::Ledger;
-use crate::limits::{PAGE_EVENTS_MAX, SUBSCRIPTIONS_MAX};
+use crate::limits::{EXPORT_MANIFEST_BUILDS_MAX, PAGE_EVENTS_MAX, SUBSCRIPTIONS_MAX};
 
 /// Events buffered per stream before the sender waits for the client.
 const STREAM_BUFFER_EVENTS: usize = 256;
@@ -45,29 +48,44 @@ pub struct AuditApi {
     stopping: watch::Receiver<bool>,
     /// The log's signer and the heads it signed.
     heads: Arc<TreeHeads>,
+    /// The statements signed when phases closed.
+    closing: Arc<ClosingStatements>,
+    /// One export manifest built at a time: each reads the whole log.
+    manifests: Arc<Semaphore>,
 }
 
 impl AuditApi {
     /// An audit service over `ledger` signing with `heads`, allowing [`SUBSCRIPTIONS_MAX`] live subscriptions,
     /// whose subscriptions end only when their clients leave.
+    /// Closing statements are served when kept; none is produced in the background.
     pub fn new(ledger: Ledger, heads: Arc<TreeHeads>) -> AuditApi {
-        AuditApi::with_shutdown(ledger, SUBSCRIPTIONS_MAX, watch::channel(false).1, heads)
+        let closing = Arc::new(ClosingStatements::new(ledger.clone(), Arc::clone(&heads)));
+        AuditApi::with_shutdown(
+            ledger,
+            SUBSCRIPTIONS_MAX,
+            watch::channel(false).1,
+            heads,
+            closing,
+        )
     }
 
     /// An audit service allowing `subscriptions_max` live subscriptions at once, which end
     /// with UNAVAILABLE once `stopping` turns true.
-    /// Tree heads are signed by `heads`.
+    /// Tree heads are signed by `heads`; closing statements come from `closing`.
     pub fn with_shutdown(
         ledger: Ledger,
         subscriptions_max: usize,
         stopping: watch::Receiver<bool>,
         heads: Arc<TreeHeads>,
+        closing: Arc<ClosingStatements>,
     ) -> AuditApi {
         AuditApi {
             ledger,
             subscriptions: Arc::new(Semaphore::new(subscriptions_max)),
             stopping,
             heads,
+            closing,
+            manifests: Arc::new(Semaphore::new(EXPORT_MANIFEST_BUILDS_MAX)),
         }
     }
 }
@@ -315,10 +333,11 @@ impl AuditService for AuditApi {
 
     async fn get_tree_head(
         &self,
-        _request: Request<GetTreeHeadRequest>,
+        request: Request<GetTreeHeadRequest>,
     ) -> Result<Response<TreeHead>, Status> {
         let (heads, ledger) = (Arc::clone(&self.heads), self.ledger.clone());
-        blocking(move || proofs::tree_head(&heads, ledger.store())).await
+        let size = request.into_inner().tree_size;
+        blocking(move || proofs::tree_head(&heads, ledger.store(), size)).await
     }
 
     async fn get_inclusion_proof(
@@ -350,7 +369,10 @@ impl AuditService for AuditApi {
         &self,
         request: Request<AddCosignatureRequest>,
     ) -> Result<Response<AddCosignatureResponse>, Status> {
-        proofs::add_cosignature(&self.heads, &request.into_inner()).map(Response::new)
+        let (heads, ledger) = (Arc::clone(&self.heads), self.ledger.clone());
+        let message = request.into_inner();
+        // Keeping the cosignature fsyncs the store.
+        blocking(move || proofs::add_cosignature(&heads, ledger.store(), &message)).await
     }
 
     async fn get_match_bundle(
@@ -367,10 +389,40 @@ impl AuditService for AuditApi {
         request: Request<GetPhaseStatementRequest>,
     ) -> Result<Response<PhaseStatement>, Status> {
         let (heads, ledger) = (Arc::clone(&self.heads), self.ledger.clone());
-        let id = request.into_inner().phase_id;
+        let message = request.into_inner();
+        if message.at_close {
+            let closing = Arc::clone(&self.closing);
+            return blocking(move || {
+                proofs::closing_statement(&heads, &closing, &message.phase_id)
+            })
+            .await;
+        }
         blocking(move || {
             let projections = ledger.current();
-            proofs::phase_statement(&heads, ledger.store(), &projections, &id)
+            proofs::phase_statement(&heads, ledger.store(), &projections, &message.phase_id)
+        })
+        .await
+    }
+
+    async fn get_signed_export_manifest(
+        &self,
+        request: Request<GetSignedExportManifestRequest>,
+    ) -> Result<Response<SignedExportManifest>, Status> {
+        let permit = Arc::clone(&self.manifests)
+            .try_acquire_owned()
+            .map_err(|_| {
+                over_limit(
+                    Code::ResourceExhausted,
+                    "EXPORT_MANIFEST_BUILDS_MAX",
+                    "another export manifest is being built; retry when it is done".into(),
+                )
+            })?;
+        let (heads, ledger) = (Arc::clone(&self.heads), self.ledger.clone());
+        let message = request.into_inner();
+        blocking(move || {
+            let signed = proofs::export_manifest(&heads, ledger.store(), &message.tree_head);
+            drop(permit);
+            signed
         })
         .await
     }

@@ -5,6 +5,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod closing;
 pub mod convert;
 pub mod guard;
 pub mod posting;
@@ -15,6 +16,7 @@ pub mod server;
 pub mod status;
 pub mod tls;
 pub mod tree_heads;
+pub mod witness_keys;
 
 /// Generated protobuf types and service stubs of `matchledger.v1`.
 #[allow(missing_docs, clippy::all, clippy::pedantic)]

@@ -1,23 +1,32 @@
 //! The audit service's proof RPCs: signed tree heads, inclusion and consistency proofs,
-//! the verifier key and witness cosignatures, answered from the store's persisted tree.
+//! the verifier key and witness cosignatures, answered from the store's persisted tree;
+//! phase statements and signed export manifests.
 
 use tonic::Status;
 
+use super::closing::{ClosingError, ClosingStatements};
 use super::proto::{
     AddCosignatureRequest, AddCosignatureResponse, ConsistencyProof, GetConsistencyProofRequest,
-    GetInclusionProofRequest, InclusionProof, MatchBundle, PhaseStatement, TreeHead, VerifierKey,
+    GetInclusionProofRequest, InclusionProof, MatchBundle, PhaseStatement, SignedExportManifest,
+    TreeHead, VerifierKey,
 };
 use super::tree_heads::{TreeHeadError, TreeHeads};
 use crate::audit;
 use crate::domain::{ContributionId, Event, PhaseId};
 use crate::projection::Projections;
 use crate::store::Store;
+use crate::verifiable::export::ExportBuilder;
 use crate::verifiable::{build_bundle, select_events};
 
-/// A tree-head failure as a status: a bad cosignature is the caller's, the rest are ours.
+/// A tree-head failure as a status: a malformed or non-verifying cosignature is the
+/// caller's mistake (INVALID_ARGUMENT), a key the server does not accept as a witness is
+/// not the caller's to add (PERMISSION_DENIED), the rest are ours.
 pub fn tree_head_status(error: TreeHeadError) -> Status {
     match error {
-        TreeHeadError::Audit(error) => Status::invalid_argument(error.to_string()),
+        TreeHeadError::Audit(_) | TreeHeadError::BadCosignature { .. } => {
+            Status::invalid_argument(error.to_string())
+        }
+        TreeHeadError::UnknownWitness { .. } => Status::permission_denied(error.to_string()),
         TreeHeadError::UnknownHead => Status::not_found(error.to_string()),
         TreeHeadError::TooManyCosignatures => Status::resource_exhausted(error.to_string()),
         TreeHeadError::Store(error) => Status::internal(error.to_string()),
@@ -28,9 +37,16 @@ fn proof_status(error: audit::AuditError) -> Status {
     Status::internal(format!("building the proof failed: {error}"))
 }
 
-/// The latest signed tree head with its cosignatures.
-pub fn tree_head(heads: &TreeHeads, store: &Store) -> Result<TreeHead, Status> {
-    let head = heads.latest(store).map_err(tree_head_status)?;
+/// The signed tree head of `size` (the latest, signed now if the tree grew, when zero)
+/// with its cosignatures.
+pub fn tree_head(heads: &TreeHeads, store: &Store, size: u64) -> Result<TreeHead, Status> {
+    let head = match size {
+        0 => heads.latest(store).map_err(tree_head_status)?,
+        size => heads
+            .at_size(store, size)
+            .map_err(tree_head_status)?
+            .ok_or_else(|| Status::not_found(format!("the log signed no head of size {size}")))?,
+    };
     Ok(TreeHead {
         note: head
             .full_note()
@@ -118,13 +134,14 @@ pub fn verifier_key(heads: &TreeHeads) -> VerifierKey {
     }
 }
 
-/// Stores a witness's cosignature of a head this log signed.
+/// Keeps a witness's cosignature of a head this log signed.
 pub fn add_cosignature(
     heads: &TreeHeads,
+    store: &Store,
     request: &AddCosignatureRequest,
 ) -> Result<AddCosignatureResponse, Status> {
     let held = heads
-        .add_cosignature(&request.checkpoint, &request.cosignature)
+        .add_cosignature(store, &request.checkpoint, &request.cosignature)
         .map_err(tree_head_status)?;
     Ok(AddCosignatureResponse {
         cosignatures: u32::try_from(held).unwrap_or(u32::MAX),
@@ -205,5 +222,82 @@ pub fn phase_statement(
     Ok(PhaseStatement {
         note,
         verifier_key: heads.verifier_key(),
+        tree_size: size,
+        at_close: false,
     })
+}
+
+/// The statement signed when phase `id` closed.
+pub fn closing_statement(
+    heads: &TreeHeads,
+    closing: &ClosingStatements,
+    id: &str,
+) -> Result<PhaseStatement, Status> {
+    let phase: PhaseId = id
+        .parse()
+        .map_err(|_| Status::invalid_argument(format!("phase_id {id:?} is not an id")))?;
+    let statement = closing.get(phase).map_err(|error| match error {
+        ClosingError::UnknownPhase(_) => Status::not_found(error.to_string()),
+        ClosingError::Open(_) => Status::failed_precondition(error.to_string()),
+        ClosingError::NotReady { .. } => Status::unavailable(error.to_string()),
+    })?;
+    Ok(PhaseStatement {
+        note: statement.note,
+        verifier_key: heads.verifier_key(),
+        tree_size: statement.tree_size,
+        at_close: true,
+    })
+}
+
+/// The log's signature over the canonical manifest of the export ending at `tree_head`
+/// (a head this key signed), with every file recomputed from the stored events. Reads
+/// and folds the whole log up to that head.
+pub fn export_manifest(
+    heads: &TreeHeads,
+    store: &Store,
+    tree_head: &str,
+) -> Result<SignedExportManifest, Status> {
+    let checkpoint =
+        audit::verify_checkpoint(tree_head, &heads.verifier_key()).map_err(|error| {
+            Status::invalid_argument(format!(
+                "tree_head is not a head signed by this log's key: {error}"
+            ))
+        })?;
+    let current = store.tree_size();
+    if checkpoint.size > current {
+        return Err(Status::out_of_range(format!(
+            "the head has {} events, the tree {current}",
+            checkpoint.size
+        )));
+    }
+    let root = audit::root_at(checkpoint.size, store).map_err(proof_status)?;
+    if root != checkpoint.root {
+        return Err(Status::invalid_argument(
+            "the head's root is not this log's root at its size",
+        ));
+    }
+    let mut builder = ExportBuilder::new();
+    for entry in store
+        .raw_from(1)
+        .take(usize::try_from(checkpoint.size).unwrap_or(usize::MAX))
+    {
+        let (_, bytes) = entry.map_err(|error| Status::internal(error.to_string()))?;
+        builder
+            .push(&bytes)
+            .map_err(|error| Status::internal(error.to_string()))?;
+    }
+    let tail = builder.finish(tree_head.to_string());
+    if tail.size != checkpoint.size {
+        return Err(Status::internal(
+            "the store holds fewer events than its tree",
+        ));
+    }
+    let text = tail
+        .manifest
+        .canonical_text()
+        .map_err(|error| Status::internal(error.to_string()))?;
+    let note = heads
+        .sign_text(&text)
+        .map_err(|error| Status::internal(error.to_string()))?;
+    Ok(SignedExportManifest { note })
 }

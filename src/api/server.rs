@@ -12,6 +12,7 @@ use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
 
 use super::audit::AuditApi;
+use super::closing::ClosingStatements;
 use super::guard::{Authentication, GuardLayer};
 use super::posting::PostingApi;
 use super::proto::audit_service_server::AuditServiceServer;
@@ -21,6 +22,7 @@ use super::proto::FILE_DESCRIPTOR_SET;
 use super::query::QueryApi;
 use super::tls::TlsSettings;
 use super::tree_heads::{generate_key, TreeHeads, DEFAULT_ORIGIN};
+use super::witness_keys::WitnessKeys;
 use crate::audit::SigningKey;
 use crate::ledger::Ledger;
 use crate::limits::{CONNECTION_STREAMS_MAX, REQUEST_BYTES_MAX, SUBSCRIPTIONS_MAX};
@@ -56,6 +58,10 @@ pub struct ServerConfig {
     /// The key that signs tree heads (its name is the checkpoint origin); a fresh key
     /// named [`DEFAULT_ORIGIN`], forgotten at exit, when `None`.
     pub signing_key: Option<SigningKey>,
+    /// The witnesses whose cosignatures are accepted, each verified; when `None`, any
+    /// well-formed cosignature line is kept and served unverified (clients must check
+    /// cosignatures against the witness keys they trust).
+    pub witness_keys: Option<WitnessKeys>,
 }
 
 impl Default for ServerConfig {
@@ -67,6 +73,7 @@ impl Default for ServerConfig {
             insecure: false,
             subscriptions_max: SUBSCRIPTIONS_MAX,
             signing_key: None,
+            witness_keys: None,
         }
     }
 }
@@ -169,7 +176,26 @@ async fn serve(
             generate_key(DEFAULT_ORIGIN)?
         }
     };
-    let heads = Arc::new(TreeHeads::new(signing_key));
+    if config.witness_keys.is_none() {
+        tracing::warn!(
+            "no witness keys given: cosignatures handed back are kept and served without \
+             being verified"
+        );
+    }
+    let heads = Arc::new(TreeHeads::with_witnesses(
+        signing_key,
+        config.witness_keys.clone(),
+    ));
+    {
+        let (heads, store) = (Arc::clone(&heads), ledger.store().clone());
+        match tokio::task::spawn_blocking(move || heads.load(&store)).await {
+            Ok(Ok(())) => {}
+            // The head is then signed afresh when asked for.
+            Ok(Err(error)) => tracing::warn!(%error, "cannot load the last signed tree head"),
+            Err(error) => tracing::warn!(%error, "loading the last signed tree head failed"),
+        }
+    }
+    let closing = Arc::new(ClosingStatements::new(ledger.clone(), Arc::clone(&heads)));
     let (health, health_service) = tonic_health::server::health_reporter();
     // A read-only ledger (damaged log) answers queries but takes no postings.
     if ledger.damage().is_some() {
@@ -197,11 +223,13 @@ async fn serve(
         // Live subscriptions end now; the graceful shutdown would wait for them forever.
         let _ = stopping.send(true);
     };
+    tokio::spawn(Arc::clone(&closing).run(stop_signal.clone()));
     let audit = AuditServiceServer::new(AuditApi::with_shutdown(
         ledger,
         config.subscriptions_max,
         stop_signal,
         heads,
+        closing,
     ))
     .max_decoding_message_size(REQUEST_BYTES_MAX);
     let mut builder = Server::builder().max_concurrent_streams(CONNECTION_STREAMS_MAX);

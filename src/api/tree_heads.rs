@@ -1,15 +1,17 @@
 //! The server's signed tree heads: it signs the current tree as a C2SP checkpoint with its
 //! Ed25519 key, reuses that signature until the tree grows (so that witness cosignatures
-//! of a head keep applying to it), and holds the cosignatures witnesses hand back.
+//! of a head keep applying to it), and holds the cosignatures witnesses hand back. Every
+//! head it signs and every cosignature it accepts is kept in the store before the call
+//! answers, so a restart serves the same head (same signature) and the same cosignatures.
 
 use std::collections::VecDeque;
 use std::sync::{Mutex, PoisonError};
 
+use super::witness_keys::WitnessKeys;
 use crate::audit::{self, Checkpoint, SigningKey};
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, StoredHead};
 
-/// Signed heads remembered, so that a witness slower than one append can still hand back
-/// its cosignature.
+/// Signed heads kept in memory; older ones are read back from the store when asked for.
 const HEADS_KEPT: usize = 64;
 /// Cosignatures held per head: one per witness key, at most this many.
 const COSIGNATURES_PER_HEAD_MAX: usize = 32;
@@ -39,34 +41,75 @@ impl SignedHead {
 /// Why a tree head or a cosignature could not be given or taken.
 #[derive(Debug, thiserror::Error)]
 pub enum TreeHeadError {
-    /// The store could not give the tree.
+    /// The store could not give the tree, or could not keep a head or cosignature.
     #[error(transparent)]
     Store(#[from] StoreError),
-    /// Signing or a signature check failed.
+    /// Signing failed, or a checkpoint or cosignature line is malformed.
     #[error(transparent)]
     Audit(#[from] audit::AuditError),
-    /// A cosignature of a head this server did not sign (or no longer remembers).
-    #[error("this log did not sign that checkpoint recently")]
+    /// A cosignature of a head this server did not sign.
+    #[error("this log did not sign that checkpoint")]
     UnknownHead,
     /// Too many witnesses for one head.
     #[error("at most {COSIGNATURES_PER_HEAD_MAX} cosignatures are kept per head")]
     TooManyCosignatures,
+    /// The server knows its witnesses, and the cosignature's key is not one of theirs.
+    #[error(
+        "the cosignature's key {name}+{key_hash:08x} is not one of this server's witness keys"
+    )]
+    UnknownWitness {
+        /// The key name in the cosignature line.
+        name: String,
+        /// The key hash in the cosignature line.
+        key_hash: u32,
+    },
+    /// The cosignature is by a known witness key but does not verify over the checkpoint.
+    #[error("the cosignature does not verify under witness key {name}: {error}")]
+    BadCosignature {
+        /// The witness key's name.
+        name: String,
+        /// Why it does not verify.
+        error: audit::AuditError,
+    },
 }
 
-/// The log's signer and the heads it signed.
+/// The log's signer, the heads it signed (the latest [`HEADS_KEPT`] in memory, all of them
+/// in the store) and the witnesses it accepts cosignatures from.
 #[derive(Debug)]
 pub struct TreeHeads {
     key: SigningKey,
+    /// `None`: any well-formed cosignature line is kept, unverified.
+    witnesses: Option<WitnessKeys>,
     heads: Mutex<VecDeque<SignedHead>>,
 }
 
 impl TreeHeads {
-    /// Signs with `key`, whose name is the checkpoint origin.
+    /// Signs with `key`, whose name is the checkpoint origin, taking cosignatures from
+    /// anyone (unverified).
     pub fn new(key: SigningKey) -> TreeHeads {
+        TreeHeads::with_witnesses(key, None)
+    }
+
+    /// Signs with `key`; when `witnesses` is given, takes only cosignatures that verify
+    /// under one of those keys.
+    pub fn with_witnesses(key: SigningKey, witnesses: Option<WitnessKeys>) -> TreeHeads {
         TreeHeads {
             key,
+            witnesses,
             heads: Mutex::new(VecDeque::new()),
         }
+    }
+
+    /// Loads the latest head kept in `store`, with its cosignatures, so that a restarted
+    /// server serves the same head while the tree has not grown. A kept head that this
+    /// key did not sign (the key changed) is left alone and signed afresh when asked for.
+    pub fn load(&self, store: &Store) -> Result<(), TreeHeadError> {
+        if let Some(stored) = store.latest_signed_head()? {
+            if let Some(head) = self.own_head(&stored) {
+                self.remember(&mut self.lock(), head);
+            }
+        }
+        Ok(())
     }
 
     /// The checkpoint origin line.
@@ -79,21 +122,36 @@ impl TreeHeads {
         self.key.verifier_key()
     }
 
+    /// Whether cosignatures are checked against known witness keys.
+    pub fn knows_witnesses(&self) -> bool {
+        self.witnesses.is_some()
+    }
+
     /// Signs arbitrary note text (a phase statement) with the log's key.
     pub fn sign_text(&self, text: &str) -> Result<String, audit::AuditError> {
         audit::note::sign(text, &self.key)
     }
 
-    /// The signed head of the store's current tree, signed now if the tree grew since the
-    /// last one.
+    /// The signed head of the store's current tree: the one signed before for this size
+    /// (in memory or kept in the store), or one signed now and kept durably before it is
+    /// returned.
     pub fn latest(&self, store: &Store) -> Result<SignedHead, TreeHeadError> {
         let (size, root) = store.tree_head()?;
-        let mut heads = self.heads.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut heads = self.lock();
         if let Some(head) = heads
-            .back()
-            .filter(|head| head.checkpoint.size == size && head.checkpoint.root == root)
+            .iter()
+            .rev()
+            .find(|head| head.checkpoint.size == size && head.checkpoint.root == root)
         {
             return Ok(head.clone());
+        }
+        if let Some(head) = store
+            .signed_head(size)?
+            .and_then(|stored| self.own_head(&stored))
+            .filter(|head| head.checkpoint.root == root)
+        {
+            self.remember(&mut heads, head.clone());
+            return Ok(head);
         }
         let checkpoint = Checkpoint {
             origin: self.key.name().to_string(),
@@ -103,40 +161,141 @@ impl TreeHeads {
             extensions: Vec::new(),
         };
         let note = audit::sign_checkpoint(&checkpoint, &self.key)?;
+        keep(store.put_signed_head(size, checkpoint.timestamp, &note))?;
         let head = SignedHead {
             checkpoint,
             note,
             cosignatures: Vec::new(),
         };
-        if heads.len() == HEADS_KEPT {
-            heads.pop_front();
-        }
-        heads.push_back(head.clone());
+        self.remember(&mut heads, head.clone());
         Ok(head)
     }
 
-    /// Takes a witness's cosignature line over `body`, a checkpoint this log signed
-    /// recently. The line must parse as a note signature line; its key cannot be checked
-    /// (the server does not know the witness), so a later line from the same key hash
-    /// replaces an earlier one. Returns the cosignatures now held for that head.
-    pub fn add_cosignature(&self, body: &str, line: &str) -> Result<usize, TreeHeadError> {
+    /// The head the log signed at `size`, if it signed one (with any key it ever had).
+    pub fn at_size(&self, store: &Store, size: u64) -> Result<Option<SignedHead>, TreeHeadError> {
+        if let Some(head) = self.lock().iter().find(|head| head.checkpoint.size == size) {
+            return Ok(Some(head.clone()));
+        }
+        let Some(stored) = store.signed_head(size)? else {
+            return Ok(None);
+        };
+        let text = audit::SignedNote::parse(&stored.note)?.text;
+        Ok(Some(SignedHead {
+            checkpoint: Checkpoint::parse_body(&text)?,
+            note: stored.note,
+            cosignatures: stored.cosignatures,
+        }))
+    }
+
+    /// Takes a witness's cosignature line over `body`, a checkpoint this log signed. With
+    /// known witnesses the line must verify under one of their keys; without, it need only
+    /// parse. A later line from the same key replaces an earlier one. The cosignature is
+    /// kept durably before this returns. Returns the cosignatures now held for that head.
+    pub fn add_cosignature(
+        &self,
+        store: &Store,
+        body: &str,
+        line: &str,
+    ) -> Result<usize, TreeHeadError> {
         let signature = audit::note::NoteSignature::parse_line(line)?;
-        let mut heads = self.heads.lock().unwrap_or_else(PoisonError::into_inner);
-        let head = heads
-            .iter_mut()
-            .find(|head| head.checkpoint.to_body() == body)
-            .ok_or(TreeHeadError::UnknownHead)?;
-        let canonical = signature.to_line();
-        head.cosignatures.retain(|held| {
-            audit::note::NoteSignature::parse_line(held).map_or(true, |held| {
-                held.name != signature.name || held.key_hash != signature.key_hash
+        let checkpoint = Checkpoint::parse_body(body)?;
+        self.check_witness(&checkpoint, &signature)?;
+        let mut heads = self.lock();
+        let held = match heads.iter().find(|head| head.checkpoint.to_body() == body) {
+            Some(head) => head.cosignatures.clone(),
+            None => {
+                store
+                    .signed_head(checkpoint.size)?
+                    .and_then(|stored| self.own_head(&stored))
+                    .filter(|head| head.checkpoint.to_body() == body)
+                    .ok_or(TreeHeadError::UnknownHead)?
+                    .cosignatures
+            }
+        };
+        let mut cosignatures: Vec<String> = held
+            .into_iter()
+            .filter(|held| {
+                audit::note::NoteSignature::parse_line(held).map_or(true, |held| {
+                    held.name != signature.name || held.key_hash != signature.key_hash
+                })
             })
-        });
-        if head.cosignatures.len() >= COSIGNATURES_PER_HEAD_MAX {
+            .collect();
+        if cosignatures.len() >= COSIGNATURES_PER_HEAD_MAX {
             return Err(TreeHeadError::TooManyCosignatures);
         }
-        head.cosignatures.push(canonical);
-        Ok(head.cosignatures.len())
+        let canonical = signature.to_line();
+        let witness = format!("{} {:08x}", signature.name, signature.key_hash);
+        keep(store.add_cosignature(checkpoint.size, &witness, &canonical))?;
+        cosignatures.push(canonical);
+        let count = cosignatures.len();
+        if let Some(head) = heads
+            .iter_mut()
+            .find(|head| head.checkpoint.to_body() == body)
+        {
+            head.cosignatures = cosignatures;
+        }
+        Ok(count)
+    }
+
+    /// Refuses a cosignature from an unknown witness, or one that does not verify, when
+    /// the server knows its witnesses.
+    fn check_witness(
+        &self,
+        checkpoint: &Checkpoint,
+        signature: &audit::note::NoteSignature,
+    ) -> Result<(), TreeHeadError> {
+        let Some(witnesses) = &self.witnesses else {
+            return Ok(());
+        };
+        let key = witnesses
+            .find(&signature.name, signature.key_hash)
+            .ok_or_else(|| TreeHeadError::UnknownWitness {
+                name: signature.name.clone(),
+                key_hash: signature.key_hash,
+            })?;
+        audit::verify_cosignature(checkpoint, &signature.to_line(), &key.to_key_string())
+            .map(|_| ())
+            .map_err(|error| TreeHeadError::BadCosignature {
+                name: key.name().to_string(),
+                error,
+            })
+    }
+
+    /// A kept head as served, if this log's current key signed it.
+    fn own_head(&self, stored: &StoredHead) -> Option<SignedHead> {
+        let checkpoint = audit::verify_checkpoint(&stored.note, &self.key.verifier_key()).ok()?;
+        (checkpoint.origin == self.key.name()).then(|| SignedHead {
+            checkpoint,
+            note: stored.note.clone(),
+            cosignatures: stored.cosignatures.clone(),
+        })
+    }
+
+    /// Keeps `head` among the hot heads, in size order, at most [`HEADS_KEPT`].
+    fn remember(&self, heads: &mut VecDeque<SignedHead>, head: SignedHead) {
+        heads.retain(|held| held.checkpoint.size != head.checkpoint.size);
+        let at = heads.partition_point(|held| held.checkpoint.size < head.checkpoint.size);
+        heads.insert(at, head);
+        while heads.len() > HEADS_KEPT {
+            heads.pop_front();
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<SignedHead>> {
+        self.heads.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A write of a signed record: a damaged (read-only) store keeps nothing, and the head or
+/// cosignature is then held in memory only, as the store forbids changing a damaged
+/// directory; any other failure fails the call, since an acknowledged record must last.
+fn keep(result: Result<(), StoreError>) -> Result<(), TreeHeadError> {
+    match result {
+        Err(StoreError::Refused(reason)) => {
+            tracing::warn!(%reason, "signed record held in memory only: the store is read-only");
+            Ok(())
+        }
+        other => other.map_err(TreeHeadError::from),
     }
 }
 

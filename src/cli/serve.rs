@@ -11,6 +11,7 @@ use crate::api::guard::Authentication;
 use crate::api::principals::Principals;
 use crate::api::server::{self, ServerConfig};
 use crate::api::tls::TlsSettings;
+use crate::api::witness_keys::WitnessKeys;
 use crate::ledger::Ledger;
 
 /// Options of `serve`.
@@ -50,6 +51,13 @@ pub struct ServeArgs {
     /// The checkpoint origin (the signing key's name) of a key created on first start.
     #[arg(long, env = "MATCHLEDGER_ORIGIN", default_value = crate::api::tree_heads::DEFAULT_ORIGIN)]
     pub origin: String,
+    /// Witness keys file: one signed-note verifier key (`name+hash+key`) per line, `#`
+    /// comments allowed. With it, a cosignature handed back is kept only if it verifies
+    /// under one of these keys (PERMISSION_DENIED for an unknown key, INVALID_ARGUMENT for
+    /// a bad signature). Without it, any well-formed cosignature line is kept and served
+    /// unverified: clients must check cosignatures against the witness keys they trust.
+    #[arg(long, env = "MATCHLEDGER_WITNESS_KEYS")]
+    pub witness_keys: Option<PathBuf>,
 }
 
 impl ServeArgs {
@@ -77,11 +85,21 @@ impl ServeArgs {
             &self.origin,
         )?;
         tracing::info!(verifier_key = %signing_key.verifier_key(), "tree heads are signed");
+        let witness_keys = match &self.witness_keys {
+            Some(path) => {
+                let keys = WitnessKeys::load(path)
+                    .with_context(|| format!("reading witness keys from {}", path.display()))?;
+                tracing::info!(path = %path.display(), witnesses = keys.len(), "witness keys loaded");
+                Some(keys)
+            }
+            None => None,
+        };
         Ok(ServerConfig {
             authentication,
             tls,
             insecure: self.insecure,
             signing_key: Some(signing_key),
+            witness_keys,
             ..ServerConfig::default()
         })
     }

@@ -11,6 +11,14 @@
 //! | `m` | `m` + name | `mhead`, `mverified`: `ChainPosition`; `mformat`: `StoreFormat`; `mtree`: tree size and root |
 //! | `s` | `sm` / `sc` + chunk index (u32 BE) | `SnapshotManifest` / one chunk of the projection snapshot |
 //! | `n` | `n` + level (u8) + index (u64 BE) | the SHA-256 of one complete Merkle subtree (`merkle.rs`) |
+//! | `h` | `h` + tree size (u64 BE) + `0x00` | `SignedHeadRecord`: a tree head the log signed (one per size) |
+//! | `h` | `h` + tree size (u64 BE) + `0x01` + witness key name + ` ` + key hash (8 hex) | `CosignatureRecord`: a witness cosignature accepted for that head |
+//! | `p` | `p` + phase id (16 UUID bytes) | `ClosingStatementRecord`: the phase statement signed when the phase closed |
+//!
+//! The `h` and `p` records are written outside the writer's group commit (by the audit
+//! service), each flushed and fsynced before the call that wrote it answers. A store
+//! written before they existed simply has none: heads are then signed afresh and
+//! closing statements produced for phases already closed.
 //!
 //! Big-endian sequences make byte order equal numeric order, so the block holding event
 //! `n` is the last `e` key ≤ `e` + n.
@@ -32,6 +40,14 @@ pub(crate) const META: u8 = b'm';
 pub(crate) const SNAPSHOT: u8 = b's';
 /// Prefix of Merkle tree nodes (complete-subtree hashes).
 pub(crate) const MERKLE_NODE: u8 = b'n';
+/// Prefix of signed tree heads and their cosignatures.
+pub(crate) const SIGNED_HEAD: u8 = b'h';
+/// Prefix of closing phase statements.
+pub(crate) const CLOSING_STATEMENT: u8 = b'p';
+/// Byte after the tree size in the key of a signed head's own record.
+const SIGNED_HEAD_RECORD: u8 = 0x00;
+/// Byte after the tree size in the key of a cosignature of that head.
+const SIGNED_HEAD_COSIGNATURE: u8 = 0x01;
 
 /// The head of the log: the last appended event (`ChainPosition`).
 pub(crate) const META_HEAD: &[u8] = b"mhead";
@@ -130,6 +146,59 @@ pub(crate) fn snapshot_chunk_key(index: u32) -> [u8; 6] {
     key
 }
 
+/// Prefix of every key of the signed head of `tree_size`: its record and cosignatures.
+pub(crate) fn signed_head_prefix(tree_size: u64) -> [u8; 9] {
+    let mut key = [0u8; 9];
+    key[0] = SIGNED_HEAD;
+    key[1..].copy_from_slice(&tree_size.to_be_bytes());
+    key
+}
+
+/// Key of the record of the head signed at `tree_size`.
+pub(crate) fn signed_head_key(tree_size: u64) -> [u8; 10] {
+    let mut key = [0u8; 10];
+    key[..9].copy_from_slice(&signed_head_prefix(tree_size));
+    key[9] = SIGNED_HEAD_RECORD;
+    key
+}
+
+/// Key of the cosignature by `witness` (key name, space, key hash) of that head.
+pub(crate) fn cosignature_key(tree_size: u64, witness: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(10 + witness.len());
+    key.extend_from_slice(&signed_head_prefix(tree_size));
+    key.push(SIGNED_HEAD_COSIGNATURE);
+    key.extend_from_slice(witness.as_bytes());
+    key
+}
+
+/// The tree size of a signed head's own record key, if `key` is one.
+pub(crate) fn parse_signed_head_key(key: &[u8]) -> Option<u64> {
+    match key {
+        [SIGNED_HEAD, size @ .., SIGNED_HEAD_RECORD] => {
+            <[u8; 8]>::try_from(size).ok().map(u64::from_be_bytes)
+        }
+        _ => None,
+    }
+}
+
+/// Whether `key` (under a head's prefix) is one of its cosignatures.
+pub(crate) fn is_cosignature_key(key: &[u8]) -> bool {
+    key.get(9) == Some(&SIGNED_HEAD_COSIGNATURE)
+}
+
+/// The smallest key after every signed-head key.
+pub(crate) fn signed_head_keys_end() -> [u8; 1] {
+    [SIGNED_HEAD + 1]
+}
+
+/// Key of the closing statement of the phase with UUID bytes `phase`.
+pub(crate) fn closing_statement_key(phase: &[u8; 16]) -> [u8; 17] {
+    let mut key = [0u8; 17];
+    key[0] = CLOSING_STATEMENT;
+    key[1..].copy_from_slice(phase);
+    key
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -155,6 +224,18 @@ mod tests {
     }
 
     #[test]
+    fn signed_head_keys_sort_by_size_and_keep_cosignatures_after_their_head() {
+        assert!(signed_head_key(255) < signed_head_key(256));
+        assert!(signed_head_key(7)[..] < cosignature_key(7, "w 00000000")[..]);
+        assert!(cosignature_key(7, "w 00000000") < signed_head_key(8).to_vec());
+        assert!(signed_head_key(u64::MAX)[..] < signed_head_keys_end()[..]);
+        assert_eq!(parse_signed_head_key(&signed_head_key(42)), Some(42));
+        assert_eq!(parse_signed_head_key(&cosignature_key(42, "w")), None);
+        assert!(is_cosignature_key(&cosignature_key(42, "w")));
+        assert!(!is_cosignature_key(&signed_head_key(42)));
+    }
+
+    #[test]
     fn every_prefix_is_distinct() {
         let prefixes = [
             EVENT_BLOCK,
@@ -163,6 +244,8 @@ mod tests {
             META,
             SNAPSHOT,
             MERKLE_NODE,
+            SIGNED_HEAD,
+            CLOSING_STATEMENT,
         ];
         for (i, a) in prefixes.iter().enumerate() {
             for b in &prefixes[i + 1..] {

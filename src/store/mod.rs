@@ -1,5 +1,6 @@
 //! The durable event log on sled: blocks of hash-chained events, the idempotency and
-//! external-reference indexes, and the projection snapshot.
+//! external-reference indexes, the projection snapshot, and what the log signed for
+//! outsiders (tree heads, cosignatures, closing phase statements).
 //!
 //! # Guarantees
 //!
@@ -34,6 +35,7 @@ mod layout;
 mod merkle;
 mod payload;
 mod records;
+mod signed;
 mod snapshot;
 mod verify;
 
@@ -49,6 +51,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 pub use codec::{decode, encode, FORMAT_VERSION, GENESIS_HASH};
 pub use error::StoreError;
+pub use signed::{ClosingStatement, StoredHead};
 
 use crate::domain::{Event, EventMeta, RecordedEvent};
 use append::WriterState;

@@ -1,11 +1,23 @@
 //! The self-verifying export: `events.jsonl` (each event's decoded fields and exact
 //! stored bytes), `balances.csv` (phase balances), `smes.csv` (SME balances per phase) and
-//! `manifest.json` (the signed tree head, the event count and each file's SHA-256).
+//! `manifest.json` (the signed tree head, the event count, each file's SHA-256, and the
+//! log's signature over all of them).
 //!
 //! [`ExportBuilder`] produces the files one event at a time; [`verify_export`] re-checks
-//! a directory with no server: the manifest's exact form, every file digest, every
-//! event's bytes, hash and link, the Merkle root against the signed head, the head's
-//! signature, and the balances recomputed from the events against both CSV files.
+//! a directory with no server: the manifest's exact form and signature, every file
+//! digest, every event's bytes, hash and link, the Merkle root against the signed head,
+//! the head's signature, and the balances recomputed from the events against both CSV
+//! files.
+//!
+//! # Manifest signature (format v2)
+//!
+//! `signed_manifest` is a signed note, by the log's key, whose text is the canonical
+//! manifest ([`Manifest::canonical_text`]): one `key value` line each for the format,
+//! the signed checkpoint (origin, size, root, timestamp), the event count, the head hash
+//! and every file's digest. Changing a file together with its digest in `manifest.json`
+//! therefore breaks the signature. Exports of format v1 have no such signature; they are
+//! still verified (every file is recomputed from the signed events anyway), and the
+//! summary says their digests are unsigned.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -29,8 +41,12 @@ pub const BALANCES_FILE: &str = "balances.csv";
 pub const SMES_FILE: &str = "smes.csv";
 /// The manifest.
 pub const MANIFEST_FILE: &str = "manifest.json";
-/// The format tag of exports this build writes and reads.
-pub const EXPORT_FORMAT: &str = "matchledger-export/v1";
+/// The format tag of exports this build writes.
+pub const EXPORT_FORMAT: &str = "matchledger-export/v2";
+/// The format tag of exports written before manifests were signed; still verified.
+pub const EXPORT_FORMAT_V1: &str = "matchledger-export/v1";
+/// The first line of a canonical manifest text.
+pub const MANIFEST_HEADER: &str = "matchledger export manifest v2";
 /// SMEs read per page when listing them all.
 const SME_PAGE: usize = 1000;
 
@@ -62,12 +78,79 @@ pub struct Manifest {
     pub head_hash: String,
     /// SHA-256 (hex) of each other file, by name.
     pub files: BTreeMap<String, String>,
+    /// The log's signed note over [`Manifest::canonical_text`]; absent in format v1.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub signed_manifest: String,
+}
+
+/// Why a manifest cannot be signed or its signature taken.
+#[derive(Debug, thiserror::Error)]
+pub enum ManifestError {
+    /// The tree head or the signature is malformed, or signing failed.
+    #[error(transparent)]
+    Audit(#[from] audit::AuditError),
+    /// The signed text is not this manifest's canonical text.
+    #[error(
+        "the signed manifest does not state this manifest (a count, head or file digest differs)"
+    )]
+    Differs,
 }
 
 impl Manifest {
     /// The file's exact text: pretty JSON and a final newline.
     pub fn to_text(&self) -> Result<String, serde_json::Error> {
         Ok(serde_json::to_string_pretty(self)? + "\n")
+    }
+
+    /// The text the log signs: the format, the checkpoint of `tree_head` (not its
+    /// signatures, so cosignatures added later do not matter), the event count, the head
+    /// hash and each file's digest in name order. Strings that come from the JSON are
+    /// JSON-quoted, so none can break a line.
+    pub fn canonical_text(&self) -> Result<String, audit::AuditError> {
+        let checkpoint =
+            audit::Checkpoint::parse_body(&audit::SignedNote::parse(&self.tree_head)?.text)?;
+        let quoted = |text: &str| serde_json::to_string(text).unwrap_or_default();
+        let mut lines = vec![
+            MANIFEST_HEADER.to_string(),
+            format!("format {}", quoted(&self.format)),
+            format!("origin {}", quoted(&checkpoint.origin)),
+            format!("tree_size {}", checkpoint.size),
+            format!("root {}", BASE64.encode(checkpoint.root)),
+            format!("timestamp {}", checkpoint.timestamp),
+            format!("event_count {}", self.event_count),
+            format!("head_hash {}", quoted(&self.head_hash)),
+        ];
+        for (name, digest) in &self.files {
+            lines.push(format!("file {} {}", quoted(name), quoted(digest)));
+        }
+        Ok(lines.join("\n") + "\n")
+    }
+
+    /// Signs the manifest with the log's key (an export made offline, with the key).
+    pub fn sign(&mut self, key: &audit::SigningKey) -> Result<(), ManifestError> {
+        self.signed_manifest = audit::note::sign(&self.canonical_text()?, key)?;
+        Ok(())
+    }
+
+    /// Takes the log's signature `note` (made by the server) after checking it verifies
+    /// under `verifier_key` and signs exactly this manifest's canonical text.
+    pub fn attach_signature(
+        &mut self,
+        note: String,
+        verifier_key: &str,
+    ) -> Result<(), ManifestError> {
+        self.check_signature(&note, verifier_key)?;
+        self.signed_manifest = note;
+        Ok(())
+    }
+
+    /// Checks that `note` verifies under `verifier_key` and states this manifest.
+    fn check_signature(&self, note: &str, verifier_key: &str) -> Result<(), ManifestError> {
+        let verified = audit::note::verify(note, verifier_key)?;
+        if verified.text != self.canonical_text()? {
+            return Err(ManifestError::Differs);
+        }
+        Ok(())
     }
 }
 
@@ -92,8 +175,8 @@ pub struct ExportTail {
     pub balances_csv: String,
     /// `smes.csv`.
     pub smes_csv: String,
-    /// `manifest.json`.
-    pub manifest: String,
+    /// The manifest, not yet signed.
+    pub manifest: Manifest,
 }
 
 impl ExportBuilder {
@@ -133,7 +216,7 @@ impl ExportBuilder {
     }
 
     /// Finishes with the signed tree head the events end at.
-    pub fn finish(self, tree_head: String) -> Result<ExportTail, serde_json::Error> {
+    pub fn finish(self, tree_head: String) -> ExportTail {
         let balances_csv = balances_csv(&self.projections);
         let smes_csv = smes_csv(&self.projections);
         let mut files = BTreeMap::new();
@@ -152,15 +235,15 @@ impl ExportBuilder {
             event_count: self.count,
             head_hash: hex::encode(self.head_hash),
             files,
-        }
-        .to_text()?;
-        Ok(ExportTail {
+            signed_manifest: String::new(),
+        };
+        ExportTail {
             size: self.frontier.size(),
             root: self.frontier.root(),
             balances_csv,
             smes_csv,
             manifest,
-        })
+        }
     }
 }
 
@@ -254,6 +337,9 @@ pub struct ExportSummary {
     pub checkpoint: audit::Checkpoint,
     /// Phases whose balances were recomputed.
     pub phases: usize,
+    /// Whether the manifest (counts and file digests) carries the log's signature: false
+    /// only for a format v1 export.
+    pub manifest_signed: bool,
 }
 
 /// Re-checks the export in `dir` against the log's verifier key; returns every problem
@@ -275,7 +361,14 @@ pub fn verify_export(
             "{MANIFEST_FILE}: not in its exact written form (changed bytes)"
         ));
     }
-    if manifest.format != EXPORT_FORMAT {
+    let manifest_signed = manifest.format == EXPORT_FORMAT;
+    if manifest_signed {
+        if let Err(error) = manifest.check_signature(&manifest.signed_manifest, verifier_key) {
+            problems.push(format!(
+                "{MANIFEST_FILE}: the manifest signature does not verify: {error}"
+            ));
+        }
+    } else if manifest.format != EXPORT_FORMAT_V1 {
         problems.push(format!(
             "{MANIFEST_FILE}: unknown format {:?}",
             manifest.format
@@ -320,13 +413,7 @@ pub fn verify_export(
     let events = builder.count;
     let phases = builder.projections.phases().len();
     let head_hash = hex::encode(builder.head_hash);
-    let tail = match builder.finish(manifest.tree_head.clone()) {
-        Ok(tail) => tail,
-        Err(error) => {
-            problems.push(error.to_string());
-            return Err(problems);
-        }
-    };
+    let tail = builder.finish(manifest.tree_head.clone());
     if events != manifest.event_count {
         problems.push(format!(
             "{EVENTS_FILE}: {events} events, the manifest says {}",
@@ -367,6 +454,7 @@ pub fn verify_export(
             events,
             checkpoint,
             phases,
+            manifest_signed,
         }),
         _ => Err(problems),
     }

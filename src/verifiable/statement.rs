@@ -54,6 +54,25 @@ pub fn statement_text(
     text
 }
 
+/// The key of the line that marks a statement signed when its phase closed; its value is
+/// the sequence of the PhaseClosed event, which is also the statement's tree size.
+pub const CLOSED_AT_KEY: &str = "closed_at_sequence";
+
+/// The text of the statement signed when `phase` closed: [`statement_text`] at the tree
+/// that ends with the PhaseClosed event (`size` is its sequence), plus a last line
+/// `closed_at_sequence <size>` saying so.
+pub fn closing_statement_text(
+    origin: &str,
+    size: u64,
+    root: &Hash,
+    timestamp: u64,
+    phase: &PhaseBalances,
+) -> String {
+    let mut text = statement_text(origin, size, root, timestamp, phase);
+    text.push_str(&format!("{CLOSED_AT_KEY} {size}\n"));
+    text
+}
+
 /// Verifies a statement note with the log's verifier key and returns its `key value`
 /// lines.
 pub fn verify_statement(

@@ -8,13 +8,13 @@ use anyhow::{bail, Context};
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::heads::fetch_verified_head;
-use crate::api::proto::ReadStoredEventsRequest;
+use crate::api::proto::{GetSignedExportManifestRequest, ReadStoredEventsRequest};
 use crate::api::tree_heads::now_seconds;
 use crate::audit::{self, Checkpoint};
 use crate::cli::client::connect;
 use crate::store::Store;
 use crate::verifiable::export::{
-    verify_export, ExportBuilder, BALANCES_FILE, EVENTS_FILE, MANIFEST_FILE, SMES_FILE,
+    verify_export, ExportBuilder, ExportTail, BALANCES_FILE, EVENTS_FILE, MANIFEST_FILE, SMES_FILE,
 };
 
 /// Options of `export`.
@@ -79,10 +79,15 @@ impl ExportWriter {
         Ok(())
     }
 
-    /// Writes the CSVs and the manifest, after checking the events give the signed root.
-    fn finish(mut self, note: String, checkpoint: &Checkpoint) -> anyhow::Result<()> {
+    /// Checks the events give the signed root and returns the rest of the export, whose
+    /// manifest the caller signs before [`ExportWriter::write`].
+    fn finish(
+        mut self,
+        note: String,
+        checkpoint: &Checkpoint,
+    ) -> anyhow::Result<(PathBuf, ExportTail)> {
         self.events.flush()?;
-        let tail = self.builder.finish(note)?;
+        let tail = self.builder.finish(note);
         if tail.size != checkpoint.size || tail.root != checkpoint.root {
             bail!(
                 "the exported events (size {}) do not give the signed root of size {}",
@@ -90,12 +95,19 @@ impl ExportWriter {
                 checkpoint.size
             );
         }
-        std::fs::write(self.out.join(BALANCES_FILE), tail.balances_csv)?;
-        std::fs::write(self.out.join(SMES_FILE), tail.smes_csv)?;
-        std::fs::write(self.out.join(MANIFEST_FILE), tail.manifest)?;
-        Ok(())
+        Ok((self.out, tail))
     }
 }
+
+/// Writes the CSVs and the signed manifest.
+fn write_tail(out: &Path, tail: &ExportTail) -> anyhow::Result<()> {
+    std::fs::write(out.join(BALANCES_FILE), &tail.balances_csv)?;
+    std::fs::write(out.join(SMES_FILE), &tail.smes_csv)?;
+    std::fs::write(out.join(MANIFEST_FILE), tail.manifest.to_text()?)?;
+    Ok(())
+}
+
+impl ExportWriter {}
 
 /// `matchledger export`.
 pub async fn export(server: &str, args: ExportArgs) -> anyhow::Result<()> {
@@ -135,7 +147,19 @@ async fn export_from_server(server: &str, args: &ExportArgs) -> anyhow::Result<(
         }
     }
     bar.finish_and_clear();
-    writer.finish(head.note, &checkpoint)?;
+    let tree_head = head.note.clone();
+    let (out, mut tail) = writer.finish(head.note, &checkpoint)?;
+    let signed = clients
+        .audit
+        .get_signed_export_manifest(GetSignedExportManifestRequest { tree_head })
+        .await
+        .context("asking the server to sign the export manifest")?
+        .into_inner();
+    let key = args.public_key.as_deref().unwrap_or(&head.verifier_key);
+    tail.manifest
+        .attach_signature(signed.note, key)
+        .context("the server's signed manifest does not state the export received")?;
+    write_tail(&out, &tail)?;
     eprintln!(
         "exported {} events to {}; verifier key: {}",
         checkpoint.size,
@@ -174,7 +198,9 @@ fn export_offline(data_dir: &Path, key: Option<&Path>, out: &Path) -> anyhow::Re
         bar.inc(1);
     }
     bar.finish_and_clear();
-    writer.finish(note, &checkpoint)?;
+    let (out_dir, mut tail) = writer.finish(note, &checkpoint)?;
+    tail.manifest.sign(&key)?;
+    write_tail(&out_dir, &tail)?;
     eprintln!(
         "exported {size} events to {}; verifier key: {}",
         out.display(),
@@ -196,12 +222,17 @@ pub fn verify(args: VerifyArgs) -> anyhow::Result<()> {
     match result {
         Ok(summary) => {
             println!(
-                "VALID: {} events, Merkle root {} of the head signed at {} by {}, balances of {} phases recomputed and equal",
+                "VALID: {} events, Merkle root {} of the head signed at {} by {}, balances of {} phases recomputed and equal{}",
                 summary.events,
                 hex::encode(summary.checkpoint.root),
                 summary.checkpoint.timestamp,
                 summary.checkpoint.origin,
-                summary.phases
+                summary.phases,
+                if summary.manifest_signed {
+                    ", manifest signed"
+                } else {
+                    " (format v1: the manifest's file digests are not signed)"
+                }
             );
             Ok(())
         }

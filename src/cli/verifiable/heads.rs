@@ -13,6 +13,9 @@ pub struct TreeHeadArgs {
     /// Check the head's signature against this verifier key (`name+hash+key`).
     #[arg(long)]
     pub public_key: Option<String>,
+    /// The head the log signed at this tree size, instead of the latest.
+    #[arg(long)]
+    pub size: Option<u64>,
 }
 
 /// Options of `prove-inclusion`.
@@ -28,14 +31,24 @@ pub struct ProveInclusionArgs {
     pub public_key: Option<String>,
 }
 
-/// Fetches the signed head and checks its signature with `public_key` (the served key
-/// when `None`, which proves only that the note is well formed).
+/// Fetches the latest signed head and checks its signature with `public_key` (the served
+/// key when `None`, which proves only that the note is well formed).
 pub async fn fetch_verified_head(
     audit: &mut AuditServiceClient<crate::cli::client::AuthChannel>,
     public_key: Option<&str>,
 ) -> anyhow::Result<(TreeHead, Checkpoint)> {
+    fetch_verified_head_at(audit, public_key, 0).await
+}
+
+/// Like [`fetch_verified_head`], for the head signed at tree size `size` (the latest
+/// when zero).
+pub async fn fetch_verified_head_at(
+    audit: &mut AuditServiceClient<crate::cli::client::AuthChannel>,
+    public_key: Option<&str>,
+    size: u64,
+) -> anyhow::Result<(TreeHead, Checkpoint)> {
     let head = audit
-        .get_tree_head(GetTreeHeadRequest {})
+        .get_tree_head(GetTreeHeadRequest { tree_size: size })
         .await
         .context("fetching the tree head")?
         .into_inner();
@@ -51,8 +64,12 @@ pub async fn fetch_verified_head(
 /// `matchledger tree-head`.
 pub async fn tree_head(server: &str, json: bool, args: TreeHeadArgs) -> anyhow::Result<()> {
     let mut clients = connect(server).await?;
-    let (head, checkpoint) =
-        fetch_verified_head(&mut clients.audit, args.public_key.as_deref()).await?;
+    let (head, checkpoint) = fetch_verified_head_at(
+        &mut clients.audit,
+        args.public_key.as_deref(),
+        args.size.unwrap_or(0),
+    )
+    .await?;
     if json {
         let value = serde_json::json!({
             "origin": checkpoint.origin,

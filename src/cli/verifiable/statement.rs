@@ -1,4 +1,5 @@
-//! `phase-statement` fetches a signed statement of a phase's totals; `verify-statement`
+//! `phase-statement` fetches a signed statement of a phase's totals (current, or signed
+//! when the phase closed); `verify-statement`
 //! checks one offline.
 
 use std::path::PathBuf;
@@ -14,6 +15,10 @@ use crate::verifiable::statement::verify_statement as verify_note;
 pub struct PhaseStatementArgs {
     /// The phase's id.
     pub phase: String,
+    /// The statement the server signed when the phase closed (at the tree ending with
+    /// its PhaseClosed event), instead of one of its current totals.
+    #[arg(long)]
+    pub at_close: bool,
 }
 
 /// Options of `verify-statement`.
@@ -33,6 +38,7 @@ pub async fn phase_statement(server: &str, args: PhaseStatementArgs) -> anyhow::
         .audit
         .get_phase_statement(GetPhaseStatementRequest {
             phase_id: args.phase,
+            at_close: args.at_close,
         })
         .await
         .context("fetching the phase statement")?
