@@ -359,7 +359,7 @@ impl AuditService for AuditApi {
     ) -> Result<Response<MatchBundle>, Status> {
         let (heads, ledger) = (Arc::clone(&self.heads), self.ledger.clone());
         let id = request.into_inner().contribution_id;
-        blocking(move || proofs::match_bundle(&heads, ledger.store(), &id)).await
+        blocking(move || proofs::match_bundle(&heads, &ledger, &id)).await
     }
 
     async fn get_phase_statement(

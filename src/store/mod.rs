@@ -285,6 +285,23 @@ impl Store {
         }
     }
 
+    /// The exact stored bytes of event `sequence` (its Merkle leaf), or `None` beyond the
+    /// head (or for 0). Reads the one block that holds it.
+    pub fn raw(&self, sequence: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        let head = self.head().sequence;
+        if sequence == 0 || sequence > head {
+            return Ok(None);
+        }
+        let mut raw = RawCursor::new(self.tree(), sequence, sequence, head);
+        match raw.next().transpose()? {
+            Some((_, bytes)) => Ok(Some(bytes)),
+            None => Err(StoreError::Truncated {
+                expected: head,
+                found: sequence - 1,
+            }),
+        }
+    }
+
     /// Up to `limit` events from `from` (0 means 1), each checked to link to the one
     /// before it.
     pub fn read(&self, from: u64, limit: usize) -> Result<Vec<RecordedEvent>, StoreError> {
