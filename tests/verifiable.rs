@@ -53,6 +53,7 @@ async fn every_event_is_proven_included_in_the_signed_head_and_heads_are_consist
             .get_inclusion_proof(proto::GetInclusionProofRequest {
                 sequence,
                 tree_size: 0,
+                head_size: 0,
             })
             .await
             .expect("proof")
@@ -137,6 +138,7 @@ async fn proofs_for_sizes_past_the_tree_or_out_of_order_are_refused() {
         .get_inclusion_proof(proto::GetInclusionProofRequest {
             sequence: 1,
             tree_size: size + 1,
+            head_size: 0,
         })
         .await
         .expect_err("past the tree");
@@ -146,6 +148,7 @@ async fn proofs_for_sizes_past_the_tree_or_out_of_order_are_refused() {
         .get_inclusion_proof(proto::GetInclusionProofRequest {
             sequence: size + 1,
             tree_size: 0,
+            head_size: 0,
         })
         .await
         .expect_err("no such event");
@@ -155,6 +158,7 @@ async fn proofs_for_sizes_past_the_tree_or_out_of_order_are_refused() {
         .get_inclusion_proof(proto::GetInclusionProofRequest {
             sequence: 0,
             tree_size: 0,
+            head_size: 0,
         })
         .await
         .expect_err("no event 0");
@@ -177,6 +181,104 @@ async fn proofs_for_sizes_past_the_tree_or_out_of_order_are_refused() {
         .await
         .expect_err("past the tree");
     assert_eq!(ahead.code(), Code::OutOfRange);
+}
+
+#[tokio::test]
+async fn an_event_is_proven_in_a_tree_below_the_head_and_checked_against_the_signed_head_alone() {
+    use matchledger::cli::verifiable::heads::{
+        prove_inclusion, to_hashes, verify_against_head, ProveInclusionArgs,
+    };
+
+    let mut server = TestServer::start().await;
+    let programme = programme(&mut server).await;
+    let early = server.clients(None).head().await;
+    for _ in 0..5 {
+        contribute(&mut server, &programme, "1000000").await;
+    }
+    // Given only the signed head, which is larger than the tree size asked for,
+    let (_, signed) = head(&mut server).await;
+    assert!(signed.size > early + 3);
+
+    for (sequence, size) in [
+        (1, 1),
+        (2, early),
+        (early, early + 1),
+        (early + 2, early + 3),
+    ] {
+        // when the proof of the event in that smaller tree is fetched,
+        let proof = server
+            .audit
+            .get_inclusion_proof(proto::GetInclusionProofRequest {
+                sequence,
+                tree_size: size,
+                head_size: signed.size,
+            })
+            .await
+            .expect("proof")
+            .into_inner();
+
+        // then, offline, the audit path gives the root at that size and the consistency
+        // proof shows it is a prefix of the signed head.
+        assert_eq!(proof.tree_size, size);
+        let root = verify_against_head(&proof, &to_hashes(&proof.hashes).unwrap(), &signed)
+            .expect("checked against the signed head");
+        let consistency = proof.head_consistency.as_ref().expect("sent");
+        audit::verify_consistency(
+            size,
+            signed.size,
+            &root,
+            &signed.root,
+            &hashes(&consistency.hashes),
+        )
+        .expect("consistent");
+        // A forged leaf no longer leads to a prefix of the signed head.
+        let mut forged = proof.clone();
+        forged.leaf.push(0);
+        assert!(verify_against_head(&forged, &hashes(&forged.hashes), &signed).is_err());
+    }
+    let key = server
+        .audit
+        .get_verifier_key(proto::GetVerifierKeyRequest {})
+        .await
+        .expect("key")
+        .into_inner()
+        .verifier_key;
+    let cli = |size| ProveInclusionArgs {
+        sequence: 2,
+        size,
+        public_key: Some(key.clone()),
+    };
+    prove_inclusion(&server.address, true, cli(Some(early)))
+        .await
+        .expect("the command checks a proof below the head");
+    let past = prove_inclusion(&server.address, true, cli(Some(signed.size + 10))).await;
+    assert!(past.is_err(), "a size past the signed head is refused");
+}
+
+#[tokio::test]
+async fn inclusion_proofs_refuse_sizes_that_do_not_hold_the_event_or_pass_the_head() {
+    let mut server = TestServer::start().await;
+    programme(&mut server).await;
+    let size = server.clients(None).head().await;
+    let ask = |sequence, tree_size, head_size| proto::GetInclusionProofRequest {
+        sequence,
+        tree_size,
+        head_size,
+    };
+
+    for (request, code) in [
+        (ask(5, 4, 0), Code::InvalidArgument),
+        (ask(1, size, size - 1), Code::InvalidArgument),
+        (ask(1, 2, size + 1), Code::OutOfRange),
+        (ask(1, size + 1, 0), Code::OutOfRange),
+    ] {
+        let refused = server
+            .audit
+            .get_inclusion_proof(request)
+            .await
+            .expect_err("refused");
+        assert_eq!(refused.code(), code, "{request:?}: {}", refused.message());
+    }
 }
 
 async fn bundle(

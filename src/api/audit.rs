@@ -325,9 +325,9 @@ impl AuditService for AuditApi {
         &self,
         request: Request<GetInclusionProofRequest>,
     ) -> Result<Response<InclusionProof>, Status> {
-        let ledger = self.ledger.clone();
+        let (heads, ledger) = (Arc::clone(&self.heads), self.ledger.clone());
         let message = request.into_inner();
-        blocking(move || proofs::inclusion(ledger.store(), &message)).await
+        blocking(move || proofs::inclusion(&heads, ledger.store(), &message)).await
     }
 
     async fn get_consistency_proof(

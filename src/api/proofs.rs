@@ -59,30 +59,56 @@ fn resolve_size(requested: u64, current: u64, field: &str) -> Result<u64, Status
     }
 }
 
-/// The inclusion proof of event `sequence` in the requested tree size.
+/// The inclusion proof of event `sequence` in the requested tree size, with the
+/// consistency proof from that size to the requested head (the latest signed head when
+/// zero), so that a client holding only that head can check it.
 pub fn inclusion(
+    heads: &TreeHeads,
     store: &Store,
     request: &GetInclusionProofRequest,
 ) -> Result<InclusionProof, Status> {
-    let current = store.tree_size();
-    let size = resolve_size(request.tree_size, current, "tree_size")?;
     if request.sequence == 0 {
         return Err(Status::invalid_argument("sequence must be at least 1"));
     }
+    let current = store.tree_size();
+    let head_size = match request.head_size {
+        0 => {
+            heads
+                .latest(store)
+                .map_err(tree_head_status)?
+                .checkpoint
+                .size
+        }
+        size => resolve_size(size, current, "head_size")?,
+    };
+    let size = match request.tree_size {
+        0 => head_size,
+        size => resolve_size(size, current, "tree_size")?,
+    };
     if request.sequence > size {
-        return Err(Status::out_of_range(format!(
-            "event {} is not in the tree of size {size}",
-            request.sequence
+        return Err(if request.tree_size == 0 {
+            Status::out_of_range(format!(
+                "event {} is not in the tree of size {size}",
+                request.sequence
+            ))
+        } else {
+            Status::invalid_argument(format!(
+                "tree_size {size} does not hold event {}: it must be at least the sequence",
+                request.sequence
+            ))
+        });
+    }
+    if size > head_size {
+        return Err(Status::invalid_argument(format!(
+            "tree_size {size} is larger than head_size {head_size}: a proof leads to a later head"
         )));
     }
     let leaf_index = request.sequence - 1;
     let hashes = audit::inclusion_proof(leaf_index, size, store).map_err(proof_status)?;
+    let to_head = audit::consistency_proof(size, head_size, store).map_err(proof_status)?;
     let leaf = store
-        .raw_from(request.sequence)
-        .next()
-        .transpose()
+        .raw(request.sequence)
         .map_err(|error| Status::internal(error.to_string()))?
-        .map(|(_, bytes)| bytes)
         .ok_or_else(|| Status::internal("the event is missing from the store"))?;
     Ok(InclusionProof {
         sequence: request.sequence,
@@ -90,6 +116,11 @@ pub fn inclusion(
         tree_size: size,
         hashes: hashes.iter().map(|hash| hash.to_vec()).collect(),
         leaf,
+        head_consistency: Some(ConsistencyProof {
+            old_size: size,
+            new_size: head_size,
+            hashes: to_head.iter().map(|hash| hash.to_vec()).collect(),
+        }),
     })
 }
 

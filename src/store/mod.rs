@@ -46,6 +46,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 pub use codec::{decode, encode, FORMAT_VERSION, GENESIS_HASH};
 pub use error::StoreError;
+pub use merkle::NodeTree;
 
 use crate::domain::{Event, EventMeta, RecordedEvent};
 use append::WriterState;
