@@ -453,21 +453,32 @@ async fn the_witness_cosigns_a_growing_log_checking_its_rules_and_refuses_a_rewr
         witness_key: Some(dir.path().join("witness.key")),
         check_rules: true,
     };
-    witness(&server.address, args.clone())
+    let first_run = witness(&server.address, args.clone())
         .await
         .expect("first run");
     let (first, old) = head(&mut server).await;
     assert_eq!(first.cosignatures.len(), 1);
+    assert_eq!(
+        (first_run.events_fetched, first_run.resumed),
+        (old.size, false),
+        "the first run replays the whole log"
+    );
 
     record_match(&mut server, &programme, &contribution, "500000")
         .await
         .expect("match");
-    witness(&server.address, args.clone())
+    let second_run = witness(&server.address, args.clone())
         .await
         .expect("second run");
     let (second, new) = head(&mut server).await;
     assert!(new.size > old.size);
     assert_eq!(second.cosignatures.len(), 1);
+    assert_eq!(
+        (second_run.events_fetched, second_run.resumed),
+        (new.size - old.size, true),
+        "the second run fetches only the events after the trusted head"
+    );
+
     let trusted = std::fs::read_to_string(&args.state).unwrap();
     assert_eq!(audit::verify_checkpoint(&trusted, &key).unwrap(), new);
 
@@ -489,4 +500,139 @@ async fn the_witness_cosigns_a_growing_log_checking_its_rules_and_refuses_a_rewr
     let problem = matchledger::verifiable::witness::check_growth(&honest_old, &forged_new, &proof)
         .expect_err("rewritten");
     assert!(problem.contains("REWRITTEN"), "{problem}");
+
+    // A saved rule check that does not belong to the trusted head is not trusted: the
+    // next run replays the whole log.
+    let rules = matchledger::cli::verifiable::witness::rules_path(&args.state);
+    let mut damaged = std::fs::read(&rules).expect("rule state saved");
+    let last = damaged.len() - 1;
+    damaged[last] ^= 0xff;
+    std::fs::write(&rules, &damaged).unwrap();
+    contribute(&mut server, &programme, "1000").await;
+    let third_run = witness(&server.address, args.clone())
+        .await
+        .expect("third run");
+    let (_, third) = head(&mut server).await;
+    assert_eq!(
+        (third_run.events_fetched, third_run.resumed),
+        (third.size, false)
+    );
+}
+
+/// Writes, straight through the store and past the rules, a log whose third event
+/// matches a contribution of 1,000 won with 1,500 won at one-to-one.
+fn over_matched_log(dir: &std::path::Path) {
+    use matchledger::domain::event::*;
+    use matchledger::domain::*;
+    use matchledger::store::{PendingEvent, Store};
+    use rust_decimal::Decimal;
+
+    let store = Store::open(dir).expect("store opens");
+    let won = |amount: i64| Money::new(Decimal::from(amount), Currency::Krw).unwrap();
+    let (phase, contributor, agency, contribution) = (
+        PhaseId::generate(),
+        ContributorId::generate(),
+        AgencyId::generate(),
+        ContributionId::generate(),
+    );
+    let date = chrono::NaiveDate::from_ymd_opt(2024, 3, 1).unwrap();
+    let events = vec![
+        Event::PhaseOpened(PhaseOpened {
+            phase,
+            name: "Phase 1".into(),
+            currency: Currency::Krw,
+            starts_on: date,
+            ends_on: chrono::NaiveDate::from_ymd_opt(2028, 2, 29).unwrap(),
+            match_ratio: Decimal::ONE,
+            support_types: Vec::new(),
+        }),
+        Event::ContributorRegistered(ContributorRegistered {
+            contributor,
+            name: "Sponsor".into(),
+        }),
+        Event::AgencyRegistered(AgencyRegistered {
+            agency,
+            name: "Agency".into(),
+        }),
+        Event::ContributionRecorded(ContributionRecorded {
+            contribution,
+            phase,
+            contributor,
+            amount: won(1_000),
+        }),
+        Event::MatchRecorded(MatchRecorded {
+            match_id: MatchId::generate(),
+            contribution,
+            phase,
+            agency,
+            amount: won(1_500),
+        }),
+    ];
+    let pending = events
+        .into_iter()
+        .enumerate()
+        .map(|(i, event)| PendingEvent {
+            meta: EventMeta {
+                id: EventId::generate(),
+                recorded_at: chrono::Utc::now(),
+                effective_date: date,
+                actor: "operator".into(),
+                idempotency_key: format!("forged-{i}"),
+                external_ref: None,
+                metadata: Vec::new(),
+            },
+            event,
+        })
+        .collect();
+    store
+        .append(pending, Vec::new())
+        .expect("written past the rules");
+}
+
+#[tokio::test]
+async fn the_witness_refuses_to_cosign_an_over_matched_log_and_names_the_breach() {
+    use matchledger::cli::verifiable::witness::{witness, WitnessArgs};
+
+    // Given a served log with a match beyond its contribution, written past the rules,
+    let data = tempfile::TempDir::new().unwrap();
+    over_matched_log(data.path());
+    let mut server = TestServer::start_in(data.path()).await;
+    let key = server
+        .audit
+        .get_verifier_key(proto::GetVerifierKeyRequest {})
+        .await
+        .expect("key")
+        .into_inner()
+        .verifier_key;
+    let dir = tempfile::TempDir::new().unwrap();
+    let args = WitnessArgs {
+        state: dir.path().join("trusted.note"),
+        public_key: key,
+        witness_key: Some(dir.path().join("witness.key")),
+        check_rules: true,
+    };
+
+    // when the witness checks the rules,
+    let refused = witness(&server.address, args.clone())
+        .await
+        .expect_err("refused");
+
+    // then it names the breach, cosigns nothing and trusts nothing.
+    let message = format!("{refused:#}");
+    assert!(message.contains("refusing to cosign"), "{message}");
+    assert!(
+        message.contains("event 5") && message.contains("matched 1500 beyond its limit 1000"),
+        "{message}"
+    );
+    let (served, _) = head(&mut server).await;
+    assert!(served.cosignatures.is_empty());
+    assert!(!args.state.exists());
+    // Without the rule check the same head is only checked for growth, and cosigned.
+    let unchecked = WitnessArgs {
+        check_rules: false,
+        ..args
+    };
+    witness(&server.address, unchecked)
+        .await
+        .expect("growth alone holds");
 }

@@ -98,6 +98,18 @@ impl Frontier {
         Ok(Frontier { size, subtrees })
     }
 
+    /// The frontier of `size` leaves from its right-edge subtrees, largest first, as
+    /// [`Frontier::subtrees`] gave them; `None` unless there is one per set bit of `size`.
+    pub fn from_subtrees(size: u64, subtrees: Vec<Hash>) -> Option<Frontier> {
+        (subtrees.len() == size.count_ones() as usize).then_some(Frontier { size, subtrees })
+    }
+
+    /// The complete subtrees along the right edge, largest (leftmost) first: with the
+    /// size, all a later append needs (for saving a frontier outside a store).
+    pub fn subtrees(&self) -> &[Hash] {
+        &self.subtrees
+    }
+
     /// Leaves in the tree.
     pub fn size(&self) -> u64 {
         self.size
