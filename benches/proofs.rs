@@ -9,6 +9,8 @@
 //! Timed by criterion, each proof for a random position (a fixed seed, so every run asks
 //! the same questions):
 //! - `inclusion/head`: leaf `i` in the tree of all `LEAVES` leaves;
+//! - `inclusion/head_warm`: the same over 64 positions only, so every node it reads is in
+//!   sled's cache after the warm-up (the cost of the proof itself, not of cold pages);
 //! - `inclusion/any_size`: leaf `i` in a random smaller tree `m`, with the consistency
 //!   proof from `m` to the head that `GetInclusionProof` returns beside it;
 //! - `consistency/head`: from a random old size to the head;
@@ -120,6 +122,15 @@ fn proofs(c: &mut Criterion) {
             let path = audit::inclusion_proof(index, size, &tree).expect("proof");
             let to_head = audit::consistency_proof(size, head, &tree).expect("proof");
             black_box((path, to_head))
+        })
+    });
+    // The same questions over 64 positions only: after the warm-up every stored node they
+    // read is in sled's page cache, which isolates the cost of cold pages above.
+    let mut warm = positions[..64].iter().cycle();
+    group.bench_function("inclusion/head_warm", |b| {
+        b.iter(|| {
+            let (index, _) = warm.next().copied().unwrap_or_default();
+            black_box(audit::inclusion_proof(index, head, &tree).expect("proof"))
         })
     });
     group.bench_function("consistency/head", |b| {
