@@ -56,6 +56,10 @@ pub const BLOCK_BYTES_MAX: usize = 32 * 1024;
 /// An event over it is refused and nothing is written.
 pub const EVENT_BYTES_MAX: usize = 64 * 1024;
 
+/// Milliseconds a match bundle waits for the projections to catch up with a tree head
+/// signed between the writer's append and its publication (normally microseconds).
+pub const BUNDLE_PUBLISH_WAIT_MS: u64 = 2_000;
+
 /// Events returned by one page of a read; streams send pages of this size.
 pub const PAGE_EVENTS_MAX: usize = 1000;
 

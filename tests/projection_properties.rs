@@ -328,9 +328,20 @@ impl Programme {
         }
     }
 
-    /// Each contribution's match status agrees with the rules' view of it.
+    /// Each contribution's match status agrees with the rules' view of it, and its
+    /// event index names exactly the events a whole-log scan selects for its bundle.
     fn check_contributions(&self) {
         for (id, _) in &self.contributions {
+            let scanned: Vec<u64> =
+                matchledger::verifiable::select_events(self.events.iter().cloned(), *id)
+                    .iter()
+                    .map(|event| event.sequence)
+                    .collect();
+            assert_eq!(
+                self.projections.contribution_events(id),
+                Some(scanned),
+                "index of {id}"
+            );
             let ours = self.projections.contribution(id).expect("recorded");
             let theirs = self.state.contribution(id).expect("recorded");
             assert_eq!(ours.matched, theirs.matched);

@@ -228,6 +228,7 @@ async fn given_a_phase_closed_through_grpc_then_its_closing_statement_verifies_o
         .get_inclusion_proof(proto::GetInclusionProofRequest {
             sequence: close_sequence,
             tree_size: close_sequence,
+            head_size: 0,
         })
         .await
         .expect("proof")

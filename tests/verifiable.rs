@@ -53,6 +53,7 @@ async fn every_event_is_proven_included_in_the_signed_head_and_heads_are_consist
             .get_inclusion_proof(proto::GetInclusionProofRequest {
                 sequence,
                 tree_size: 0,
+                head_size: 0,
             })
             .await
             .expect("proof")
@@ -137,6 +138,7 @@ async fn proofs_for_sizes_past_the_tree_or_out_of_order_are_refused() {
         .get_inclusion_proof(proto::GetInclusionProofRequest {
             sequence: 1,
             tree_size: size + 1,
+            head_size: 0,
         })
         .await
         .expect_err("past the tree");
@@ -146,6 +148,7 @@ async fn proofs_for_sizes_past_the_tree_or_out_of_order_are_refused() {
         .get_inclusion_proof(proto::GetInclusionProofRequest {
             sequence: size + 1,
             tree_size: 0,
+            head_size: 0,
         })
         .await
         .expect_err("no such event");
@@ -155,6 +158,7 @@ async fn proofs_for_sizes_past_the_tree_or_out_of_order_are_refused() {
         .get_inclusion_proof(proto::GetInclusionProofRequest {
             sequence: 0,
             tree_size: 0,
+            head_size: 0,
         })
         .await
         .expect_err("no event 0");
@@ -177,6 +181,104 @@ async fn proofs_for_sizes_past_the_tree_or_out_of_order_are_refused() {
         .await
         .expect_err("past the tree");
     assert_eq!(ahead.code(), Code::OutOfRange);
+}
+
+#[tokio::test]
+async fn an_event_is_proven_in_a_tree_below_the_head_and_checked_against_the_signed_head_alone() {
+    use matchledger::cli::verifiable::heads::{
+        prove_inclusion, to_hashes, verify_against_head, ProveInclusionArgs,
+    };
+
+    let mut server = TestServer::start().await;
+    let programme = programme(&mut server).await;
+    let early = server.clients(None).head().await;
+    for _ in 0..5 {
+        contribute(&mut server, &programme, "1000000").await;
+    }
+    // Given only the signed head, which is larger than the tree size asked for,
+    let (_, signed) = head(&mut server).await;
+    assert!(signed.size > early + 3);
+
+    for (sequence, size) in [
+        (1, 1),
+        (2, early),
+        (early, early + 1),
+        (early + 2, early + 3),
+    ] {
+        // when the proof of the event in that smaller tree is fetched,
+        let proof = server
+            .audit
+            .get_inclusion_proof(proto::GetInclusionProofRequest {
+                sequence,
+                tree_size: size,
+                head_size: signed.size,
+            })
+            .await
+            .expect("proof")
+            .into_inner();
+
+        // then, offline, the audit path gives the root at that size and the consistency
+        // proof shows it is a prefix of the signed head.
+        assert_eq!(proof.tree_size, size);
+        let root = verify_against_head(&proof, &to_hashes(&proof.hashes).unwrap(), &signed)
+            .expect("checked against the signed head");
+        let consistency = proof.head_consistency.as_ref().expect("sent");
+        audit::verify_consistency(
+            size,
+            signed.size,
+            &root,
+            &signed.root,
+            &hashes(&consistency.hashes),
+        )
+        .expect("consistent");
+        // A forged leaf no longer leads to a prefix of the signed head.
+        let mut forged = proof.clone();
+        forged.leaf.push(0);
+        assert!(verify_against_head(&forged, &hashes(&forged.hashes), &signed).is_err());
+    }
+    let key = server
+        .audit
+        .get_verifier_key(proto::GetVerifierKeyRequest {})
+        .await
+        .expect("key")
+        .into_inner()
+        .verifier_key;
+    let cli = |size| ProveInclusionArgs {
+        sequence: 2,
+        size,
+        public_key: Some(key.clone()),
+    };
+    prove_inclusion(&server.address, true, cli(Some(early)))
+        .await
+        .expect("the command checks a proof below the head");
+    let past = prove_inclusion(&server.address, true, cli(Some(signed.size + 10))).await;
+    assert!(past.is_err(), "a size past the signed head is refused");
+}
+
+#[tokio::test]
+async fn inclusion_proofs_refuse_sizes_that_do_not_hold_the_event_or_pass_the_head() {
+    let mut server = TestServer::start().await;
+    programme(&mut server).await;
+    let size = server.clients(None).head().await;
+    let ask = |sequence, tree_size, head_size| proto::GetInclusionProofRequest {
+        sequence,
+        tree_size,
+        head_size,
+    };
+
+    for (request, code) in [
+        (ask(5, 4, 0), Code::InvalidArgument),
+        (ask(1, size, size - 1), Code::InvalidArgument),
+        (ask(1, 2, size + 1), Code::OutOfRange),
+        (ask(1, size + 1, 0), Code::OutOfRange),
+    ] {
+        let refused = server
+            .audit
+            .get_inclusion_proof(request)
+            .await
+            .expect_err("refused");
+        assert_eq!(refused.code(), code, "{request:?}: {}", refused.message());
+    }
 }
 
 async fn bundle(
@@ -352,21 +454,32 @@ async fn the_witness_cosigns_a_growing_log_checking_its_rules_and_refuses_a_rewr
         witness_key: Some(dir.path().join("witness.key")),
         check_rules: true,
     };
-    witness(&server.address, args.clone())
+    let first_run = witness(&server.address, args.clone())
         .await
         .expect("first run");
     let (first, old) = head(&mut server).await;
     assert_eq!(first.cosignatures.len(), 1);
+    assert_eq!(
+        (first_run.events_fetched, first_run.resumed),
+        (old.size, false),
+        "the first run replays the whole log"
+    );
 
     record_match(&mut server, &programme, &contribution, "500000")
         .await
         .expect("match");
-    witness(&server.address, args.clone())
+    let second_run = witness(&server.address, args.clone())
         .await
         .expect("second run");
     let (second, new) = head(&mut server).await;
     assert!(new.size > old.size);
     assert_eq!(second.cosignatures.len(), 1);
+    assert_eq!(
+        (second_run.events_fetched, second_run.resumed),
+        (new.size - old.size, true),
+        "the second run fetches only the events after the trusted head"
+    );
+
     let trusted = std::fs::read_to_string(&args.state).unwrap();
     assert_eq!(audit::verify_checkpoint(&trusted, &key).unwrap(), new);
 
@@ -388,4 +501,139 @@ async fn the_witness_cosigns_a_growing_log_checking_its_rules_and_refuses_a_rewr
     let problem = matchledger::verifiable::witness::check_growth(&honest_old, &forged_new, &proof)
         .expect_err("rewritten");
     assert!(problem.contains("REWRITTEN"), "{problem}");
+
+    // A saved rule check that does not belong to the trusted head is not trusted: the
+    // next run replays the whole log.
+    let rules = matchledger::cli::verifiable::witness::rules_path(&args.state);
+    let mut damaged = std::fs::read(&rules).expect("rule state saved");
+    let last = damaged.len() - 1;
+    damaged[last] ^= 0xff;
+    std::fs::write(&rules, &damaged).unwrap();
+    contribute(&mut server, &programme, "1000").await;
+    let third_run = witness(&server.address, args.clone())
+        .await
+        .expect("third run");
+    let (_, third) = head(&mut server).await;
+    assert_eq!(
+        (third_run.events_fetched, third_run.resumed),
+        (third.size, false)
+    );
+}
+
+/// Writes, straight through the store and past the rules, a log whose third event
+/// matches a contribution of 1,000 won with 1,500 won at one-to-one.
+fn over_matched_log(dir: &std::path::Path) {
+    use matchledger::domain::event::*;
+    use matchledger::domain::*;
+    use matchledger::store::{PendingEvent, Store};
+    use rust_decimal::Decimal;
+
+    let store = Store::open(dir).expect("store opens");
+    let won = |amount: i64| Money::new(Decimal::from(amount), Currency::Krw).unwrap();
+    let (phase, contributor, agency, contribution) = (
+        PhaseId::generate(),
+        ContributorId::generate(),
+        AgencyId::generate(),
+        ContributionId::generate(),
+    );
+    let date = chrono::NaiveDate::from_ymd_opt(2024, 3, 1).unwrap();
+    let events = vec![
+        Event::PhaseOpened(PhaseOpened {
+            phase,
+            name: "Phase 1".into(),
+            currency: Currency::Krw,
+            starts_on: date,
+            ends_on: chrono::NaiveDate::from_ymd_opt(2028, 2, 29).unwrap(),
+            match_ratio: Decimal::ONE,
+            support_types: Vec::new(),
+        }),
+        Event::ContributorRegistered(ContributorRegistered {
+            contributor,
+            name: "Sponsor".into(),
+        }),
+        Event::AgencyRegistered(AgencyRegistered {
+            agency,
+            name: "Agency".into(),
+        }),
+        Event::ContributionRecorded(ContributionRecorded {
+            contribution,
+            phase,
+            contributor,
+            amount: won(1_000),
+        }),
+        Event::MatchRecorded(MatchRecorded {
+            match_id: MatchId::generate(),
+            contribution,
+            phase,
+            agency,
+            amount: won(1_500),
+        }),
+    ];
+    let pending = events
+        .into_iter()
+        .enumerate()
+        .map(|(i, event)| PendingEvent {
+            meta: EventMeta {
+                id: EventId::generate(),
+                recorded_at: chrono::Utc::now(),
+                effective_date: date,
+                actor: "operator".into(),
+                idempotency_key: format!("forged-{i}"),
+                external_ref: None,
+                metadata: Vec::new(),
+            },
+            event,
+        })
+        .collect();
+    store
+        .append(pending, Vec::new())
+        .expect("written past the rules");
+}
+
+#[tokio::test]
+async fn the_witness_refuses_to_cosign_an_over_matched_log_and_names_the_breach() {
+    use matchledger::cli::verifiable::witness::{witness, WitnessArgs};
+
+    // Given a served log with a match beyond its contribution, written past the rules,
+    let data = tempfile::TempDir::new().unwrap();
+    over_matched_log(data.path());
+    let mut server = TestServer::start_in(data.path()).await;
+    let key = server
+        .audit
+        .get_verifier_key(proto::GetVerifierKeyRequest {})
+        .await
+        .expect("key")
+        .into_inner()
+        .verifier_key;
+    let dir = tempfile::TempDir::new().unwrap();
+    let args = WitnessArgs {
+        state: dir.path().join("trusted.note"),
+        public_key: key,
+        witness_key: Some(dir.path().join("witness.key")),
+        check_rules: true,
+    };
+
+    // when the witness checks the rules,
+    let refused = witness(&server.address, args.clone())
+        .await
+        .expect_err("refused");
+
+    // then it names the breach, cosigns nothing and trusts nothing.
+    let message = format!("{refused:#}");
+    assert!(message.contains("refusing to cosign"), "{message}");
+    assert!(
+        message.contains("event 5") && message.contains("matched 1500 beyond its limit 1000"),
+        "{message}"
+    );
+    let (served, _) = head(&mut server).await;
+    assert!(served.cosignatures.is_empty());
+    assert!(!args.state.exists());
+    // Without the rule check the same head is only checked for growth, and cosigned.
+    let unchecked = WitnessArgs {
+        check_rules: false,
+        ..args
+    };
+    witness(&server.address, unchecked)
+        .await
+        .expect("growth alone holds");
 }

@@ -344,9 +344,9 @@ impl AuditService for AuditApi {
         &self,
         request: Request<GetInclusionProofRequest>,
     ) -> Result<Response<InclusionProof>, Status> {
-        let ledger = self.ledger.clone();
+        let (heads, ledger) = (Arc::clone(&self.heads), self.ledger.clone());
         let message = request.into_inner();
-        blocking(move || proofs::inclusion(ledger.store(), &message)).await
+        blocking(move || proofs::inclusion(&heads, ledger.store(), &message)).await
     }
 
     async fn get_consistency_proof(
@@ -381,7 +381,7 @@ impl AuditService for AuditApi {
     ) -> Result<Response<MatchBundle>, Status> {
         let (heads, ledger) = (Arc::clone(&self.heads), self.ledger.clone());
         let id = request.into_inner().contribution_id;
-        blocking(move || proofs::match_bundle(&heads, ledger.store(), &id)).await
+        blocking(move || proofs::match_bundle(&heads, &ledger, &id)).await
     }
 
     async fn get_phase_statement(

@@ -12,11 +12,16 @@ use super::proto::{
 };
 use super::tree_heads::{TreeHeadError, TreeHeads};
 use crate::audit;
-use crate::domain::{ContributionId, Event, PhaseId};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::domain::{ContributionId, PhaseId};
+use crate::ledger::Ledger;
+use crate::limits::BUNDLE_PUBLISH_WAIT_MS;
 use crate::projection::Projections;
 use crate::store::Store;
 use crate::verifiable::export::ExportBuilder;
-use crate::verifiable::{build_bundle, select_events};
+use crate::verifiable::build_bundle;
 
 /// A tree-head failure as a status: a malformed or non-verifying cosignature is the
 /// caller's mistake (INVALID_ARGUMENT), a key the server does not accept as a witness is
@@ -70,30 +75,56 @@ fn resolve_size(requested: u64, current: u64, field: &str) -> Result<u64, Status
     }
 }
 
-/// The inclusion proof of event `sequence` in the requested tree size.
+/// The inclusion proof of event `sequence` in the requested tree size, with the
+/// consistency proof from that size to the requested head (the latest signed head when
+/// zero), so that a client holding only that head can check it.
 pub fn inclusion(
+    heads: &TreeHeads,
     store: &Store,
     request: &GetInclusionProofRequest,
 ) -> Result<InclusionProof, Status> {
-    let current = store.tree_size();
-    let size = resolve_size(request.tree_size, current, "tree_size")?;
     if request.sequence == 0 {
         return Err(Status::invalid_argument("sequence must be at least 1"));
     }
+    let current = store.tree_size();
+    let head_size = match request.head_size {
+        0 => {
+            heads
+                .latest(store)
+                .map_err(tree_head_status)?
+                .checkpoint
+                .size
+        }
+        size => resolve_size(size, current, "head_size")?,
+    };
+    let size = match request.tree_size {
+        0 => head_size,
+        size => resolve_size(size, current, "tree_size")?,
+    };
     if request.sequence > size {
-        return Err(Status::out_of_range(format!(
-            "event {} is not in the tree of size {size}",
-            request.sequence
+        return Err(if request.tree_size == 0 {
+            Status::out_of_range(format!(
+                "event {} is not in the tree of size {size}",
+                request.sequence
+            ))
+        } else {
+            Status::invalid_argument(format!(
+                "tree_size {size} does not hold event {}: it must be at least the sequence",
+                request.sequence
+            ))
+        });
+    }
+    if size > head_size {
+        return Err(Status::invalid_argument(format!(
+            "tree_size {size} is larger than head_size {head_size}: a proof leads to a later head"
         )));
     }
     let leaf_index = request.sequence - 1;
     let hashes = audit::inclusion_proof(leaf_index, size, store).map_err(proof_status)?;
+    let to_head = audit::consistency_proof(size, head_size, store).map_err(proof_status)?;
     let leaf = store
-        .raw_from(request.sequence)
-        .next()
-        .transpose()
+        .raw(request.sequence)
         .map_err(|error| Status::internal(error.to_string()))?
-        .map(|(_, bytes)| bytes)
         .ok_or_else(|| Status::internal("the event is missing from the store"))?;
     Ok(InclusionProof {
         sequence: request.sequence,
@@ -101,6 +132,11 @@ pub fn inclusion(
         tree_size: size,
         hashes: hashes.iter().map(|hash| hash.to_vec()).collect(),
         leaf,
+        head_consistency: Some(ConsistencyProof {
+            old_size: size,
+            new_size: head_size,
+            hashes: to_head.iter().map(|hash| hash.to_vec()).collect(),
+        }),
     })
 }
 
@@ -149,39 +185,39 @@ pub fn add_cosignature(
 }
 
 /// The verification bundle of one contribution against the latest signed head. Reads
-/// the log up to that head once.
-pub fn match_bundle(heads: &TreeHeads, store: &Store, id: &str) -> Result<MatchBundle, Status> {
+/// only the contribution's own events, by sequence, from the index the contributions
+/// projection keeps ([`Projections::contribution_events`]): O(its events · log n), never
+/// the whole log.
+pub fn match_bundle(heads: &TreeHeads, ledger: &Ledger, id: &str) -> Result<MatchBundle, Status> {
     let contribution: ContributionId = id
         .parse()
         .map_err(|_| Status::invalid_argument(format!("contribution_id {id:?} is not an id")))?;
+    let store = ledger.store();
     let head = heads.latest(store).map_err(tree_head_status)?;
     let size = head.checkpoint.size;
-    let mut failure = None;
-    let events = store
-        .iter_from(1)
-        .take(usize::try_from(size).unwrap_or(usize::MAX))
-        .map_while(|entry| entry.map_err(|error| failure = Some(error)).ok());
-    let selected = select_events(events, contribution);
-    if let Some(error) = failure {
-        return Err(Status::internal(error.to_string()));
-    }
-    let known = selected.iter().any(|event| {
-        matches!(&event.event, Event::ContributionRecorded(e) if e.contribution == contribution)
-    });
-    if !known {
-        return Err(Status::not_found(format!("no contribution {contribution}")));
-    }
-    let mut proven = Vec::with_capacity(selected.len());
-    for event in selected {
-        let index = event.sequence - 1;
-        let proof = audit::inclusion_proof(index, size, store).map_err(proof_status)?;
+    let projections = projections_covering(ledger, size)?;
+    let recorded_at = projections
+        .contribution(&contribution)
+        .map(|status| status.sequence)
+        .filter(|sequence| *sequence <= size)
+        .ok_or_else(|| Status::not_found(format!("no contribution {contribution}")))?;
+    let sequences = projections
+        .contribution_events(&contribution)
+        .unwrap_or_default();
+    debug_assert!(sequences.contains(&recorded_at));
+    let mut proven = Vec::with_capacity(sequences.len());
+    // The index is in log order: what follows the signed head is not in this bundle.
+    for sequence in sequences
+        .into_iter()
+        .take_while(|sequence| *sequence <= size)
+    {
         let bytes = store
-            .raw_from(event.sequence)
-            .next()
-            .transpose()
+            .raw(sequence)
             .map_err(|error| Status::internal(error.to_string()))?
-            .map(|(_, bytes)| bytes)
-            .ok_or_else(|| Status::internal("an event is missing from the store"))?;
+            .ok_or_else(|| Status::internal(format!("event {sequence} is missing")))?;
+        let event =
+            crate::store::decode(&bytes).map_err(|error| Status::internal(error.to_string()))?;
+        let proof = audit::inclusion_proof(sequence - 1, size, store).map_err(proof_status)?;
         proven.push((event, bytes, proof));
     }
     let note = head
@@ -192,6 +228,25 @@ pub fn match_bundle(heads: &TreeHeads, store: &Store, id: &str) -> Result<MatchB
     let json = serde_json::to_string_pretty(&bundle)
         .map_err(|error| Status::internal(error.to_string()))?;
     Ok(MatchBundle { json })
+}
+
+/// Projections that include every event of the tree of `size` leaves. The writer
+/// appends (growing the tree a head may already sign) before it publishes the
+/// projections, so a head can be a few microseconds ahead of them: wait that out.
+fn projections_covering(ledger: &Ledger, size: u64) -> Result<Arc<Projections>, Status> {
+    let deadline = Instant::now() + Duration::from_millis(BUNDLE_PUBLISH_WAIT_MS);
+    loop {
+        let projections = ledger.current();
+        if projections.sequence() >= size {
+            return Ok(projections);
+        }
+        if Instant::now() >= deadline {
+            return Err(Status::unavailable(format!(
+                "the balances have not caught up with the signed head of size {size}; retry"
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
 }
 
 /// The signed statement of a phase's totals in `projections`, at the tree of their size.

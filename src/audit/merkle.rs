@@ -98,6 +98,18 @@ impl Frontier {
         Ok(Frontier { size, subtrees })
     }
 
+    /// The frontier of `size` leaves from its right-edge subtrees, largest first, as
+    /// [`Frontier::subtrees`] gave them; `None` unless there is one per set bit of `size`.
+    pub fn from_subtrees(size: u64, subtrees: Vec<Hash>) -> Option<Frontier> {
+        (subtrees.len() == size.count_ones() as usize).then_some(Frontier { size, subtrees })
+    }
+
+    /// The complete subtrees along the right edge, largest (leftmost) first: with the
+    /// size, all a later append needs (for saving a frontier outside a store).
+    pub fn subtrees(&self) -> &[Hash] {
+        &self.subtrees
+    }
+
     /// Leaves in the tree.
     pub fn size(&self) -> u64 {
         self.size
@@ -114,8 +126,14 @@ impl Frontier {
     /// A tree cannot reach 2^64 − 1 leaves (that is 18 quintillion events), so the size
     /// does not overflow; the debug assertion documents it.
     pub fn append(&mut self, leaf_bytes: &[u8]) -> Vec<(u8, u64, Hash)> {
+        self.append_leaf_hash(leaf_hash(leaf_bytes))
+    }
+
+    /// [`Frontier::append`] for a leaf whose hash is already known (a tree built from
+    /// leaf hashes alone, as benchmarks and tools do).
+    pub fn append_leaf_hash(&mut self, leaf_hash: Hash) -> Vec<(u8, u64, Hash)> {
         debug_assert!(self.size < u64::MAX, "the tree is full");
-        let mut hash = leaf_hash(leaf_bytes);
+        let mut hash = leaf_hash;
         let mut level = 0u8;
         let mut index = self.size;
         let mut completed = Vec::with_capacity(1 + index.trailing_ones() as usize);
@@ -298,6 +316,22 @@ pub fn verify_inclusion(
     proof: &[Hash],
     root: &Hash,
 ) -> Result<(), AuditError> {
+    if inclusion_root(leaf_hash, index, size, proof)? != *root {
+        return Err(AuditError::RootMismatch { size });
+    }
+    Ok(())
+}
+
+/// The root of the tree of `size` leaves that an inclusion proof of leaf `index` (with
+/// hash `leaf_hash`) leads to, per RFC 9162 §2.1.3.2. A client that holds a signed head of
+/// another size checks this root with a consistency proof to that head
+/// ([`verify_consistency`]); on its own it proves nothing.
+pub fn inclusion_root(
+    leaf_hash: &Hash,
+    index: u64,
+    size: u64,
+    proof: &[Hash],
+) -> Result<Hash, AuditError> {
     if index >= size {
         return Err(AuditError::IndexOutOfRange { index, size });
     }
@@ -331,10 +365,10 @@ pub fn verify_inclusion(
         node >>= 1;
         last >>= 1;
     }
-    if last != 0 || computed != *root {
+    if last != 0 {
         return Err(AuditError::RootMismatch { size });
     }
-    Ok(())
+    Ok(computed)
 }
 
 /// Checks a consistency proof per RFC 9162 §2.1.4.2: that the tree of `old_size` leaves with

@@ -33,7 +33,7 @@ pub use checkpoint::{cosign, sign_checkpoint, verify_checkpoint, verify_cosignat
 pub use error::AuditError;
 pub use keys::{cosignature_verifier_key, SigningKey, VerifierKey};
 pub use merkle::{
-    consistency_proof, empty_root, inclusion_proof, leaf_hash, node_hash, node_key, root_at,
-    verify_consistency, verify_inclusion, Frontier, Hash, MemoryNodes, NodeReader,
+    consistency_proof, empty_root, inclusion_proof, inclusion_root, leaf_hash, node_hash, node_key,
+    root_at, verify_consistency, verify_inclusion, Frontier, Hash, MemoryNodes, NodeReader,
 };
 pub use note::{add_signature, SignedNote, VerifiedNote};

@@ -301,4 +301,26 @@ mod tests {
         assert_eq!(rebuilt.projections, projections);
         assert_eq!(rebuilt.projections.sequence(), head);
     }
+
+    #[test]
+    fn a_snapshot_written_with_the_previous_projections_version_is_ignored_and_rebuilt() {
+        let dir = ledger_with(200);
+        let store = Store::open(dir.path()).expect("opens");
+        let (state_at, projections_at, position) = fold(&store, 100);
+        let mut older = encode(&state_at, &projections_at).expect("encodes");
+        // Version 1 projections lacked the match-bundle index: their bytes must never be
+        // read as this build's shape.
+        let at = MAGIC.len() + 4;
+        older[at..at + 4].copy_from_slice(&(PROJECTIONS_VERSION - 1).to_le_bytes());
+        store
+            .save_snapshot(position.sequence, &older)
+            .expect("saved");
+
+        let rebuilt = reads::rebuild(&store).expect("rebuilds");
+
+        let (state, projections, _) = fold(&store, u64::MAX);
+        assert_eq!(rebuilt.snapshot, 0, "the old snapshot was not used");
+        assert_eq!(rebuilt.state, state);
+        assert_eq!(rebuilt.projections, projections);
+    }
 }

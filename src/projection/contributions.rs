@@ -48,6 +48,9 @@ pub(super) struct ContributionState {
     pub(super) reversed: bool,
     pub(super) matches: Vector<MatchId>,
     pub(super) reversed_matches: Vector<MatchId>,
+    /// Sequence numbers of every event the fold counted for it, in log order: its
+    /// recording, each match, each reversal of either. A match bundle reads exactly these.
+    pub(super) events: Vector<u64>,
 }
 
 impl ContributionState {
@@ -84,6 +87,24 @@ impl Projections {
     /// One contribution's match status, or `None` if it was never recorded.
     pub fn contribution(&self, id: &ContributionId) -> Option<ContributionStatus> {
         self.contributions.get(id).map(|state| state.view(*id))
+    }
+
+    /// The sequence numbers a match bundle of `id` holds, in log order: the opening of
+    /// its phase, its recording, each match of it and each reversal of either. `None` if
+    /// it was never recorded. Read from the index the fold keeps, so O(events of it).
+    pub fn contribution_events(&self, id: &ContributionId) -> Option<Vec<u64>> {
+        let state = self.contributions.get(id)?;
+        let opening = self
+            .phases
+            .get(&state.phase)
+            .map(|phase| phase.opened_sequence)
+            .filter(|opened| *opened < state.sequence);
+        Some(
+            opening
+                .into_iter()
+                .chain(state.events.iter().copied())
+                .collect(),
+        )
     }
 
     /// The phase's contributions still waiting for government money (unmatched or

@@ -22,7 +22,8 @@ impl Projections {
             Event::PhaseOpened(e) => {
                 // A second opening of the same phase is refused by the rules; keep the first.
                 if !self.phases.contains_key(&e.phase) {
-                    self.phases.insert(e.phase, PhaseState::opened(e));
+                    self.phases
+                        .insert(e.phase, PhaseState::opened(e, recorded.sequence));
                 }
             }
             Event::PhaseClosed(e) => self.with_phase(e.phase, |phase| {
@@ -92,14 +93,22 @@ impl Projections {
                 contributor,
                 contribution,
                 amount,
-            } => self.fold_contribution(phase, contributor, contribution, amount, sign),
+            } => {
+                self.fold_contribution(phase, contributor, contribution, amount, sign);
+                if sign == Sign::Reverse {
+                    self.index_event(contribution, recorded.sequence);
+                }
+            }
             EntryRecord::Match {
                 phase,
                 contribution,
                 match_id,
                 agency,
                 amount,
-            } => self.fold_match(phase, contribution, match_id, agency, amount, sign),
+            } => {
+                self.fold_match(phase, contribution, match_id, agency, amount, sign);
+                self.index_event(contribution, recorded.sequence);
+            }
             EntryRecord::Grant {
                 phase,
                 grant,
@@ -142,6 +151,7 @@ impl Projections {
                     reversed: false,
                     matches: Default::default(),
                     reversed_matches: Default::default(),
+                    events: imbl::Vector::unit(recorded.sequence),
                 };
                 self.contributions.insert(e.contribution, state);
             }
@@ -162,6 +172,13 @@ impl Projections {
                 self.grants.insert(e.grant, state);
             }
             _ => {}
+        }
+    }
+
+    /// Notes that event `sequence` touches `contribution`, for its match bundle.
+    fn index_event(&mut self, contribution: ContributionId, sequence: u64) {
+        if let Some(state) = self.contributions.get_mut(&contribution) {
+            state.events.push_back(sequence);
         }
     }
 

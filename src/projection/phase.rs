@@ -73,6 +73,8 @@ pub struct PhaseBalances {
 /// What the fold keeps per phase.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub(super) struct PhaseState {
+    /// Sequence number of the event that opened it.
+    pub(super) opened_sequence: u64,
     pub(super) name: String,
     pub(super) currency: Currency,
     pub(super) status: PhaseStatus,
@@ -103,8 +105,9 @@ pub(super) struct PhaseState {
 
 impl PhaseState {
     /// A phase as opened, with nothing in it yet.
-    pub(super) fn opened(event: &PhaseOpened) -> PhaseState {
+    pub(super) fn opened(event: &PhaseOpened, sequence: u64) -> PhaseState {
         PhaseState {
+            opened_sequence: sequence,
             name: event.name.clone(),
             currency: event.currency,
             status: PhaseStatus::Open,
@@ -180,6 +183,11 @@ impl Projections {
     /// The balances of one phase, or `None` if it was never opened.
     pub fn phase(&self, id: &PhaseId) -> Option<PhaseBalances> {
         self.phases.get(id).map(|state| state.balances(*id))
+    }
+
+    /// Sequence number of the event that opened the phase, or `None` if it never was.
+    pub fn phase_opened_at(&self, id: &PhaseId) -> Option<u64> {
+        self.phases.get(id).map(|state| state.opened_sequence)
     }
 
     /// The balances of every phase, ordered by phase id (ids are time-ordered UUIDs, so

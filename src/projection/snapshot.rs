@@ -10,7 +10,10 @@ use super::Projections;
 
 /// Version of the snapshot format; bump it whenever the folded state changes shape or
 /// meaning, so that old snapshots are refused and rebuilt.
-pub const SNAPSHOT_VERSION: u32 = 1;
+///
+/// 2: phases keep the sequence that opened them and contributions the sequences of the
+/// events touching them (the match bundle's index).
+pub const SNAPSHOT_VERSION: u32 = 2;
 
 /// Why a snapshot cannot be used (the caller then rebuilds from the log).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -7,6 +7,8 @@
 //! read O(log n) stored hashes through [`NodeReader`]. A store written before the tree
 //! existed gets its nodes computed once, on the first open that finds them missing.
 
+use std::path::Path;
+
 use crate::audit::{node_key, AuditError, Frontier, Hash, NodeReader};
 
 use super::cursor::RawCursor;
@@ -120,4 +122,106 @@ fn backfill(db: &sled::Db, size: u64) -> Result<Frontier, StoreError> {
     db.apply_batch(batch)?;
     db.flush()?;
     Ok(frontier)
+}
+
+/// Merkle nodes persisted in a sled directory of their own, keyed and recorded exactly as
+/// a store keeps them (`n` nodes, the `mtree` record), but built from leaf hashes alone,
+/// without events: for benchmarks and tools that need the persisted tree at a size no
+/// event log is worth building for. Never open a store's directory with it.
+pub struct NodeTree {
+    db: sled::Db,
+    frontier: Frontier,
+}
+
+impl NodeTree {
+    /// Opens (or creates) the tree in `dir`, rebuilding its frontier from the `mtree`
+    /// record and at most 64 stored nodes.
+    pub fn open(dir: &Path) -> Result<NodeTree, StoreError> {
+        let db = super::layout::sled_config(dir).open()?;
+        let frontier = match db.get(META_TREE)? {
+            None => Frontier::new(),
+            Some(record) => {
+                let record = <[u8; TREE_RECORD_BYTES]>::try_from(&*record)
+                    .map_err(|_| StoreError::record("mtree", "not a size and a root"))?;
+                let mut size = [0u8; 8];
+                size.copy_from_slice(&record[..8]);
+                let frontier = Frontier::from_reader(u64::from_be_bytes(size), &SledNodes(&db))
+                    .map_err(tree_error)?;
+                if frontier.root()[..] != record[8..] {
+                    return Err(StoreError::record(
+                        "mtree",
+                        "the stored tree nodes do not give the recorded root",
+                    ));
+                }
+                frontier
+            }
+        };
+        Ok(NodeTree { db, frontier })
+    }
+
+    /// Appends leaves by their hashes and persists every node they complete, with the new
+    /// size and root, in one sled batch.
+    pub fn append_leaf_hashes(&mut self, hashes: &[Hash]) -> Result<(), StoreError> {
+        let mut nodes = Vec::with_capacity(hashes.len() * 2);
+        for hash in hashes {
+            nodes.extend(self.frontier.append_leaf_hash(*hash));
+        }
+        let mut batch = sled::Batch::default();
+        stage(&mut batch, &nodes, &self.frontier);
+        self.db.apply_batch(batch)?;
+        Ok(())
+    }
+
+    /// Writes everything appended so far to disk.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Leaves in the tree.
+    pub fn size(&self) -> u64 {
+        self.frontier.size()
+    }
+
+    /// The root of the whole tree.
+    pub fn root(&self) -> Hash {
+        self.frontier.root()
+    }
+}
+
+impl NodeReader for NodeTree {
+    fn node(&self, level: u8, index: u64) -> Result<Hash, AuditError> {
+        SledNodes(&self.db).node(level, index)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::{self, MemoryNodes};
+
+    #[test]
+    fn a_node_tree_built_from_leaf_hashes_gives_the_same_proofs_and_reopens() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let leaves: Vec<Vec<u8>> = (0..300u32).map(|i| i.to_be_bytes().to_vec()).collect();
+        let (memory, frontier) = MemoryNodes::from_leaves(&leaves);
+        let hashes: Vec<Hash> = leaves.iter().map(|leaf| audit::leaf_hash(leaf)).collect();
+
+        let mut tree = NodeTree::open(dir.path()).expect("opens");
+        tree.append_leaf_hashes(&hashes[..100]).expect("appends");
+        tree.append_leaf_hashes(&hashes[100..]).expect("appends");
+        tree.flush().expect("flushes");
+        drop(tree);
+        let tree = NodeTree::open(dir.path()).expect("reopens");
+
+        assert_eq!((tree.size(), tree.root()), (300, frontier.root()));
+        assert_eq!(
+            audit::inclusion_proof(17, 250, &tree).expect("proof"),
+            audit::inclusion_proof(17, 250, &memory).expect("proof")
+        );
+        assert_eq!(
+            audit::consistency_proof(99, 300, &tree).expect("proof"),
+            audit::consistency_proof(99, 300, &memory).expect("proof")
+        );
+    }
 }

@@ -52,6 +52,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 pub use codec::{decode, encode, FORMAT_VERSION, GENESIS_HASH};
 pub use error::StoreError;
 pub use signed::{ClosingStatement, StoredHead};
+pub use merkle::NodeTree;
 
 use crate::domain::{Event, EventMeta, RecordedEvent};
 use append::WriterState;
@@ -358,6 +359,23 @@ impl Store {
         let mut raw = RawCursor::new(self.tree(), sequence, sequence, head);
         match raw.next().transpose()? {
             Some((_, bytes)) => codec::decode_at(sequence, &bytes).map(Some),
+            None => Err(StoreError::Truncated {
+                expected: head,
+                found: sequence - 1,
+            }),
+        }
+    }
+
+    /// The exact stored bytes of event `sequence` (its Merkle leaf), or `None` beyond the
+    /// head (or for 0). Reads the one block that holds it.
+    pub fn raw(&self, sequence: u64) -> Result<Option<Vec<u8>>, StoreError> {
+        let head = self.head().sequence;
+        if sequence == 0 || sequence > head {
+            return Ok(None);
+        }
+        let mut raw = RawCursor::new(self.tree(), sequence, sequence, head);
+        match raw.next().transpose()? {
+            Some((_, bytes)) => Ok(Some(bytes)),
             None => Err(StoreError::Truncated {
                 expected: head,
                 found: sequence - 1,

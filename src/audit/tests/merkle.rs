@@ -141,6 +141,31 @@ fn large_tree() -> &'static (Vec<Vec<u8>>, MemoryNodes, Vec<Hash>) {
     })
 }
 
+/// Leaves of the larger tree the few slower property cases use.
+const LARGER_LEAVES: u64 = 100_000;
+
+/// A larger tree, leaf hashes only, for pairs far beyond the 5,000-leaf tree: its nodes
+/// and the leaf hashes. Roots come from [`Frontier::from_reader`], which folds the right
+/// edge rather than tiling ranges as the proofs do.
+fn larger_tree() -> &'static (Vec<Hash>, MemoryNodes) {
+    static TREE: OnceLock<(Vec<Hash>, MemoryNodes)> = OnceLock::new();
+    TREE.get_or_init(|| {
+        let hashes: Vec<Hash> = (0..LARGER_LEAVES)
+            .map(|i| leaf_hash(format!("event {i}").as_bytes()))
+            .collect();
+        let mut nodes = MemoryNodes::new();
+        let mut frontier = Frontier::new();
+        for hash in &hashes {
+            nodes.extend(frontier.append_leaf_hash(*hash));
+        }
+        (hashes, nodes)
+    })
+}
+
+fn frontier_root(size: u64, nodes: &MemoryNodes) -> Hash {
+    Frontier::from_reader(size, nodes).unwrap().root()
+}
+
 fn hex_hash(text: &str) -> Hash {
     hex::decode(text).unwrap().try_into().unwrap()
 }
@@ -186,6 +211,7 @@ fn check_inclusion(
     let proof = inclusion_proof(index, size, nodes).unwrap();
     let leaf = leaf_hash(leaf);
     verify_inclusion(&leaf, index, size, &proof, root).unwrap();
+    assert_eq!(inclusion_root(&leaf, index, size, &proof).unwrap(), *root);
 
     assert!(verify_inclusion(&leaf_hash(b"not this one"), index, size, &proof, root).is_err());
     assert!(verify_inclusion(&leaf, index, size, &proof, &empty_root()).is_err());
@@ -479,6 +505,30 @@ proptest! {
         let (_, nodes, roots) = large_tree();
         let old = seed % (new + 1);
         check_consistency((old, new), (&roots[old as usize], &roots[new as usize]), nodes);
+    }
+}
+
+proptest! {
+    // Few cases: each proof is cheap, but the tree takes a moment to build in a debug build.
+    #![proptest_config(ProptestConfig::with_cases(16))]
+
+    #[test]
+    fn inclusion_and_consistency_proofs_in_a_100k_tree_verify(
+        new in 1u64..=LARGER_LEAVES,
+        seeds in any::<(u64, u64)>(),
+    ) {
+        let (hashes, nodes) = larger_tree();
+        let (index, old) = (seeds.0 % new, seeds.1 % (new + 1));
+        let new_root = frontier_root(new, nodes);
+        let path = inclusion_proof(index, new, nodes).unwrap();
+        verify_inclusion(&hashes[index as usize], index, new, &path, &new_root).unwrap();
+        prop_assert!(verify_inclusion(&hashes[index as usize], index, new, &path, &empty_root()).is_err());
+        let old_root = frontier_root(old, nodes);
+        let proof = consistency_proof(old, new, nodes).unwrap();
+        verify_consistency(old, new, &old_root, &new_root, &proof).unwrap();
+        if old > 0 && old < new {
+            prop_assert!(verify_consistency(old, new, &new_root, &old_root, &proof).is_err());
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 use anyhow::{bail, Context};
 
 use crate::api::proto::audit_service_client::AuditServiceClient;
-use crate::api::proto::{GetInclusionProofRequest, GetTreeHeadRequest, TreeHead};
+use crate::api::proto::{GetInclusionProofRequest, GetTreeHeadRequest, InclusionProof, TreeHead};
 use crate::audit::{self, Checkpoint, Hash};
 use crate::cli::client::connect;
 
@@ -23,7 +23,9 @@ pub struct TreeHeadArgs {
 pub struct ProveInclusionArgs {
     /// The event's sequence number.
     pub sequence: u64,
-    /// The tree size to prove inclusion in; the signed head's size by default.
+    /// The tree size to prove inclusion in (at least the sequence, at most the signed
+    /// head's size); the signed head's size by default. The proof is checked against the
+    /// signed head through a consistency proof from this size.
     #[arg(long)]
     pub size: Option<u64>,
     /// Check the head's signature against this verifier key instead of the one served.
@@ -94,9 +96,10 @@ pub async fn tree_head(server: &str, json: bool, args: TreeHeadArgs) -> anyhow::
     Ok(())
 }
 
-/// `matchledger prove-inclusion N --size M`: fetches the proof and verifies it against
-/// the signed head (or, for another size, against the root at that size proven
-/// consistent with the head).
+/// `matchledger prove-inclusion N --size M`: fetches the proof of event N in the tree of
+/// M leaves and verifies it against the signed head alone: the audit path gives the root
+/// at M, and the consistency proof from M to the head shows that root is a prefix of the
+/// signed one.
 pub async fn prove_inclusion(
     server: &str,
     json: bool,
@@ -106,10 +109,16 @@ pub async fn prove_inclusion(
     let (head, checkpoint) =
         fetch_verified_head(&mut clients.audit, args.public_key.as_deref()).await?;
     let size = args.size.unwrap_or(checkpoint.size);
-    if size != checkpoint.size {
+    if size > checkpoint.size {
         bail!(
-            "the signed head has size {}; prove against it (omit --size) or wait for a head of size {size}",
+            "--size {size} is past the signed head, which has {} events",
             checkpoint.size
+        );
+    }
+    if args.sequence == 0 || args.sequence > size {
+        bail!(
+            "event {} is not in a tree of size {size}: the size must be at least the sequence",
+            args.sequence
         );
     }
     let proof = clients
@@ -117,19 +126,16 @@ pub async fn prove_inclusion(
         .get_inclusion_proof(GetInclusionProofRequest {
             sequence: args.sequence,
             tree_size: size,
+            head_size: checkpoint.size,
         })
         .await
         .context("fetching the inclusion proof")?
         .into_inner();
+    if proof.tree_size != size || proof.leaf_index != args.sequence - 1 {
+        bail!("the server answered for another event or size");
+    }
     let hashes = to_hashes(&proof.hashes)?;
-    audit::verify_inclusion(
-        &audit::leaf_hash(&proof.leaf),
-        proof.leaf_index,
-        size,
-        &hashes,
-        &checkpoint.root,
-    )
-    .context("the inclusion proof does not verify")?;
+    let root = verify_against_head(&proof, &hashes, &checkpoint)?;
     let event = crate::store::decode(&proof.leaf).context("the proven leaf is not an event")?;
     if event.sequence != args.sequence {
         bail!(
@@ -142,24 +148,77 @@ pub async fn prove_inclusion(
         let value = serde_json::json!({
             "sequence": args.sequence,
             "tree_size": size,
-            "root": hex::encode(checkpoint.root),
+            "root": hex::encode(root),
+            "head_size": checkpoint.size,
+            "head_root": hex::encode(checkpoint.root),
             "verifier_key": head.verifier_key,
             "kind": event.event.kind().as_str(),
             "proof": proof.hashes.iter().map(hex::encode).collect::<Vec<_>>(),
+            "head_consistency": proof
+                .head_consistency
+                .as_ref()
+                .map(|c| c.hashes.iter().map(hex::encode).collect::<Vec<_>>())
+                .unwrap_or_default(),
             "verified": true,
         });
         println!("{}", serde_json::to_string_pretty(&value)?);
     } else {
         println!("verifier key: {}", head.verifier_key);
         println!(
-            "event {} ({}) is included in the signed tree of size {size}, root {}: {} proof hashes verified",
+            "event {} ({}) is included in the tree of size {size}, root {}: {} proof hashes verified",
             args.sequence,
             event.event.kind().as_str(),
-            hex::encode(checkpoint.root),
+            hex::encode(root),
             hashes.len()
         );
+        if size != checkpoint.size {
+            println!(
+                "that tree is a prefix of the signed head of size {}, root {}",
+                checkpoint.size,
+                hex::encode(checkpoint.root)
+            );
+        }
     }
     Ok(())
+}
+
+/// Checks an inclusion proof against a signed head of the same or a larger size: the
+/// audit path's root at the proof's size, then the consistency proof from it to the head.
+/// Returns the root at the proof's size.
+pub fn verify_against_head(
+    proof: &InclusionProof,
+    hashes: &[Hash],
+    checkpoint: &Checkpoint,
+) -> anyhow::Result<Hash> {
+    let root = audit::inclusion_root(
+        &audit::leaf_hash(&proof.leaf),
+        proof.leaf_index,
+        proof.tree_size,
+        hashes,
+    )
+    .context("the inclusion proof does not verify")?;
+    let consistency = proof
+        .head_consistency
+        .as_ref()
+        .context("the server sent no consistency proof to the head")?;
+    if consistency.old_size != proof.tree_size || consistency.new_size != checkpoint.size {
+        bail!(
+            "the consistency proof is from {} to {}, not from {} to the signed head's {}",
+            consistency.old_size,
+            consistency.new_size,
+            proof.tree_size,
+            checkpoint.size
+        );
+    }
+    audit::verify_consistency(
+        proof.tree_size,
+        checkpoint.size,
+        &root,
+        &checkpoint.root,
+        &to_hashes(&consistency.hashes)?,
+    )
+    .context("the proven tree is not a prefix of the signed head")?;
+    Ok(root)
 }
 
 /// Proof hashes from the wire, each exactly 32 bytes.

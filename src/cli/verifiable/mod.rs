@@ -44,6 +44,6 @@ pub async fn run(server: &str, json: bool, command: VerifiableCommand) -> anyhow
         VerifiableCommand::Verify(args) => export::verify(args),
         VerifiableCommand::PhaseStatement(args) => statement::phase_statement(server, args).await,
         VerifiableCommand::VerifyStatement(args) => statement::verify_statement(json, args),
-        VerifiableCommand::Witness(args) => witness::witness(server, args).await,
+        VerifiableCommand::Witness(args) => witness::witness(server, args).await.map(|_| ()),
     }
 }

@@ -71,6 +71,35 @@ fn contribution_lists_its_matches_in_force_and_reversed() {
 }
 
 #[test]
+fn contribution_events_index_its_phase_opening_matches_and_reversals_in_log_order() {
+    let mut log = Log::programme();
+    let opened = log
+        .projections
+        .phase_opened_at(&phase_id(1))
+        .expect("opened");
+    log.contribute(1, 1_000).contribute(2, 500);
+    let first = log.projections.sequence() - 1;
+    log.match_contribution(1, 1, 100)
+        .match_contribution(2, 2, 100)
+        .match_contribution(3, 1, 200)
+        .reverse(match_id(1))
+        .reverse(match_id(2));
+    let head = log.projections.sequence();
+
+    let indexed = log.projections.contribution_events(&contribution_id(1));
+
+    // Contribution 2's match (head − 3) and its reversal (head) are not in 1's index.
+    assert_eq!(
+        indexed,
+        Some(vec![opened, first, head - 4, head - 2, head - 1])
+    );
+    assert_eq!(
+        log.projections.contribution_events(&contribution_id(9)),
+        None
+    );
+}
+
+#[test]
 fn open_contributions_are_unmatched_and_partial_ones_in_sequence_order() {
     let mut log = Log::programme();
     log.contribute(3, 100)
