@@ -14,6 +14,19 @@ fn hashes(wire: &[Vec<u8>]) -> Vec<Hash> {
         .collect()
 }
 
+/// A witness that keeps its state and key in `dir` and checks the rules.
+fn checking_witness(
+    dir: &tempfile::TempDir,
+    public_key: String,
+) -> matchledger::cli::verifiable::witness::WitnessArgs {
+    matchledger::cli::verifiable::witness::WitnessArgs {
+        state: dir.path().join("trusted.note"),
+        public_key,
+        witness_key: Some(dir.path().join("witness.key")),
+        check_rules: true,
+    }
+}
+
 async fn head(server: &mut TestServer) -> (proto::TreeHead, audit::Checkpoint) {
     let head = server
         .audit
@@ -236,13 +249,7 @@ async fn an_event_is_proven_in_a_tree_below_the_head_and_checked_against_the_sig
         forged.leaf.push(0);
         assert!(verify_against_head(&forged, &hashes(&forged.hashes), &signed).is_err());
     }
-    let key = server
-        .audit
-        .get_verifier_key(proto::GetVerifierKeyRequest {})
-        .await
-        .expect("key")
-        .into_inner()
-        .verifier_key;
+    let key = verifier_key(&mut server).await;
     let cli = |size| ProveInclusionArgs {
         sequence: 2,
         size,
@@ -334,13 +341,7 @@ async fn match_bundles_verify_offline_as_matched_partial_and_unmatched_and_tampe
         })
         .await
         .expect("reversal");
-    let key = server
-        .audit
-        .get_verifier_key(proto::GetVerifierKeyRequest {})
-        .await
-        .expect("key")
-        .into_inner()
-        .verifier_key;
+    let key = verifier_key(&mut server).await;
 
     assert_eq!(
         verdict(&bundle(&mut server, &full).await, &key),
@@ -435,25 +436,14 @@ async fn a_phase_statement_is_signed_at_a_tree_head_and_verifies_offline() {
 
 #[tokio::test]
 async fn the_witness_cosigns_a_growing_log_checking_its_rules_and_refuses_a_rewrite() {
-    use matchledger::cli::verifiable::witness::{witness, WitnessArgs};
+    use matchledger::cli::verifiable::witness::witness;
 
     let mut server = TestServer::start().await;
     let programme = programme(&mut server).await;
     let contribution = contribute(&mut server, &programme, "1000000").await;
-    let key = server
-        .audit
-        .get_verifier_key(proto::GetVerifierKeyRequest {})
-        .await
-        .expect("key")
-        .into_inner()
-        .verifier_key;
+    let key = verifier_key(&mut server).await;
     let dir = tempfile::TempDir::new().unwrap();
-    let args = WitnessArgs {
-        state: dir.path().join("trusted.note"),
-        public_key: key.clone(),
-        witness_key: Some(dir.path().join("witness.key")),
-        check_rules: true,
-    };
+    let args = checking_witness(&dir, key.clone());
     let first_run = witness(&server.address, args.clone())
         .await
         .expect("first run");
@@ -598,20 +588,9 @@ async fn the_witness_refuses_to_cosign_an_over_matched_log_and_names_the_breach(
     let data = tempfile::TempDir::new().unwrap();
     over_matched_log(data.path());
     let mut server = TestServer::start_in(data.path()).await;
-    let key = server
-        .audit
-        .get_verifier_key(proto::GetVerifierKeyRequest {})
-        .await
-        .expect("key")
-        .into_inner()
-        .verifier_key;
+    let key = verifier_key(&mut server).await;
     let dir = tempfile::TempDir::new().unwrap();
-    let args = WitnessArgs {
-        state: dir.path().join("trusted.note"),
-        public_key: key,
-        witness_key: Some(dir.path().join("witness.key")),
-        check_rules: true,
-    };
+    let args = checking_witness(&dir, key);
 
     // when the witness checks the rules,
     let refused = witness(&server.address, args.clone())

@@ -20,8 +20,8 @@ use crate::ledger::Ledger;
 use crate::limits::BUNDLE_PUBLISH_WAIT_MS;
 use crate::projection::Projections;
 use crate::store::Store;
-use crate::verifiable::export::ExportBuilder;
 use crate::verifiable::build_bundle;
+use crate::verifiable::export::ExportBuilder;
 
 /// A tree-head failure as a status: a malformed or non-verifying cosignature is the
 /// caller's mistake (INVALID_ARGUMENT), a key the server does not accept as a witness is

@@ -51,8 +51,8 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 pub use codec::{decode, encode, FORMAT_VERSION, GENESIS_HASH};
 pub use error::StoreError;
-pub use signed::{ClosingStatement, StoredHead};
 pub use merkle::NodeTree;
+pub use signed::{ClosingStatement, StoredHead};
 
 use crate::domain::{Event, EventMeta, RecordedEvent};
 use append::WriterState;

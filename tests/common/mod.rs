@@ -469,3 +469,14 @@ pub async fn head(server: &mut TestServer) -> u64 {
         .into_inner()
         .answered_at_sequence
 }
+
+/// The log's signed-note verifier key, as the server serves it.
+pub async fn verifier_key(server: &mut TestServer) -> String {
+    server
+        .audit
+        .get_verifier_key(proto::GetVerifierKeyRequest {})
+        .await
+        .expect("verifier key")
+        .into_inner()
+        .verifier_key
+}
