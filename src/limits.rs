@@ -43,6 +43,11 @@ pub const GROUP_COMMANDS_MAX: usize = 4096;
 /// Pending commands queued for the writer; beyond this callers wait (backpressure).
 pub const WRITER_QUEUE_MAX: usize = 8192;
 
+/// How long opening a store waits for sled's file lock, which a store of this process
+/// closed an instant before can still hold while sled's I/O threads let go of it. Another
+/// process holding the store open is refused once this has passed.
+pub const STORE_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// Events packed into one stored sled value. 64 events of ~400 bytes is ~25 KB, below
 /// the inline-value threshold of the segment size we configure (see `store`).
 pub const BLOCK_EVENTS_MAX: usize = 64;

@@ -123,6 +123,25 @@ pub struct PendingEvent {
     pub event: Event,
 }
 
+/// Opens sled in `dir`. A store closed an instant ago in this same process may still hold
+/// sled's file lock while sled's own I/O threads finish with it (dropping a `sled::Db` does
+/// not wait for them), so a lock refusal is retried for a short while; a store held open by
+/// another process stays refused once the wait is over.
+fn open_sled(dir: &Path) -> Result<sled::Db, StoreError> {
+    let deadline = std::time::Instant::now() + crate::limits::STORE_LOCK_WAIT;
+    loop {
+        match layout::sled_config(dir).open() {
+            Err(sled::Error::Io(error))
+                if error.to_string().contains("could not acquire lock")
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            opened => return Ok(opened?),
+        }
+    }
+}
+
 /// The event log. Cheap to clone (an `Arc`); `Send + Sync`.
 #[derive(Clone)]
 pub struct Store {
@@ -224,7 +243,7 @@ impl Store {
 
     fn open_files(dir: &Path) -> Result<(sled::Db, DataFile), StoreError> {
         std::fs::create_dir_all(dir)?;
-        let db = layout::sled_config(dir).open()?;
+        let db = open_sled(dir)?;
         let data_file = DataFile::open(dir)?;
         Ok((db, data_file))
     }
@@ -424,12 +443,14 @@ impl Store {
             .transpose()
     }
 
-    /// Sequences of up to `limit` events carrying `external_ref`, in log order.
+    /// Sequences of up to `limit` events carrying `external_ref`, in log order, up to the
+    /// head readers see (an index entry written with a group not yet durable is skipped).
     pub fn by_external_ref(
         &self,
         external_ref: &str,
         limit: usize,
     ) -> Result<Vec<u64>, StoreError> {
+        let head = self.head().sequence;
         let prefix = layout::external_ref_prefix(external_ref);
         let mut sequences = Vec::new();
         for entry in self.inner.db.scan_prefix(&prefix) {
@@ -438,7 +459,9 @@ impl Store {
             }
             let (key, _) = entry?;
             if let Some(sequence) = layout::parse_external_ref_key(&prefix, &key) {
-                sequences.push(sequence);
+                if sequence <= head {
+                    sequences.push(sequence);
+                }
             }
         }
         Ok(sequences)

@@ -98,8 +98,11 @@ fn written_events_stay_invisible_to_readers_until_a_sync() {
     let (more, _) = store.write(batch(6, 1), Vec::new()).unwrap();
     assert_eq!(more[0].sequence, 6);
     assert_eq!(more[0].prev_hash, recorded[1].hash);
+    // Event 6 carries VCH-2: its index entry is written, but not yet for readers.
+    assert!(store.by_external_ref("VCH-2", 10).unwrap().is_empty());
 
     assert_eq!(store.sync().unwrap().sequence, 6);
+    assert_eq!(store.by_external_ref("VCH-2", 10).unwrap(), vec![6]);
     assert_eq!(store.head(), store.written_head());
     assert_eq!(store.read(4, 10).unwrap().len(), 3);
     assert_eq!(
