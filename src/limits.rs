@@ -145,3 +145,11 @@ pub const WITNESS_KEYS_FILE_BYTES_MAX: usize = 256 * 1024;
 /// Export manifests the server builds at once: each reads and folds the whole log, so a
 /// second request is refused (RESOURCE_EXHAUSTED) rather than queued behind the first.
 pub const EXPORT_MANIFEST_BUILDS_MAX: usize = 1;
+
+/// Signed tree heads the server keeps in memory; older ones are read back from the store
+/// when asked for, so this bounds memory, not history.
+pub const HEADS_KEPT: usize = 64;
+
+/// Cosignatures held per signed head: one per witness key, at most this many, so that
+/// callers of the audit service cannot grow a head without bound.
+pub const COSIGNATURES_PER_HEAD_MAX: usize = 32;

@@ -11,10 +11,7 @@ use super::witness_keys::WitnessKeys;
 use crate::audit::{self, Checkpoint, SigningKey};
 use crate::store::{Store, StoreError, StoredHead};
 
-/// Signed heads kept in memory; older ones are read back from the store when asked for.
-const HEADS_KEPT: usize = 64;
-/// Cosignatures held per head: one per witness key, at most this many.
-const COSIGNATURES_PER_HEAD_MAX: usize = 32;
+use crate::limits::{COSIGNATURES_PER_HEAD_MAX, HEADS_KEPT};
 
 /// One signed tree head and the cosignatures held for it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -20,6 +20,11 @@ use super::event::*;
 use super::ids::*;
 use super::view::*;
 
+/// Version of `State`'s serialised shape and meaning, for whatever saves a `State` (the
+/// ledger's snapshot, the witness's rule checker): bump it whenever `State` changes, so that
+/// a saved copy of the old shape is rebuilt from the log instead of misread.
+pub const STATE_VERSION: u32 = 1;
+
 /// Everything `decide` consults. Cheap to clone (persistent maps), so a batch can be
 /// decided against a scratch copy and thrown away if one command is refused.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]

@@ -21,8 +21,8 @@ use crate::domain::State;
 use crate::projection::{Projections, SNAPSHOT_VERSION as PROJECTIONS_VERSION};
 use crate::store::{Head, Store};
 
-/// Version of the blob; bump it whenever [`State`] changes shape or meaning.
-pub const LEDGER_SNAPSHOT_VERSION: u32 = 1;
+/// Version of the blob's decision state: [`State`]'s own version, bumped with its shape.
+pub const LEDGER_SNAPSHOT_VERSION: u32 = crate::domain::STATE_VERSION;
 
 /// Leading bytes that tell a ledger snapshot from anything else stored under the key
 /// (such as an older projections-only JSON snapshot).

@@ -137,7 +137,7 @@ impl NodeTree {
     /// Opens (or creates) the tree in `dir`, rebuilding its frontier from the `mtree`
     /// record and at most 64 stored nodes.
     pub fn open(dir: &Path) -> Result<NodeTree, StoreError> {
-        let db = super::layout::sled_config(dir).open()?;
+        let db = super::open_sled(dir)?;
         let frontier = match db.get(META_TREE)? {
             None => Frontier::new(),
             Some(record) => {

@@ -80,7 +80,7 @@ const RULES_BODY_BYTES_MAX: u64 = 8 * 1024 * 1024 * 1024;
 fn rules_versions() -> [u32; 3] {
     [
         RULES_STATE_VERSION,
-        crate::ledger::snapshot::LEDGER_SNAPSHOT_VERSION,
+        crate::domain::STATE_VERSION,
         crate::projection::SNAPSHOT_VERSION,
     ]
 }
