@@ -70,6 +70,30 @@ fn assert_chain(events: &[RecordedEvent], first: u64) {
 }
 
 #[test]
+fn a_store_closed_an_instant_before_can_be_reopened() {
+    let dir = TempDir::new().unwrap();
+    let store = open(&dir);
+    store.append(batch(1, 3), Vec::new()).unwrap();
+    // Still open while the second open starts: it waits for the lock instead of failing.
+    let closer = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(200));
+        drop(store);
+    });
+    let reopened = Store::open(dir.path()).expect("waits for the lock");
+    closer.join().unwrap();
+    assert_eq!(reopened.head().sequence, 3);
+}
+
+#[test]
+fn a_store_held_open_is_refused_after_the_lock_wait() {
+    let dir = TempDir::new().unwrap();
+    let _held = open(&dir);
+    let started = std::time::Instant::now();
+    assert!(Store::open(dir.path()).is_err());
+    assert!(started.elapsed() >= crate::limits::STORE_LOCK_WAIT);
+}
+
+#[test]
 fn empty_store_opens_at_sequence_zero() {
     let dir = TempDir::new().unwrap();
     let store = open(&dir);
