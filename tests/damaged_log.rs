@@ -23,11 +23,21 @@ const SLED_SEGMENT_BYTES: usize = 8 * 1024 * 1024;
 /// Flips one byte of the stored event carrying `TARGET_KEY`, bypassing the server, as
 /// damage on disk would: the event still decodes, but it is not what was written.
 fn flip_a_byte_of_the_target_event(dir: &Path) {
-    let db = sled::Config::new()
-        .path(dir)
-        .segment_size(SLED_SEGMENT_BYTES)
-        .open()
-        .expect("sled opens");
+    // The stopped server's sled may hold its file lock for an instant longer, as the
+    // store's own open allows for.
+    let deadline = std::time::Instant::now() + matchledger::limits::STORE_LOCK_WAIT;
+    let db = loop {
+        match sled::Config::new()
+            .path(dir)
+            .segment_size(SLED_SEGMENT_BYTES)
+            .open()
+        {
+            Err(_) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            opened => break opened.expect("sled opens"),
+        }
+    };
     let mut damaged = 0;
     for entry in db.iter() {
         let (key, value) = entry.expect("readable");
