@@ -24,7 +24,7 @@ pub use event::{Event, EventKind, EventMeta, RecordedEvent};
 pub use ids::*;
 pub use money::{Currency, Money, MoneyError};
 pub use programme::{ApplicationChannel, Purpose, ShareRule, SizeClass, SupportType};
-pub use state::{State, STATE_VERSION};
+pub use state::{State, Undo, STATE_VERSION};
 pub use view::{
     ContributionView, DisbursementView, Entry, GrantView, MatchStatus, MatchView, Phase,
     PhaseTotals, PledgeView, RefundView, SmeView,

@@ -1,9 +1,9 @@
 //! The decision state: what the rules need to know, folded from events.
 //!
 //! Every map is an `imbl` persistent map, so cloning a `State` is a handful of reference
-//! count bumps: the writer decides an atomic batch against a scratch copy and throws it
-//! away if one command is refused. Values are small and `Copy`, so the path copy an
-//! update makes stays cheap.
+//! count bumps: a snapshot or a witness takes a copy without stopping the writer. An
+//! atomic batch is decided in place and taken back through an [`Undo`] log if one of its
+//! commands is refused (`undo.rs`).
 //!
 //! `apply` cannot fail. `decide` refused every command whose events would overflow a
 //! total, so the fold uses saturating arithmetic only so that it can never panic, and
@@ -20,13 +20,16 @@ use super::event::*;
 use super::ids::*;
 use super::view::*;
 
+mod undo;
+
+pub use undo::Undo;
+
 /// Version of `State`'s serialised shape and meaning, for whatever saves a `State` (the
 /// ledger's snapshot, the witness's rule checker): bump it whenever `State` changes, so that
 /// a saved copy of the old shape is rebuilt from the log instead of misread.
 pub const STATE_VERSION: u32 = 1;
 
-/// Everything `decide` consults. Cheap to clone (persistent maps), so a batch can be
-/// decided against a scratch copy and thrown away if one command is refused.
+/// Everything `decide` consults. Cheap to clone (persistent maps).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct State {
     phases: HashMap<PhaseId, Phase>,
@@ -128,6 +131,9 @@ impl State {
     }
 
     /// Folds one event into the state. Cannot fail: events were decided already.
+    ///
+    /// A key this starts writing must also be named by `touched` (`undo.rs`), or an
+    /// atomic batch could not take the change back.
     pub fn apply(&mut self, event: &Event) {
         match event {
             Event::PhaseOpened(e) => self.apply_phase_opened(e),

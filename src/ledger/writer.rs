@@ -20,7 +20,7 @@ use super::snapshot;
 use super::submission::{Submission, WriterMessage};
 use crate::domain::{
     authorize, decide, Command, Event, EventId, EventMeta, RecordedEvent, Role, RuleViolation,
-    State,
+    State, Undo,
 };
 use crate::limits::{GROUP_COMMANDS_MAX, SNAPSHOT_EVENTS_INTERVAL};
 use crate::projection::Projections;
@@ -259,8 +259,8 @@ impl Writer {
 ///
 /// A single command is decided against `state` itself and its events applied in place:
 /// `decide` refuses before anything changes, so there is nothing to roll back. A batch
-/// needs all-or-nothing, so it works on a copy (persistent maps: cheap to take, each
-/// update then copies one path) that replaces `state` only if every command is accepted.
+/// needs all-or-nothing: each command is decided against the state the earlier ones left,
+/// and should one be refused, the [`Undo`] log of the earlier ones takes them back.
 fn decide_all(
     state: &mut State,
     submission: &Submission,
@@ -274,17 +274,24 @@ fn decide_all(
         }
         return Ok(events);
     }
-    let mut trial = state.clone();
+    let mut undo = Undo::new();
     let mut events = Vec::with_capacity(submission.commands.len());
     for (index, command) in submission.commands.iter().enumerate() {
-        allowed(roles, index, command, &trial)?;
-        let produced = decide(&trial, command).map_err(refused(index, command))?;
-        for event in &produced {
-            trial.apply(event);
+        let produced = allowed(roles, index, command, state)
+            .and_then(|()| decide(state, command).map_err(refused(index, command)));
+        match produced {
+            Ok(produced) => {
+                for event in &produced {
+                    state.apply_undoable(event, &mut undo);
+                }
+                events.extend(produced);
+            }
+            Err(error) => {
+                state.undo(undo);
+                return Err(error);
+            }
         }
-        events.extend(produced);
     }
-    *state = trial;
     Ok(events)
 }
 

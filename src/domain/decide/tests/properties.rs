@@ -6,6 +6,7 @@ use proptest::collection::vec;
 use proptest::prelude::*;
 
 use super::*;
+use crate::domain::state::Undo;
 
 const SLOTS: u128 = 4;
 
@@ -117,6 +118,61 @@ proptest! {
         }
         prop_assert_eq!(given(accepted).state, state);
     }
+
+    /// An atomic batch is decided in place and taken back when a later command is
+    /// refused: the undo log must restore exactly the state before the batch, whatever
+    /// the batch's events were (reversals of earlier entries included).
+    #[test]
+    fn undo_restores_the_state_before_the_batch(
+        before in vec(command(), 0..40),
+        batch in vec(command(), 1..40),
+    ) {
+        let mut state = given(world()).state;
+        for command in &before {
+            if let Ok(events) = decide(&state, command) {
+                for event in &events {
+                    state.apply(event);
+                }
+            }
+        }
+        let start = state.clone();
+        let mut plain = state.clone();
+        let mut undo = Undo::new();
+        for command in &batch {
+            if let Ok(events) = decide(&state, command) {
+                for event in &events {
+                    state.apply_undoable(event, &mut undo);
+                    plain.apply(event);
+                }
+            }
+        }
+        prop_assert_eq!(&state, &plain);
+        state.undo(undo);
+        prop_assert_eq!(state, start);
+    }
+}
+
+#[test]
+fn undo_takes_back_openings_registrations_and_a_close() {
+    let empty = State::default();
+    let mut state = empty.clone();
+    let mut undo = Undo::new();
+    for event in then(world(), [phase_closed()]) {
+        state.apply_undoable(&event, &mut undo);
+    }
+    assert!(state.phase(&PHASE).is_some_and(|phase| phase.closed));
+    assert!(state.has_contributor(&SPONSOR) && state.has_agency(&AGENCY));
+    assert_eq!(state.sme_by_brn(&brn(123_456_789)), Some(SME));
+    state.undo(undo);
+    assert_eq!(state, empty);
+
+    // Only what came after the undo log was made is taken back.
+    let mut state = given(world()).state;
+    let opened = state.clone();
+    let mut undo = Undo::new();
+    state.apply_undoable(&phase_closed(), &mut undo);
+    state.undo(undo);
+    assert_eq!(state, opened);
 }
 
 #[test]
