@@ -16,6 +16,11 @@
 //! - `consistency/head`: from a random old size to the head;
 //! - `root_at`: the root of a random size.
 //!
+//! A store keeps only levels 3 and up of its tree and hashes the lowest levels afresh
+//! from the events (two or three block reads per proof), which a tree of leaf hashes
+//! cannot show. `proofs_store_1m` therefore asks the same inclusion questions of a real
+//! [`Store`] of a million small events, cached beside the tree.
+//!
 //! Run with `cargo bench --bench proofs`.
 
 use std::hint::black_box;
@@ -25,8 +30,11 @@ use std::time::Instant;
 use criterion::{criterion_group, criterion_main, Criterion};
 use rand::{Rng, SeedableRng};
 
+use chrono::{NaiveDate, Utc};
 use matchledger::audit::{self, Hash};
-use matchledger::store::NodeTree;
+use matchledger::domain::event::ContributorRegistered;
+use matchledger::domain::{ContributorId, Event, EventId, EventMeta};
+use matchledger::store::{NodeTree, PendingEvent, Store};
 
 /// Bump when the way the cached tree is built changes, so that a stale one is rebuilt.
 const BENCH_DATA_VERSION: u32 = 1;
@@ -82,6 +90,88 @@ fn cached_tree() -> NodeTree {
         dir.display()
     );
     tree
+}
+
+/// Events appended per `Store::append` while building the cached store.
+const BUILD_BATCH_EVENTS: u64 = 4_096;
+
+/// Opens the cached store of `LEAVES` events, building it first if absent or incomplete.
+fn cached_store() -> Store {
+    let dir = data_dir().with_file_name(format!("proofs-store-v{BENCH_DATA_VERSION}-{LEAVES}"));
+    let complete = dir.join("complete");
+    if complete.exists() {
+        let store = Store::open(&dir).expect("cached store opens");
+        if store.head().sequence == LEAVES {
+            return store;
+        }
+        drop(store);
+    }
+    if dir.exists() {
+        std::fs::remove_dir_all(&dir).expect("stale cache removed");
+    }
+    let started = Instant::now();
+    let store = Store::open(&dir).expect("new store opens");
+    let effective_date = NaiveDate::from_ymd_opt(2018, 9, 1).expect("a valid date");
+    for first in (0..LEAVES).step_by(BUILD_BATCH_EVENTS as usize) {
+        let events = (first..LEAVES.min(first + BUILD_BATCH_EVENTS))
+            .map(|i| PendingEvent {
+                meta: EventMeta {
+                    id: EventId::generate(),
+                    recorded_at: Utc::now(),
+                    effective_date,
+                    actor: "admin".into(),
+                    idempotency_key: format!("register-{i}"),
+                    external_ref: None,
+                    metadata: Vec::new(),
+                },
+                event: Event::ContributorRegistered(ContributorRegistered {
+                    contributor: ContributorId::from_uuid(uuid::Uuid::from_u128(i as u128 + 1)),
+                    name: format!("contributor {i}"),
+                }),
+            })
+            .collect();
+        store.append(events, Vec::new()).expect("appended");
+    }
+    store
+        .set_verified_checkpoint(store.head())
+        .expect("checkpoint saved");
+    std::fs::write(&complete, LEAVES.to_string()).expect("marker written");
+    eprintln!(
+        "built a store of {LEAVES} events in {:.1} s at {}",
+        started.elapsed().as_secs_f64(),
+        dir.display()
+    );
+    store
+}
+
+/// Inclusion proofs from a real store, whose lowest tree levels come from the events.
+fn store_proofs(c: &mut Criterion) {
+    let store = cached_store();
+    let (head, root) = store.tree_head().expect("tree head");
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(6962);
+    let positions: Vec<u64> = (0..POSITIONS).map(|_| rng.gen_range(0..head)).collect();
+    for &index in positions.iter().take(64) {
+        let leaf = store.raw(index + 1).expect("read").expect("stored");
+        let proof = audit::inclusion_proof(index, head, &store).expect("proof");
+        audit::verify_inclusion(&audit::leaf_hash(&leaf), index, head, &proof, &root)
+            .expect("verifies");
+    }
+    let mut group = c.benchmark_group("proofs_store_1m");
+    let mut next = positions.iter().cycle();
+    group.bench_function("inclusion/head", |b| {
+        b.iter(|| {
+            let index = next.next().copied().unwrap_or_default();
+            black_box(audit::inclusion_proof(index, head, &store).expect("proof"))
+        })
+    });
+    let mut warm = positions[..64].iter().cycle();
+    group.bench_function("inclusion/head_warm", |b| {
+        b.iter(|| {
+            let index = warm.next().copied().unwrap_or_default();
+            black_box(audit::inclusion_proof(index, head, &store).expect("proof"))
+        })
+    });
+    group.finish();
 }
 
 fn proofs(c: &mut Criterion) {
@@ -151,5 +241,5 @@ fn proofs(c: &mut Criterion) {
 
 mod support;
 
-criterion_group!(benches, proofs);
+criterion_group!(benches, proofs, store_proofs);
 criterion_main!(benches);

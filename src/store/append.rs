@@ -220,7 +220,7 @@ impl WriterState {
             prev_hash = hash;
         }
         blocks.push(current);
-        merkle::stage(batch, &nodes, frontier);
+        merkle::stage(batch, &nodes, frontier, merkle::STORED_LEVEL_MIN);
         debug_assert!(
             recorded
                 .iter()

@@ -10,7 +10,7 @@
 //! | `x` | `x` + external ref + `0x00` + sequence (u64 BE) | empty: postings by the finance system's reference |
 //! | `m` | `m` + name | `mhead`, `mverified`: `ChainPosition`; `mformat`: `StoreFormat`; `mtree`: tree size and root |
 //! | `s` | `sm` / `sc` + chunk index (u32 BE) | `SnapshotManifest` / one chunk of the projection snapshot |
-//! | `n` | `n` + level (u8) + index (u64 BE) | the SHA-256 of one complete Merkle subtree (`merkle.rs`) |
+//! | `n` | `n` + level (u8) + index (u64 BE) | the SHA-256 of one complete Merkle subtree of level ≥ 3; lower levels are hashed from the events (`merkle.rs`), and stores written before that also hold them, unread |
 //! | `h` | `h` + tree size (u64 BE) + `0x00` | `SignedHeadRecord`: a tree head the log signed (one per size) |
 //! | `h` | `h` + tree size (u64 BE) + `0x01` + witness key name + ` ` + key hash (8 hex) | `CosignatureRecord`: a witness cosignature accepted for that head |
 //! | `p` | `p` + phase id (16 UUID bytes) | `ClosingStatementRecord`: the phase statement signed when the phase closed |

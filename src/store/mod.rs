@@ -512,10 +512,15 @@ impl Store {
     }
 }
 
-/// Stored subtree hashes; only subtrees within the published head are complete.
+/// Subtree hashes of the log up to the published head: the upper levels stored, the
+/// lowest few hashed from the events (`merkle.rs`).
 impl crate::audit::NodeReader for Store {
     fn node(&self, level: u8, index: u64) -> Result<crate::audit::Hash, crate::audit::AuditError> {
-        merkle::SledNodes(&self.tree()).node(level, index)
+        let nodes = merkle::LogNodes {
+            tree: &self.tree(),
+            head: self.head().sequence,
+        };
+        nodes.node(level, index)
     }
 }
 
