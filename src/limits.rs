@@ -55,6 +55,14 @@ pub const BLOCK_EVENTS_MAX: usize = 64;
 /// Bytes packed into one stored sled value, whatever the event count.
 pub const BLOCK_BYTES_MAX: usize = 32 * 1024;
 
+/// An append extends the last block only while it holds fewer events than this; past it
+/// the append starts a block of its own. Rewriting a block on every group commit was most
+/// of what sled wrote under load (a 64-event block is ≈ 14 KB, and sled rewrites the whole
+/// leaf page holding it every few updates): a trickle of single events still packs into
+/// blocks of at least 8, while groups under load each write their events once.
+pub const BLOCK_REOPEN_EVENTS_MAX: usize = 8;
+const _: () = assert!(BLOCK_REOPEN_EVENTS_MAX <= BLOCK_EVENTS_MAX);
+
 /// Stored bytes of one event. The largest legitimate event (a phase with every support
 /// type, or a posting with all its metadata, reference and reason at their limits) is
 /// about 50 KB; this backstop keeps one event inside one inline sled page (see `store`).

@@ -3,9 +3,11 @@
 //! `Store::sync`).
 //!
 //! Packing many events per sled value is what makes sled fast (≈ 250 k events/s against
-//! ≈ 50 k/s with one key per event). The last block stays open: later appends extend it
-//! (rewriting its value) until it holds `BLOCK_EVENTS_MAX` events or `BLOCK_BYTES_MAX`
-//! bytes, so even one-event appends end up densely packed.
+//! ≈ 50 k/s with one key per event). An append fills blocks of up to `BLOCK_EVENTS_MAX`
+//! events or `BLOCK_BYTES_MAX` bytes. The last block is extended (its value rewritten)
+//! only while it holds fewer than `BLOCK_REOPEN_EVENTS_MAX` events: one-event appends
+//! still end up packed, and a group commit under load writes its events once instead of
+//! rewriting a large block each time. Readers take blocks of any size.
 
 use super::codec::{self, block_entry_len, push_block_entry};
 use super::error::StoreError;
@@ -15,7 +17,7 @@ use super::records;
 use super::{Head, IdempotencyRecord, PendingEvent};
 use crate::audit::Frontier;
 use crate::domain::RecordedEvent;
-use crate::limits::{BLOCK_BYTES_MAX, BLOCK_EVENTS_MAX, EVENT_BYTES_MAX};
+use crate::limits::{BLOCK_BYTES_MAX, BLOCK_EVENTS_MAX, BLOCK_REOPEN_EVENTS_MAX, EVENT_BYTES_MAX};
 
 /// One block being filled: the encoded `EventBlock` and what it holds.
 #[derive(Debug, Clone)]
@@ -182,10 +184,10 @@ impl WriterState {
         frontier: &mut Frontier,
     ) -> Result<(Vec<RecordedEvent>, Vec<OpenBlock>), StoreError> {
         let mut blocks: Vec<OpenBlock> = Vec::new();
-        let mut current = self
-            .tail
-            .clone()
-            .unwrap_or_else(|| OpenBlock::new(self.head.sequence + 1));
+        let mut current = match &self.tail {
+            Some(tail) if tail.count < BLOCK_REOPEN_EVENTS_MAX => tail.clone(),
+            _ => OpenBlock::new(self.head.sequence + 1),
+        };
         let mut prev_hash = self.head.hash;
         let mut recorded = Vec::with_capacity(events.len());
         let mut nodes = Vec::with_capacity(2 * events.len());

@@ -7,7 +7,7 @@ use tempfile::TempDir;
 use super::fixtures::{batch, padded, pending};
 use super::layout::{block_key, block_keys_end, parse_block_key};
 use super::*;
-use crate::limits::{BLOCK_BYTES_MAX, BLOCK_EVENTS_MAX, EVENT_BYTES_MAX};
+use crate::limits::{BLOCK_BYTES_MAX, BLOCK_EVENTS_MAX, BLOCK_REOPEN_EVENTS_MAX, EVENT_BYTES_MAX};
 
 fn open(dir: &TempDir) -> Store {
     Store::open(dir.path()).unwrap()
@@ -176,7 +176,7 @@ fn sequences_stay_contiguous_across_many_appends() {
 }
 
 #[test]
-fn blocks_close_at_the_event_count_limit() {
+fn blocks_close_at_the_event_count_limit_and_only_a_small_tail_is_extended() {
     let dir = TempDir::new().unwrap();
     let store = open(&dir);
     let total = 3 * BLOCK_EVENTS_MAX as u64 + 5;
@@ -192,7 +192,11 @@ fn blocks_close_at_the_event_count_limit() {
     }
     let max = BLOCK_EVENTS_MAX as u64;
     let firsts: Vec<u64> = blocks(&store).iter().map(|b| b.0).collect();
-    assert_eq!(firsts, vec![1, 1 + max, 1 + 2 * max, 1 + 3 * max]);
+    // 7 events, then 60 fill the first block and leave 3 in the second; one more (4 is
+    // below BLOCK_REOPEN_EVENTS_MAX) and the next 100 fill it and leave 40 in a third;
+    // 40 is not extended, so the last 29 start a fourth block.
+    assert_eq!(firsts, vec![1, 1 + max, 1 + 2 * max, 1 + 2 * max + 40]);
+    const _: () = assert!(BLOCK_REOPEN_EVENTS_MAX > 4 && BLOCK_REOPEN_EVENTS_MAX <= 40);
     drop(store);
     check_reads_at_boundaries(&open(&dir), &firsts);
 }
