@@ -27,6 +27,9 @@ use crate::limits::{BATCH_COMMANDS_MAX, WRITER_QUEUE_MAX};
 use crate::store::{Damage, Store};
 use shared::Shared;
 use submission::WriterMessage;
+#[cfg(test)]
+mod tests;
+
 use writer::Writer;
 
 /// A handle on the ledger; cheap to clone, shared by every request handler.

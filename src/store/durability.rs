@@ -21,6 +21,10 @@ const DATA_FILE_NAME: &str = "db";
 /// An open handle on sled's data file, used only to fsync it.
 pub(crate) struct DataFile {
     file: File,
+    /// Makes every commit fail after sled's flush, as a failing disk would: the seam the
+    /// ledger's tests use to prove that a write whose sync failed is never acknowledged.
+    #[cfg(test)]
+    pub(crate) fail_commits: std::sync::atomic::AtomicBool,
 }
 
 impl DataFile {
@@ -32,13 +36,21 @@ impl DataFile {
         // created here: if sled did not make it, this is not the file sled writes.
         let file = OpenOptions::new().read(true).write(true).open(&path)?;
         sync_directory(dir)?;
-        Ok(DataFile { file })
+        Ok(DataFile {
+            file,
+            #[cfg(test)]
+            fail_commits: std::sync::atomic::AtomicBool::new(false),
+        })
     }
 
     /// Flushes sled and then fsyncs its data file: when this returns, every write
     /// applied before the call is on stable storage.
     pub(crate) fn commit(&self, db: &sled::Db) -> Result<(), StoreError> {
         db.flush()?;
+        #[cfg(test)]
+        if self.fail_commits.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(std::io::Error::other("injected sync failure").into());
+        }
         // fdatasync also writes the metadata needed to read the data back (the file
         // length, which grows as sled appends), which is all recovery needs.
         self.file.sync_data()?;

@@ -369,6 +369,15 @@ impl Store {
         Ok(*head)
     }
 
+    /// Makes every sync from now on fail, as a failing disk would (tests only).
+    #[cfg(test)]
+    pub(crate) fn fail_syncs(&self) {
+        self.inner
+            .data_file
+            .fail_commits
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
     /// Event `sequence`, or `None` beyond the head (or for 0).
     pub fn get(&self, sequence: u64) -> Result<Option<RecordedEvent>, StoreError> {
         let head = self.head().sequence;
