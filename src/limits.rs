@@ -86,6 +86,12 @@ pub const CHECKPOINT_EVENTS_INTERVAL: u64 = 16_384;
 /// Events between persisted projection snapshots; startup replays at most this tail.
 pub const SNAPSHOT_EVENTS_INTERVAL: u64 = 100_000;
 
+/// A clean shutdown saves a snapshot when at least this many events came after the last
+/// one, so that the next start replays nothing (a 100,000-event tail takes ≈ 2 s to
+/// replay). A shorter tail replays in well under 0.2 s, less than writing the snapshot.
+pub const SHUTDOWN_SNAPSHOT_EVENTS_MIN: u64 = 10_000;
+const _: () = assert!(SHUTDOWN_SNAPSHOT_EVENTS_MIN <= SNAPSHOT_EVENTS_INTERVAL);
+
 /// Largest scale the programme generator accepts (larger requests are clamped). Scale
 /// 10,000 is 200 five-year phases of ~88k SMEs each, some 150 million commands, and keeps
 /// every generated date inside year 3100.

@@ -1,9 +1,13 @@
-//! The writer when the disk fails: a write whose sync failed is never acknowledged nor
-//! seen by readers, the ledger stops taking writes, and a retry after the restart is
-//! posted exactly once, whether or not the failed write reached the disk.
+//! The writer at its edges: when the disk fails, a write whose sync failed is never
+//! acknowledged nor seen by readers, the ledger stops taking writes, and a retry after the
+//! restart is posted exactly once, whether or not the failed write reached the disk; on a
+//! clean stop, a long enough tail is snapshotted so that the next start replays nothing.
 
 use super::{Ledger, LedgerError, Submission};
+use crate::domain::CommandContext;
 use crate::generator::{generate, GeneratedCommand, ProgrammeConfig};
+use crate::limits::{BATCH_COMMANDS_MAX, SHUTDOWN_SNAPSHOT_EVENTS_MIN};
+use crate::store::Store;
 
 /// The first `count` commands of the seeded programme, each as its own submission.
 fn submissions(count: usize) -> Vec<Submission> {
@@ -70,4 +74,60 @@ async fn a_failed_sync_is_never_acknowledged_stops_writes_and_a_retry_after_rest
         .await
         .expect("writes go on after the restart");
     ledger.shutdown().await;
+}
+
+/// Posts the programme in atomic batches until the log holds at least `events` events.
+async fn post_batches_until(ledger: &Ledger, events: u64) {
+    let mut programme = generate(&ProgrammeConfig::default()).into_iter();
+    let mut batch = 0;
+    while ledger.head() < events {
+        let commands: Vec<GeneratedCommand> = programme.by_ref().take(BATCH_COMMANDS_MAX).collect();
+        let context = CommandContext {
+            idempotency_key: format!("batch-{batch}"),
+            ..commands
+                .first()
+                .expect("the programme is long enough")
+                .context("finance")
+        };
+        let commands = commands.into_iter().map(|g| g.command).collect();
+        ledger
+            .submit(Submission::new(commands, context))
+            .await
+            .expect("accepted");
+        batch += 1;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clean_shutdown_snapshots_a_long_tail_so_the_next_start_replays_nothing() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ledger = Ledger::open(dir.path()).expect("opens");
+    post_batches_until(&ledger, SHUTDOWN_SNAPSHOT_EVENTS_MIN).await;
+    let head = ledger.head();
+    ledger.shutdown().await;
+    drop(ledger);
+
+    let store = Store::open(dir.path()).expect("reopens");
+    let (sequence, _) = store
+        .load_snapshot()
+        .expect("readable")
+        .expect("a snapshot was saved at shutdown");
+    assert_eq!(sequence, head);
+    drop(store);
+    let ledger = Ledger::open(dir.path()).expect("starts from the snapshot");
+    assert_eq!(ledger.head(), head);
+    ledger.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_clean_shutdown_after_a_short_tail_writes_no_snapshot() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ledger = Ledger::open(dir.path()).expect("opens");
+    for submission in submissions(20) {
+        ledger.submit(submission).await.expect("accepted");
+    }
+    ledger.shutdown().await;
+    drop(ledger);
+    let store = Store::open(dir.path()).expect("reopens");
+    assert!(store.load_snapshot().expect("readable").is_none());
 }

@@ -22,7 +22,7 @@ use crate::domain::{
     authorize, decide, Command, Event, EventId, EventMeta, RecordedEvent, Role, RuleViolation,
     State, Undo,
 };
-use crate::limits::{GROUP_COMMANDS_MAX, SNAPSHOT_EVENTS_INTERVAL};
+use crate::limits::{GROUP_COMMANDS_MAX, SHUTDOWN_SNAPSHOT_EVENTS_MIN, SNAPSHOT_EVENTS_INTERVAL};
 use crate::projection::Projections;
 use crate::store::{Head, IdempotencyRecord, PendingEvent, Store};
 
@@ -79,16 +79,17 @@ impl Writer {
         queue.close();
         // Every group written is answered before the ledger reports itself stopped.
         acknowledger.finish();
-        // A snapshot still being written finishes before the store may be reopened.
-        if let Some(task) = self.snapshot_task.take() {
-            let _ = task.join();
-        }
         // Callers still queued get a clear refusal instead of a dropped channel.
         while let Ok(WriterMessage::Submit { reply, .. }) = queue.try_recv() {
             let _ = reply.send(Err(LedgerError::Unavailable(
                 "the ledger is shutting down".into(),
             )));
         }
+        // A snapshot still being written finishes before the store may be reopened.
+        if let Some(task) = self.snapshot_task.take() {
+            let _ = task.join();
+        }
+        self.snapshot_at_shutdown();
         self.shared.mark_stopped("the ledger has shut down");
         if let Some(done) = shutdown {
             let _ = done.send(());
@@ -244,6 +245,34 @@ impl Writer {
                 tracing::warn!(%error, "snapshot thread not started; the log remains the truth")
             }
         }
+    }
+
+    /// On a clean stop, saves a snapshot of a tail long enough to be worth it, so that the
+    /// next start replays nothing. Never after a storage failure: the state decided in
+    /// place may then hold a group the log does not.
+    fn snapshot_at_shutdown(&self) {
+        if self.shared.stopped_reason().is_some() {
+            return;
+        }
+        let sequence = self.projections.sequence();
+        if sequence
+            < self
+                .last_snapshot
+                .saturating_add(SHUTDOWN_SNAPSHOT_EVENTS_MIN)
+        {
+            return;
+        }
+        // Every written group was synced by the acknowledging stage as it finished.
+        let head = self.store.head();
+        if head.sequence != sequence {
+            tracing::warn!(
+                sequence,
+                durable = head.sequence,
+                "no snapshot at shutdown: the projections are not at the durable head"
+            );
+            return;
+        }
+        snapshot::save(&self.store, &self.state, &self.projections, head);
     }
 
     /// Recorded times never go backwards, so as-of-time queries can bisect the log.
