@@ -1,8 +1,9 @@
 //! Durable appends, three ways, in one run so that the figures are comparable:
 //!
 //! - `bare_sled`: the floor. The stored bytes the store would write (events encoded by the
-//!   store's own codec, packed into the same blocks, the open tail block rewritten on every
-//!   append, one idempotency record per command, the head record), written with one
+//!   store's own codec, packed into the same blocks, the last block extended only while it
+//!   holds fewer than `BLOCK_REOPEN_EVENTS_MAX` events, one idempotency record per command,
+//!   the head record; not the Merkle nodes), written with one
 //!   `apply_batch`, one `flush` and one `fdatasync` of sled's data file per batch. No
 //!   numbering, hashing or encoding is timed.
 //! - `store`: `Store::append` of ready-made events: number, encode, hash, pack, write,
@@ -42,7 +43,7 @@ use matchledger::domain::{
     EventMeta, MatchId, Money, PhaseId, SupportType,
 };
 use matchledger::ledger::{Ledger, Submission};
-use matchledger::limits::{BLOCK_BYTES_MAX, BLOCK_EVENTS_MAX};
+use matchledger::limits::{BLOCK_BYTES_MAX, BLOCK_EVENTS_MAX, BLOCK_REOPEN_EVENTS_MAX};
 use matchledger::store::{self, IdempotencyRecord, PendingEvent, Store};
 
 mod support;
@@ -243,6 +244,12 @@ impl BareSled {
     /// Writes `events` (stored bytes) and `commands` idempotency records durably.
     fn write(&mut self, events: &[Vec<u8>], commands: usize) {
         let mut batch = sled::Batch::default();
+        if self.tail_count >= BLOCK_REOPEN_EVENTS_MAX {
+            // Written by the batch before; like the store, start a block of our own.
+            self.tail.clear();
+            self.tail_count = 0;
+            self.tail_first = self.next;
+        }
         for bytes in events {
             let entry = 1 + prost::length_delimiter_len(bytes.len()) + bytes.len();
             let fits = self.tail_count == 0
