@@ -25,7 +25,6 @@
 
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
-use std::time::Instant;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use rand::{Rng, SeedableRng};
@@ -59,37 +58,25 @@ fn data_dir() -> PathBuf {
 
 /// Opens the cached tree, building it first if it is absent or incomplete.
 fn cached_tree() -> NodeTree {
-    let dir = data_dir();
-    let complete = dir.join("complete");
-    if complete.exists() {
-        let tree = NodeTree::open(&dir).expect("cached tree opens");
-        if tree.size() == LEAVES {
-            return tree;
-        }
-        drop(tree);
-    }
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).expect("stale cache removed");
-    }
-    let started = Instant::now();
-    let mut tree = NodeTree::open(&dir).expect("new tree opens");
-    let mut hashes: Vec<Hash> = Vec::with_capacity(BUILD_BATCH_LEAVES);
-    for i in 0..LEAVES {
-        hashes.push(audit::leaf_hash(format!("event {i}").as_bytes()));
-        if hashes.len() == BUILD_BATCH_LEAVES {
+    support::cached(
+        &data_dir(),
+        "a tree of leaf hashes",
+        |dir| NodeTree::open(dir).expect("tree opens"),
+        |tree| tree.size() == LEAVES,
+        |tree| {
+            let mut hashes: Vec<Hash> = Vec::with_capacity(BUILD_BATCH_LEAVES);
+            for i in 0..LEAVES {
+                hashes.push(audit::leaf_hash(format!("event {i}").as_bytes()));
+                if hashes.len() == BUILD_BATCH_LEAVES {
+                    tree.append_leaf_hashes(&hashes).expect("appended");
+                    hashes.clear();
+                }
+            }
             tree.append_leaf_hashes(&hashes).expect("appended");
-            hashes.clear();
-        }
-    }
-    tree.append_leaf_hashes(&hashes).expect("appended");
-    tree.flush().expect("flushed");
-    std::fs::write(&complete, LEAVES.to_string()).expect("marker written");
-    eprintln!(
-        "built a tree of {LEAVES} leaves in {:.1} s at {}",
-        started.elapsed().as_secs_f64(),
-        dir.display()
-    );
-    tree
+            tree.flush().expect("flushed");
+            tree.size()
+        },
+    )
 }
 
 /// Events appended per `Store::append` while building the cached store.
@@ -97,51 +84,43 @@ const BUILD_BATCH_EVENTS: u64 = 4_096;
 
 /// Opens the cached store of `LEAVES` events, building it first if absent or incomplete.
 fn cached_store() -> Store {
-    let dir = data_dir().with_file_name(format!("proofs-store-v{BENCH_DATA_VERSION}-{LEAVES}"));
-    let complete = dir.join("complete");
-    if complete.exists() {
-        let store = Store::open(&dir).expect("cached store opens");
-        if store.head().sequence == LEAVES {
-            return store;
-        }
-        drop(store);
+    support::cached(
+        &data_dir().with_file_name(format!("proofs-store-v{BENCH_DATA_VERSION}-{LEAVES}")),
+        "a store of small events",
+        |dir| Store::open(dir).expect("store opens"),
+        |store| store.head().sequence == LEAVES,
+        |store| {
+            for first in (0..LEAVES).step_by(BUILD_BATCH_EVENTS as usize) {
+                let events = (first..LEAVES.min(first + BUILD_BATCH_EVENTS))
+                    .map(registration)
+                    .collect();
+                store.append(events, Vec::new()).expect("appended");
+            }
+            store
+                .set_verified_checkpoint(store.head())
+                .expect("checkpoint saved");
+            store.head().sequence
+        },
+    )
+}
+
+/// The `i`th event of the cached store: a contributor's registration.
+fn registration(i: u64) -> PendingEvent {
+    PendingEvent {
+        meta: EventMeta {
+            id: EventId::generate(),
+            recorded_at: Utc::now(),
+            effective_date: NaiveDate::from_ymd_opt(2018, 9, 1).expect("a valid date"),
+            actor: "admin".into(),
+            idempotency_key: format!("register-{i}"),
+            external_ref: None,
+            metadata: Vec::new(),
+        },
+        event: Event::ContributorRegistered(ContributorRegistered {
+            contributor: ContributorId::from_uuid(uuid::Uuid::from_u128(i as u128 + 1)),
+            name: format!("contributor {i}"),
+        }),
     }
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).expect("stale cache removed");
-    }
-    let started = Instant::now();
-    let store = Store::open(&dir).expect("new store opens");
-    let effective_date = NaiveDate::from_ymd_opt(2018, 9, 1).expect("a valid date");
-    for first in (0..LEAVES).step_by(BUILD_BATCH_EVENTS as usize) {
-        let events = (first..LEAVES.min(first + BUILD_BATCH_EVENTS))
-            .map(|i| PendingEvent {
-                meta: EventMeta {
-                    id: EventId::generate(),
-                    recorded_at: Utc::now(),
-                    effective_date,
-                    actor: "admin".into(),
-                    idempotency_key: format!("register-{i}"),
-                    external_ref: None,
-                    metadata: Vec::new(),
-                },
-                event: Event::ContributorRegistered(ContributorRegistered {
-                    contributor: ContributorId::from_uuid(uuid::Uuid::from_u128(i as u128 + 1)),
-                    name: format!("contributor {i}"),
-                }),
-            })
-            .collect();
-        store.append(events, Vec::new()).expect("appended");
-    }
-    store
-        .set_verified_checkpoint(store.head())
-        .expect("checkpoint saved");
-    std::fs::write(&complete, LEAVES.to_string()).expect("marker written");
-    eprintln!(
-        "built a store of {LEAVES} events in {:.1} s at {}",
-        started.elapsed().as_secs_f64(),
-        dir.display()
-    );
-    store
 }
 
 /// Inclusion proofs from a real store, whose lowest tree levels come from the events.

@@ -59,35 +59,22 @@ fn data_dir() -> PathBuf {
 
 /// Opens the cached log, building it first if it is absent or incomplete.
 fn cached_log() -> Store {
-    let dir = data_dir();
-    let complete = dir.join("complete");
-    if complete.exists() {
-        let store = Store::open(&dir).expect("cached log opens");
-        if store.head().sequence >= EVENTS {
-            return store;
-        }
-        drop(store);
-    }
-    if dir.exists() {
-        std::fs::remove_dir_all(&dir).expect("stale cache removed");
-    }
-    let started = Instant::now();
-    let store = Store::open(&dir).expect("new log opens");
-    build(&store);
-    let head = store.head();
-    // Mark the whole log verified so that later opens do not re-hash a million events.
-    store.verify_all(|_| {}).expect("the built log verifies");
-    store
-        .set_verified_checkpoint(head)
-        .expect("checkpoint saved");
-    std::fs::write(&complete, head.sequence.to_string()).expect("marker written");
-    eprintln!(
-        "built a log of {} events in {:.1} s at {}",
-        head.sequence,
-        started.elapsed().as_secs_f64(),
-        dir.display()
-    );
-    store
+    support::cached(
+        &data_dir(),
+        "a log of events",
+        |dir| Store::open(dir).expect("log opens"),
+        |store| store.head().sequence >= EVENTS,
+        |store| {
+            build(store);
+            let head = store.head();
+            // Mark the whole log verified so that later opens do not re-hash a million events.
+            store.verify_all(|_| {}).expect("the built log verifies");
+            store
+                .set_verified_checkpoint(head)
+                .expect("checkpoint saved");
+            head.sequence
+        },
+    )
 }
 
 /// Decides the generated programme and appends it until the log holds `EVENTS` events.

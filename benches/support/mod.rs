@@ -62,3 +62,38 @@ pub fn load_average() -> String {
         .and_then(|text| text.split_whitespace().next().map(str::to_string))
         .unwrap_or_else(|| "?".to_string())
 }
+
+/// Bench data cached in `dir` under the build's target directory: opened when a marker
+/// file says an earlier run finished building it and `is_complete` agrees, otherwise
+/// removed and built afresh by `build`, which returns how many items it holds. A build
+/// cut short leaves no marker, so the next run starts over.
+#[allow(dead_code)]
+pub fn cached<T>(
+    dir: &std::path::Path,
+    what: &str,
+    open: impl Fn(&std::path::Path) -> T,
+    is_complete: impl Fn(&T) -> bool,
+    build: impl FnOnce(&mut T) -> u64,
+) -> T {
+    let marker = dir.join("complete");
+    if marker.exists() {
+        let data = open(dir);
+        if is_complete(&data) {
+            return data;
+        }
+        drop(data);
+    }
+    if dir.exists() {
+        std::fs::remove_dir_all(dir).expect("stale cache removed");
+    }
+    let started = std::time::Instant::now();
+    let mut data = open(dir);
+    let items = build(&mut data);
+    std::fs::write(&marker, items.to_string()).expect("marker written");
+    eprintln!(
+        "built {what} of {items} in {:.1} s at {}",
+        started.elapsed().as_secs_f64(),
+        dir.display()
+    );
+    data
+}
