@@ -238,7 +238,10 @@ impl Writer {
         );
         let spawned = std::thread::Builder::new()
             .name("ledger-snapshot".into())
-            .spawn(move || snapshot::save(&store, &state, &projections, head));
+            .spawn(move || {
+                snapshot::yield_to_the_writer();
+                snapshot::save(&store, &state, &projections, head)
+            });
         match spawned {
             Ok(task) => self.snapshot_task = Some(task),
             Err(error) => {
