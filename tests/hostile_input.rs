@@ -349,6 +349,30 @@ fn cases(p: &Programme, c: &str) -> Vec<Case> {
         ),
         case("empty amount", amount(""), InvalidArgument, amount_field),
         case(
+            "amount with a plus sign",
+            amount("+5"),
+            InvalidArgument,
+            amount_field,
+        ),
+        case(
+            "amount ending in a point",
+            amount("5."),
+            InvalidArgument,
+            amount_field,
+        ),
+        case(
+            "amount with a leading zero",
+            amount("05"),
+            InvalidArgument,
+            amount_field,
+        ),
+        case(
+            "amount with a space",
+            amount(" 5"),
+            InvalidArgument,
+            amount_field,
+        ),
+        case(
             "1 MB amount",
             amount(&"1".repeat(MEGABYTE)),
             InvalidArgument,
@@ -711,6 +735,18 @@ fn cases(p: &Programme, c: &str) -> Vec<Case> {
         case(
             "effective date that does not exist",
             with_options(&|options| options.effective_date = "2024-02-30".into()),
+            InvalidArgument,
+            Field("options.effective_date"),
+        ),
+        case(
+            "effective date without leading zeros",
+            with_options(&|options| options.effective_date = "2024-1-5".into()),
+            InvalidArgument,
+            Field("options.effective_date"),
+        ),
+        case(
+            "effective date with a sign",
+            with_options(&|options| options.effective_date = "+2024-01-01".into()),
             InvalidArgument,
             Field("options.effective_date"),
         ),

@@ -136,23 +136,34 @@ impl fmt::Display for Money {
     }
 }
 
-/// Parses a plain decimal string (optional sign, digits, optional fraction), bounded in length.
+/// Parses a decimal in its one canonical text form: an optional `-`, an integer part without
+/// leading zeros (`0` alone is allowed), and optionally `.` followed by at least one digit,
+/// bounded in length. Everything else a lenient parser would take (`+5`, `5.`, `.5`, `05`,
+/// `5e3`, `1_000`, spaces) is refused, so that one amount has one spelling in the log.
 pub fn parse_decimal(text: &str) -> Result<Decimal, MoneyError> {
     let digits = text.chars().filter(|c| c.is_ascii_digit()).count();
     if digits > AMOUNT_DIGITS_MAX {
         return Err(MoneyError::TooLarge(truncate(text)));
     }
-    let well_formed = !text.is_empty()
-        && text
-            .trim_start_matches(['-', '+'])
-            .chars()
-            .all(|c| c.is_ascii_digit() || c == '.')
-        && text.matches('.').count() <= 1
-        && digits > 0;
-    if !well_formed {
+    if !is_canonical_decimal(text) {
         return Err(MoneyError::NotANumber(truncate(text)));
     }
     Decimal::from_str_exact(text).map_err(|_| MoneyError::NotANumber(truncate(text)))
+}
+
+/// `-?(0|[1-9][0-9]*)(\.[0-9]+)?`, written out to need no regex engine.
+fn is_canonical_decimal(text: &str) -> bool {
+    let unsigned = text.strip_prefix('-').unwrap_or(text);
+    let (integer, fraction) = match unsigned.split_once('.') {
+        Some((integer, fraction)) => (integer, Some(fraction)),
+        None => (unsigned, None),
+    };
+    let integer_ok = !integer.is_empty()
+        && integer.bytes().all(|b| b.is_ascii_digit())
+        && (integer == "0" || !integer.starts_with('0'));
+    let fraction_ok =
+        fraction.is_none_or(|f| !f.is_empty() && f.bytes().all(|b| b.is_ascii_digit()));
+    integer_ok && fraction_ok
 }
 
 /// Adds two balances, refusing overflow.
@@ -222,6 +233,29 @@ mod tests {
             Money::parse(&forty_digits, Currency::Krw),
             Err(MoneyError::TooLarge(_))
         ));
+    }
+
+    #[test]
+    fn only_the_canonical_spelling_of_an_amount_is_accepted() {
+        for text in [
+            "+5", "5.", ".5", "05", "-05", "00", "5e3", "1_000", "5 ", "1,000", "+-5",
+        ] {
+            assert!(
+                matches!(
+                    Money::parse(text, Currency::Krw),
+                    Err(MoneyError::NotANumber(_))
+                ),
+                "{text:?} accepted"
+            );
+        }
+        for (text, amount) in [
+            ("5", "5"),
+            ("0.5", "0.5"),
+            ("10.50", "10.5"),
+            ("1000", "1000"),
+        ] {
+            assert_eq!(parse_decimal(text).unwrap().normalize().to_string(), amount);
+        }
     }
 
     #[test]

@@ -49,7 +49,20 @@ pub fn optional_decimal(field: &str, text: &str) -> Result<Option<Decimal>, Conv
 }
 
 /// Parses a `YYYY-MM-DD` date within the years 1900..=2999.
+/// Only the canonical form is taken: four-digit year, two-digit month and day, no sign
+/// (chrono alone would also read `2024-1-5` and `+2024-01-01`).
 pub fn parse_date(field: &str, text: &str) -> Result<NaiveDate, ConvertError> {
+    let canonical = text.len() == 10
+        && text.bytes().enumerate().all(|(index, byte)| match index {
+            4 | 7 => byte == b'-',
+            _ => byte.is_ascii_digit(),
+        });
+    if !canonical {
+        return Err(ConvertError::new(
+            field,
+            format!("{text:.32?} is not a YYYY-MM-DD date"),
+        ));
+    }
     let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|error| {
         ConvertError::new(
             field,
@@ -128,5 +141,15 @@ mod tests {
         assert!(parse_date("d", "2024-02-30").is_err());
         assert!(parse_date("d", "9999-01-01").is_err());
         assert!(parse_date("d", "2024-02-29").is_ok());
+        for text in [
+            "2024-1-5",
+            "+2024-01-01",
+            "2024-01-05 ",
+            "2024/01/05",
+            "20240105",
+            "２024-01-05",
+        ] {
+            assert!(parse_date("d", text).is_err(), "{text:?} accepted");
+        }
     }
 }
