@@ -9,7 +9,7 @@ venv=$target_dir/interop-venv
 if [ ! -x "$venv/bin/python" ]; then
     python3 -m venv "$venv"
 fi
-"$venv/bin/pip" install --quiet --disable-pip-version-check 'grpcio>=1.60' 'grpcio-tools>=1.60' 'grpcio-status>=1.60'
+"$venv/bin/pip" install --quiet --disable-pip-version-check 'grpcio>=1.60' 'grpcio-tools>=1.60' 'grpcio-status>=1.60' 'grpcio-reflection>=1.60'
 
 generated=$target_dir/interop-generated
 rm -rf "$generated" && mkdir -p "$generated"
@@ -30,3 +30,4 @@ for _ in $(seq 1 100); do
 done
 
 PYTHONPATH="$generated" "$venv/bin/python" tests/interop/client.py "127.0.0.1:$port"
+PYTHONPATH="$generated" "$venv/bin/python" tests/interop/reflection.py "127.0.0.1:$port"

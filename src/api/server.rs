@@ -209,10 +209,15 @@ async fn serve(
     }
     health.set_serving::<QueryServiceServer<QueryApi>>().await;
     health.set_serving::<AuditServiceServer<AuditApi>>().await;
-    let reflection = tonic_reflection::server::Builder::configure()
-        .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
-        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
-        .build_v1()?;
+    // Both reflection versions: grpcurl 1.8, evans, grpcui, Postman and Python's
+    // grpcio-reflection client still ask `v1alpha`; newer clients ask `v1`.
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    let reflection_v1alpha = reflection().build_v1alpha()?;
+    let reflection = reflection().build_v1()?;
     let posting = PostingServiceServer::new(PostingApi::new(ledger.clone()))
         .max_decoding_message_size(REQUEST_BYTES_MAX);
     let query = QueryServiceServer::new(QueryApi::new(ledger.clone()))
@@ -240,6 +245,7 @@ async fn serve(
         .layer(GuardLayer::new(config.authentication))
         .add_service(health_service)
         .add_service(reflection)
+        .add_service(reflection_v1alpha)
         .add_service(posting)
         .add_service(query)
         .add_service(audit)
