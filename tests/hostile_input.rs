@@ -556,6 +556,57 @@ fn cases(p: &Programme, c: &str) -> Vec<Case> {
             Limit("NAME_BYTES_MAX"),
         ),
         case(
+            "name with a NUL",
+            agency("Hanbit\u{0}Works".into()),
+            InvalidArgument,
+            Field("command.name"),
+        ),
+        case(
+            "name with a line feed",
+            agency("Hanbit\nWorks".into()),
+            InvalidArgument,
+            Field("command.name"),
+        ),
+        case(
+            "name with a carriage return",
+            agency("Hanbit\rWorks".into()),
+            InvalidArgument,
+            Field("command.name"),
+        ),
+        case(
+            "name with a line separator",
+            agency("Hanbit\u{2028}Works".into()),
+            InvalidArgument,
+            Field("command.name"),
+        ),
+        case(
+            "name with a next-line control",
+            agency("Hanbit\u{85}Works".into()),
+            InvalidArgument,
+            Field("command.name"),
+        ),
+        case(
+            "name with a right-to-left override",
+            agency("Hanbit\u{202E}skroW".into()),
+            InvalidArgument,
+            Field("command.name"),
+        ),
+        case(
+            "external reference with a bidirectional isolate",
+            with_options(&|options| options.external_ref = "TRF-\u{2067}0001".into()),
+            InvalidArgument,
+            Field("options.external_ref"),
+        ),
+        case(
+            "reason with a line feed",
+            Probe::Reverse(proto::ReverseEntry {
+                entry_id: c.to_string(),
+                reason: "typo\nsee attached".into(),
+            }),
+            InvalidArgument,
+            Field("command.reason"),
+        ),
+        case(
             "1 MB reason",
             Probe::Reverse(proto::ReverseEntry {
                 entry_id: c.to_string(),

@@ -76,7 +76,32 @@ fn bounded(field: &str, text: &str, max: usize, limit: &'static str) -> Result<(
             ),
         ));
     }
+    if let Some(character) = text.chars().find(|&c| is_misleading(c)) {
+        return Err(ConvertError::new(
+            field,
+            format!(
+                "contains the control or bidirectional character U+{:04X}; text is one line of \
+                 printable characters",
+                u32::from(character)
+            ),
+        ));
+    }
     Ok(())
+}
+
+/// Characters that can hide or reorder what a reader of a statement, an export or a CSV
+/// file sees: control characters (NUL, CR, LF, U+0085 and the rest of Cc), line and paragraph
+/// separators, and the bidirectional marks, embeddings, overrides and isolates. No field of
+/// the API is multi-line, so none of them has a legitimate use.
+fn is_misleading(character: char) -> bool {
+    character.is_control()
+        || matches!(
+            character,
+            '\u{2028}' | '\u{2029}' // line and paragraph separators
+            | '\u{200E}' | '\u{200F}' | '\u{061C}' // directional marks
+            | '\u{202A}'..='\u{202E}' // embeddings and overrides
+            | '\u{2066}'..='\u{2069}' // isolates
+        )
 }
 
 /// A name field: at most [`NAME_BYTES_MAX`] bytes (blank names are refused by the rules).
