@@ -249,6 +249,51 @@ async fn batch_that_fails_half_way_writes_nothing() {
 }
 
 #[tokio::test]
+async fn malformed_command_in_a_batch_is_named_by_its_index() {
+    let mut server = TestServer::start().await;
+    let programme = programme(&mut server).await;
+    let before = head(&mut server).await;
+    let contribution = |amount: &str| BatchCommand {
+        command: Some(C::RecordContribution(proto::RecordContribution {
+            contribution_id: String::new(),
+            phase_id: programme.phase.clone(),
+            contributor_id: programme.contributor.clone(),
+            amount: krw(amount),
+        })),
+    };
+    let status = server
+        .posting
+        .post_batch(proto::PostBatchRequest {
+            options: options(),
+            commands: vec![
+                contribution("1000"),
+                contribution("2000"),
+                contribution("1.5"),
+            ],
+        })
+        .await
+        .expect_err("a fractional won in the third command");
+    assert_eq!(status.code(), Code::InvalidArgument);
+    let info = status.get_details_error_info().expect("error info");
+    assert_eq!(info.reason, "INVALID_FIELD");
+    assert_eq!(
+        info.metadata.get("command_index").map(String::as_str),
+        Some("2")
+    );
+    let bad_request = status.get_details_bad_request().expect("bad request");
+    assert_eq!(
+        bad_request.field_violations[0].field,
+        "commands[2].amount.amount"
+    );
+    assert_eq!(
+        head(&mut server).await,
+        before,
+        "a refused batch wrote events"
+    );
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn batch_commits_all_commands_in_order() {
     let mut server = TestServer::start().await;
     let programme = programme(&mut server).await;

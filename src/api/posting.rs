@@ -230,7 +230,10 @@ impl PostingService for PostingApi {
             .commands
             .iter()
             .enumerate()
-            .map(|(index, command)| batch_command(&format!("commands[{index}]"), command))
+            .map(|(index, command)| {
+                batch_command(&format!("commands[{index}]"), command)
+                    .map_err(|error| error.in_command(index))
+            })
             .collect::<Result<Vec<_>, _>>()
             .map_err(invalid_field)?;
         self.post(

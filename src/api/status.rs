@@ -48,13 +48,16 @@ pub fn invalid_field(error: ConvertError) -> Status {
         bounded(error.field.clone()),
         bounded(error.reason.clone()),
     );
+    let mut metadata = HashMap::new();
+    if let Some(index) = error.command_index {
+        metadata.insert("command_index".to_string(), index.to_string());
+    }
     match error.limit {
-        Some(limit) => details.set_error_info(
-            "LIMIT_EXCEEDED",
-            ERROR_DOMAIN,
-            HashMap::from([("limit".to_string(), limit.to_string())]),
-        ),
-        None => details.set_error_info("INVALID_FIELD", ERROR_DOMAIN, HashMap::new()),
+        Some(limit) => {
+            metadata.insert("limit".to_string(), limit.to_string());
+            details.set_error_info("LIMIT_EXCEEDED", ERROR_DOMAIN, metadata)
+        }
+        None => details.set_error_info("INVALID_FIELD", ERROR_DOMAIN, metadata),
     };
     detailed(Code::InvalidArgument, error.to_string(), details)
 }

@@ -27,6 +27,8 @@ pub struct ConvertError {
     pub reason: String,
     /// The limit the field is over, by its name in `limits` (e.g. `NAME_BYTES_MAX`).
     pub limit: Option<&'static str>,
+    /// In a batch, the index of the command the field belongs to.
+    pub command_index: Option<usize>,
 }
 
 impl ConvertError {
@@ -36,6 +38,7 @@ impl ConvertError {
             field: field.into(),
             reason: reason.to_string(),
             limit: None,
+            command_index: None,
         }
     }
 
@@ -49,6 +52,13 @@ impl ConvertError {
             field: field.into(),
             reason: reason.to_string(),
             limit: Some(limit),
+            command_index: None,
         }
+    }
+
+    /// The same error, said of command `index` of a batch.
+    pub fn in_command(mut self, index: usize) -> ConvertError {
+        self.command_index = Some(index);
+        self
     }
 }
