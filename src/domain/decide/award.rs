@@ -30,7 +30,7 @@ pub struct AwardGrant<'a> {
 
 /// Awards a grant to a registered SME in an open phase.
 pub fn award_grant(state: &State, command: AwardGrant<'_>) -> Result<Vec<Event>, RuleViolation> {
-    check::new_entry(state, *command.grant)?;
+    check::new_entry(state, *command.grant, "grant_id")?;
     let phase = check::open_phase(state, command.phase, "awards")?;
     if state.sme(command.sme).is_none() {
         return Err(check::not_found(SmeId::KIND, command.sme));

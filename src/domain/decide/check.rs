@@ -74,14 +74,51 @@ pub fn currency(phase: &Phase, amount: &Money) -> Result<(), RuleViolation> {
 }
 
 /// Refuses a posting id that names any earlier posting, whatever its kind: all posting
-/// ids share one namespace. The refusal names the kind already there.
-pub fn new_entry(state: &State, id: impl Into<EntryId>) -> Result<(), RuleViolation> {
+/// ids share one namespace. The refusal names the kind already there. `field` names the
+/// id's field for a nil id.
+pub fn new_entry(
+    state: &State,
+    id: impl Into<EntryId>,
+    field: &'static str,
+) -> Result<(), RuleViolation> {
     let id = id.into();
+    unused_id(state, id.as_uuid(), field)?;
     match state.entry(&id) {
         Some(existing) => Err(RuleViolation::AlreadyExists {
             kind: existing.kind().as_str(),
             id: id.to_string(),
         }),
+        None => Ok(()),
+    }
+}
+
+/// Refuses a new entity id that is the nil UUID, or that already names a phase, a
+/// contributor, an agency or an SME: one id names one thing, so a reader of an export or a
+/// statement can never mistake one kind for another. (Posting ids are checked against the
+/// postings by [`new_entry`]; a new phase, contributor, agency or SME id is also checked
+/// against them here.)
+pub fn unused_id(state: &State, id: uuid::Uuid, field: &'static str) -> Result<(), RuleViolation> {
+    if id.is_nil() {
+        return Err(invalid(
+            field,
+            "is the nil UUID; leave it empty for the server to choose one".to_string(),
+        ));
+    }
+    let existing = if state.phase(&PhaseId::from_uuid(id)).is_some() {
+        Some(PhaseId::KIND)
+    } else if state.has_contributor(&ContributorId::from_uuid(id)) {
+        Some(ContributorId::KIND)
+    } else if state.has_agency(&AgencyId::from_uuid(id)) {
+        Some(AgencyId::KIND)
+    } else if state.sme(&SmeId::from_uuid(id)).is_some() {
+        Some(SmeId::KIND)
+    } else {
+        state
+            .entry(&EntryId::from_uuid(id))
+            .map(|entry| entry.kind().as_str())
+    };
+    match existing {
+        Some(kind) => Err(already_exists(kind, id)),
         None => Ok(()),
     }
 }

@@ -15,7 +15,7 @@ pub fn record_pledge(
     contributor: &ContributorId,
     amount: &Money,
 ) -> Result<Vec<Event>, RuleViolation> {
-    check::new_entry(state, *pledge)?;
+    check::new_entry(state, *pledge, "pledge_id")?;
     let phase = check::open_phase(state, phase_id, "pledges")?;
     if !state.has_contributor(contributor) {
         return Err(check::not_found(ContributorId::KIND, contributor));
@@ -38,7 +38,7 @@ pub fn record_contribution(
     contributor: &ContributorId,
     amount: &Money,
 ) -> Result<Vec<Event>, RuleViolation> {
-    check::new_entry(state, *contribution)?;
+    check::new_entry(state, *contribution, "contribution_id")?;
     let phase = check::open_phase(state, phase_id, "contributions")?;
     if !state.has_contributor(contributor) {
         return Err(check::not_found(ContributorId::KIND, contributor));
@@ -66,7 +66,7 @@ pub fn record_match(
     agency: &AgencyId,
     amount: &Money,
 ) -> Result<Vec<Event>, RuleViolation> {
-    check::new_entry(state, *match_id)?;
+    check::new_entry(state, *match_id, "match_id")?;
     if !state.has_agency(agency) {
         return Err(check::not_found(AgencyId::KIND, agency));
     }

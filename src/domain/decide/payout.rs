@@ -16,7 +16,7 @@ pub fn record_disbursement(
     grant_id: &GrantId,
     amount: &Money,
 ) -> Result<Vec<Event>, RuleViolation> {
-    check::new_entry(state, *disbursement)?;
+    check::new_entry(state, *disbursement, "disbursement_id")?;
     let grant = check::active_grant(state, grant_id)?;
     let phase = check::phase(state, &grant.phase)?;
     check::currency(phase, amount)?;
@@ -60,7 +60,7 @@ pub fn record_refund(
     amount: &Money,
     reason: &str,
 ) -> Result<Vec<Event>, RuleViolation> {
-    check::new_entry(state, *refund)?;
+    check::new_entry(state, *refund, "refund_id")?;
     check::text("reason", reason)?;
     let grant = check::active_grant(state, grant_id)?;
     let phase = check::phase(state, &grant.phase)?;

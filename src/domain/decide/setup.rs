@@ -31,6 +31,7 @@ pub fn open_phase(state: &State, command: OpenPhase<'_>) -> Result<Vec<Event>, R
     if state.phase(command.phase).is_some() {
         return Err(check::already_exists(PhaseId::KIND, command.phase));
     }
+    check::unused_id(state, command.phase.as_uuid(), "phase_id")?;
     check::name("name", command.name)?;
     if command.starts_on > command.ends_on {
         return Err(check::invalid(
@@ -159,6 +160,7 @@ pub fn register_contributor(
     if state.has_contributor(contributor) {
         return Err(check::already_exists(ContributorId::KIND, contributor));
     }
+    check::unused_id(state, contributor.as_uuid(), "contributor_id")?;
     check::name("name", name)?;
     Ok(vec![Event::ContributorRegistered(ContributorRegistered {
         contributor: *contributor,
@@ -175,6 +177,7 @@ pub fn register_agency(
     if state.has_agency(agency) {
         return Err(check::already_exists(AgencyId::KIND, agency));
     }
+    check::unused_id(state, agency.as_uuid(), "agency_id")?;
     check::name("name", name)?;
     Ok(vec![Event::AgencyRegistered(AgencyRegistered {
         agency: *agency,
@@ -197,6 +200,7 @@ pub fn register_sme(state: &State, command: RegisterSme<'_>) -> Result<Vec<Event
     if state.sme(command.sme).is_some() {
         return Err(check::already_exists(SmeId::KIND, command.sme));
     }
+    check::unused_id(state, command.sme.as_uuid(), "sme_id")?;
     if state.sme_by_brn(command.brn).is_some() {
         return Err(check::already_exists(
             "business registration number",

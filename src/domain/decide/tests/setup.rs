@@ -322,3 +322,71 @@ fn sme_with_a_reused_id_is_refused() {
         RuleViolation::AlreadyExists { kind: "sme", .. }
     );
 }
+
+#[test]
+fn registering_an_agency_under_a_phase_id_is_refused() {
+    assert_refused!(
+        given(world()).when(Command::RegisterAgency {
+            agency: AgencyId::from_uuid(PHASE.as_uuid()),
+            name: "Foundation".to_string(),
+        }),
+        RuleViolation::AlreadyExists { kind: "phase", .. }
+    );
+}
+
+#[test]
+fn registering_a_contributor_under_an_agency_id_is_refused() {
+    assert_refused!(
+        given(world()).when(Command::RegisterContributor {
+            contributor: ContributorId::from_uuid(AGENCY.as_uuid()),
+            name: "POSCO".to_string(),
+        }),
+        RuleViolation::AlreadyExists { kind: "agency", .. }
+    );
+}
+
+#[test]
+fn registering_under_a_posting_id_is_refused() {
+    assert_refused!(
+        given(then(world(), [contributed(CONTRIBUTION, 5)])).when(Command::RegisterAgency {
+            agency: AgencyId::from_uuid(CONTRIBUTION.as_uuid()),
+            name: "Foundation".to_string(),
+        }),
+        RuleViolation::AlreadyExists {
+            kind: "contribution",
+            ..
+        }
+    );
+}
+
+#[test]
+fn the_nil_uuid_is_refused_as_a_new_id() {
+    assert_refused!(
+        given([]).when(Command::RegisterContributor {
+            contributor: ContributorId::from_uuid(Uuid::nil()),
+            name: "POSCO".to_string(),
+        }),
+        RuleViolation::InvalidField {
+            field: "contributor_id",
+            ..
+        }
+    );
+    assert_refused!(
+        given(world()).when(contribute(ContributionId::from_uuid(Uuid::nil()), krw(5))),
+        RuleViolation::InvalidField {
+            field: "contribution_id",
+            ..
+        }
+    );
+}
+
+#[test]
+fn a_posting_under_a_phase_id_is_refused() {
+    assert_refused!(
+        given(world()).when(contribute(
+            ContributionId::from_uuid(PHASE.as_uuid()),
+            krw(5)
+        )),
+        RuleViolation::AlreadyExists { kind: "phase", .. }
+    );
+}
