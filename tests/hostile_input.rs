@@ -556,6 +556,24 @@ fn cases(p: &Programme, c: &str) -> Vec<Case> {
             Limit("NAME_BYTES_MAX"),
         ),
         case(
+            "nil agency id",
+            Probe::Agency(proto::RegisterAgency {
+                agency_id: "00000000-0000-0000-0000-000000000000".into(),
+                name: "Foundation".into(),
+            }),
+            InvalidArgument,
+            Field("agency_id"),
+        ),
+        case(
+            "agency registered under the phase's id",
+            Probe::Agency(proto::RegisterAgency {
+                agency_id: p.phase.clone(),
+                name: "Foundation".into(),
+            }),
+            AlreadyExists,
+            Nothing,
+        ),
+        case(
             "name with a NUL",
             agency("Hanbit\u{0}Works".into()),
             InvalidArgument,
