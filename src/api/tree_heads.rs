@@ -230,7 +230,6 @@ impl TreeHeads {
             });
         }
         let checkpoint = Checkpoint::parse_body(body)?;
-        self.check_witness(&checkpoint, &signature)?;
         let mut heads = self.lock();
         let held = match heads.iter().find(|head| head.checkpoint.to_body() == body) {
             Some(head) => head.cosignatures.clone(),
@@ -243,6 +242,7 @@ impl TreeHeads {
                     .cosignatures
             }
         };
+        self.check_witness(&checkpoint, &signature)?;
         let mut cosignatures: Vec<String> = held
             .into_iter()
             .filter(|held| {
