@@ -164,6 +164,77 @@ async fn given_witness_keys_when_an_unknown_or_bad_cosignature_is_handed_back_th
     server.stop().await;
 }
 
+/// A line under the log's own key name and key hash, with junk for a signature.
+fn shadowing_line() -> String {
+    use base64::Engine as _;
+    let mut signature = log_key().key_hash().to_be_bytes().to_vec();
+    signature.extend_from_slice(&[0x5a; 64]);
+    format!(
+        "\u{2014} {ORIGIN} {}\n",
+        base64::engine::general_purpose::STANDARD.encode(signature)
+    )
+}
+
+#[tokio::test]
+async fn a_cosignature_under_the_logs_own_key_is_refused_and_the_head_still_verifies_after_a_restart(
+) {
+    let known = SigningKey::from_seed("witness.example/known", [1; 32]).unwrap();
+    let witnesses = WitnessKeys::parse(&known.cosignature_verifier_key()).unwrap();
+    let data = tempfile::TempDir::new().unwrap();
+    let mut server = start(data.path(), Some(witnesses.clone())).await;
+    programme(&mut server).await;
+    let head = tree_head(&mut server, 0).await.expect("head");
+    let checkpoint = audit::verify_checkpoint(&head.note, &log_key().verifier_key()).unwrap();
+    let refused = server
+        .audit
+        .add_cosignature(proto::AddCosignatureRequest {
+            checkpoint: checkpoint.to_body(),
+            cosignature: shadowing_line(),
+        })
+        .await
+        .expect_err("the log's own key name and hash");
+    assert_eq!(refused.code(), Code::InvalidArgument, "{refused:?}");
+    assert!(refused.message().contains(ORIGIN), "{refused:?}");
+    server.stop().await;
+
+    let mut server = start(data.path(), Some(witnesses)).await;
+    let after = tree_head(&mut server, 0).await.expect("head after restart");
+    assert_eq!(after.note, head.note);
+    assert!(after.cosignatures.is_empty());
+    audit::verify_checkpoint(&after.note, &log_key().verifier_key())
+        .expect("the log's signature is served intact");
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn without_witness_keys_every_cosignature_is_refused() {
+    let witness = SigningKey::from_seed("witness.example/w1", [5; 32]).unwrap();
+    let data = tempfile::TempDir::new().unwrap();
+    let mut server = start(data.path(), None).await;
+    programme(&mut server).await;
+    let head = tree_head(&mut server, 0).await.expect("head");
+    let checkpoint = audit::verify_checkpoint(&head.note, &log_key().verifier_key()).unwrap();
+    for line in [
+        audit::cosign(&checkpoint, &witness, 1_700_000_000).unwrap(),
+        shadowing_line(),
+    ] {
+        let refused = server
+            .audit
+            .add_cosignature(proto::AddCosignatureRequest {
+                checkpoint: checkpoint.to_body(),
+                cosignature: line,
+            })
+            .await
+            .expect_err("no witness keys");
+        assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
+        assert!(refused.message().contains("--witness-keys"), "{refused:?}");
+    }
+    let served = tree_head(&mut server, 0).await.unwrap();
+    assert!(served.cosignatures.is_empty());
+    audit::verify_checkpoint(&served.note, &log_key().verifier_key()).expect("intact");
+    server.stop().await;
+}
+
 async fn closing_statement(
     server: &mut TestServer,
     phase: &str,

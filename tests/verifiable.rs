@@ -105,13 +105,27 @@ async fn every_event_is_proven_included_in_the_signed_head_and_heads_are_consist
 
 #[tokio::test]
 async fn the_head_is_signed_once_per_size_and_carries_cosignatures_handed_back() {
-    let mut server = TestServer::start().await;
+    let witness = audit::SigningKey::from_seed("witness.example/w1", [9; 32]).unwrap();
+    let data = tempfile::TempDir::new().unwrap();
+    let witnesses =
+        matchledger::api::witness_keys::WitnessKeys::parse(&witness.cosignature_verifier_key())
+            .unwrap();
+    let mut server = TestServer::start_in_with(
+        data.path(),
+        Setup {
+            config: matchledger::api::server::ServerConfig {
+                witness_keys: Some(witnesses),
+                ..matchledger::api::server::ServerConfig::default()
+            },
+            client_tls: None,
+        },
+    )
+    .await;
     programme(&mut server).await;
     let (first, checkpoint) = head(&mut server).await;
     let (again, _) = head(&mut server).await;
     assert_eq!(first.note, again.note);
 
-    let witness = audit::SigningKey::from_seed("witness.example/w1", [9; 32]).unwrap();
     let line = audit::cosign(&checkpoint, &witness, 1_700_000_000).unwrap();
     let held = server
         .audit

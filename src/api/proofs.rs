@@ -28,10 +28,11 @@ use crate::verifiable::export::ExportBuilder;
 /// not the caller's to add (PERMISSION_DENIED), the rest are ours.
 pub fn tree_head_status(error: TreeHeadError) -> Status {
     match error {
-        TreeHeadError::Audit(_) | TreeHeadError::BadCosignature { .. } => {
-            Status::invalid_argument(error.to_string())
-        }
+        TreeHeadError::Audit(_)
+        | TreeHeadError::BadCosignature { .. }
+        | TreeHeadError::OwnKey { .. } => Status::invalid_argument(error.to_string()),
         TreeHeadError::UnknownWitness { .. } => Status::permission_denied(error.to_string()),
+        TreeHeadError::NoWitnesses => Status::failed_precondition(error.to_string()),
         TreeHeadError::UnknownHead => Status::not_found(error.to_string()),
         TreeHeadError::TooManyCosignatures => Status::resource_exhausted(error.to_string()),
         TreeHeadError::Store(error) => Status::internal(error.to_string()),

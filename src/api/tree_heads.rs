@@ -25,13 +25,24 @@ pub struct SignedHead {
 }
 
 impl SignedHead {
-    /// The note with the log's signature and every cosignature held.
+    /// The note with the log's signature first and every cosignature held after it.
+    /// Cosignatures never share the log's key name, so none can replace its signature.
     pub fn full_note(&self) -> Result<String, audit::AuditError> {
         self.cosignatures
             .iter()
             .try_fold(self.note.clone(), |note, line| {
                 audit::add_signature(&note, line)
             })
+    }
+
+    /// Drops held lines that claim the log's own key (by name or key hash): an older
+    /// server kept them unverified, and served they would shadow the log's signature.
+    fn without_own_key(mut self, key: &SigningKey) -> SignedHead {
+        self.cosignatures.retain(|line| {
+            audit::note::NoteSignature::parse_line(line)
+                .is_ok_and(|signature| !claims_key(&signature, key))
+        });
+        self
     }
 }
 
@@ -47,6 +58,17 @@ pub enum TreeHeadError {
     /// A cosignature of a head this server did not sign.
     #[error("this log did not sign that checkpoint")]
     UnknownHead,
+    /// The cosignature line claims the log's own key name or key hash.
+    #[error("the cosignature's key {name}+{key_hash:08x} is the log's own key name or hash; only witnesses cosign")]
+    OwnKey {
+        /// The key name in the cosignature line.
+        name: String,
+        /// The key hash in the cosignature line.
+        key_hash: u32,
+    },
+    /// The server was started without `--witness-keys`, so it verifies no cosignature.
+    #[error("this server accepts cosignatures only from witnesses named with --witness-keys")]
+    NoWitnesses,
     /// Too many witnesses for one head.
     #[error("at most {COSIGNATURES_PER_HEAD_MAX} cosignatures are kept per head")]
     TooManyCosignatures,
@@ -177,11 +199,14 @@ impl TreeHeads {
             return Ok(None);
         };
         let text = audit::SignedNote::parse(&stored.note)?.text;
-        Ok(Some(SignedHead {
-            checkpoint: Checkpoint::parse_body(&text)?,
-            note: stored.note,
-            cosignatures: stored.cosignatures,
-        }))
+        Ok(Some(
+            SignedHead {
+                checkpoint: Checkpoint::parse_body(&text)?,
+                note: stored.note,
+                cosignatures: stored.cosignatures,
+            }
+            .without_own_key(&self.key),
+        ))
     }
 
     /// Takes a witness's cosignature line over `body`, a checkpoint this log signed. With
@@ -194,9 +219,17 @@ impl TreeHeads {
         body: &str,
         line: &str,
     ) -> Result<usize, TreeHeadError> {
+        if self.witnesses.is_none() {
+            return Err(TreeHeadError::NoWitnesses);
+        }
         let signature = audit::note::NoteSignature::parse_line(line)?;
+        if claims_key(&signature, &self.key) {
+            return Err(TreeHeadError::OwnKey {
+                name: signature.name,
+                key_hash: signature.key_hash,
+            });
+        }
         let checkpoint = Checkpoint::parse_body(body)?;
-        self.check_witness(&checkpoint, &signature)?;
         let mut heads = self.lock();
         let held = match heads.iter().find(|head| head.checkpoint.to_body() == body) {
             Some(head) => head.cosignatures.clone(),
@@ -209,6 +242,7 @@ impl TreeHeads {
                     .cosignatures
             }
         };
+        self.check_witness(&checkpoint, &signature)?;
         let mut cosignatures: Vec<String> = held
             .into_iter()
             .filter(|held| {
@@ -242,7 +276,7 @@ impl TreeHeads {
         signature: &audit::note::NoteSignature,
     ) -> Result<(), TreeHeadError> {
         let Some(witnesses) = &self.witnesses else {
-            return Ok(());
+            return Err(TreeHeadError::NoWitnesses);
         };
         let key = witnesses
             .find(&signature.name, signature.key_hash)
@@ -261,10 +295,13 @@ impl TreeHeads {
     /// A kept head as served, if this log's current key signed it.
     fn own_head(&self, stored: &StoredHead) -> Option<SignedHead> {
         let checkpoint = audit::verify_checkpoint(&stored.note, &self.key.verifier_key()).ok()?;
-        (checkpoint.origin == self.key.name()).then(|| SignedHead {
-            checkpoint,
-            note: stored.note.clone(),
-            cosignatures: stored.cosignatures.clone(),
+        (checkpoint.origin == self.key.name()).then(|| {
+            SignedHead {
+                checkpoint,
+                note: stored.note.clone(),
+                cosignatures: stored.cosignatures.clone(),
+            }
+            .without_own_key(&self.key)
         })
     }
 
@@ -281,6 +318,14 @@ impl TreeHeads {
     fn lock(&self) -> std::sync::MutexGuard<'_, VecDeque<SignedHead>> {
         self.heads.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+/// Whether `signature` names the log's key `key`: its name, or the key hash of the key in
+/// either form (plain Ed25519 or cosignature).
+fn claims_key(signature: &audit::note::NoteSignature, key: &SigningKey) -> bool {
+    signature.name == key.name()
+        || signature.key_hash == key.key_hash()
+        || signature.key_hash == key.cosignature_key_hash()
 }
 
 /// A write of a signed record: a damaged (read-only) store keeps nothing, and the head or
