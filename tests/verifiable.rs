@@ -27,6 +27,31 @@ fn checking_witness(
     }
 }
 
+/// A witness key written where `checking_witness(dir, ..)` reads it, and a server on `data`
+/// (a fresh directory when `None`) that accepts that witness's cosignatures.
+async fn server_accepting_witness_in(
+    dir: &tempfile::TempDir,
+    data: Option<&std::path::Path>,
+) -> TestServer {
+    let witness = audit::SigningKey::from_seed("witness.example/w1", [7; 32]).unwrap();
+    matchledger::cli::signing_key::write_private(&dir.path().join("witness.key"), &witness)
+        .unwrap();
+    let witnesses =
+        matchledger::api::witness_keys::WitnessKeys::parse(&witness.cosignature_verifier_key())
+            .unwrap();
+    let setup = Setup {
+        config: matchledger::api::server::ServerConfig {
+            witness_keys: Some(witnesses),
+            ..matchledger::api::server::ServerConfig::default()
+        },
+        client_tls: None,
+    };
+    match data {
+        Some(data) => TestServer::start_in_with(data, setup).await,
+        None => TestServer::start_with(setup).await,
+    }
+}
+
 async fn head(server: &mut TestServer) -> (proto::TreeHead, audit::Checkpoint) {
     let head = server
         .audit
@@ -452,11 +477,11 @@ async fn a_phase_statement_is_signed_at_a_tree_head_and_verifies_offline() {
 async fn the_witness_cosigns_a_growing_log_checking_its_rules_and_refuses_a_rewrite() {
     use matchledger::cli::verifiable::witness::witness;
 
-    let mut server = TestServer::start().await;
+    let dir = tempfile::TempDir::new().unwrap();
+    let mut server = server_accepting_witness_in(&dir, None).await;
     let programme = programme(&mut server).await;
     let contribution = contribute(&mut server, &programme, "1000000").await;
     let key = verifier_key(&mut server).await;
-    let dir = tempfile::TempDir::new().unwrap();
     let args = checking_witness(&dir, key.clone());
     let first_run = witness(&server.address, args.clone())
         .await
@@ -601,9 +626,9 @@ async fn the_witness_refuses_to_cosign_an_over_matched_log_and_names_the_breach(
     // Given a served log with a match beyond its contribution, written past the rules,
     let data = tempfile::TempDir::new().unwrap();
     over_matched_log(data.path());
-    let mut server = TestServer::start_in(data.path()).await;
-    let key = verifier_key(&mut server).await;
     let dir = tempfile::TempDir::new().unwrap();
+    let mut server = server_accepting_witness_in(&dir, Some(data.path())).await;
+    let key = verifier_key(&mut server).await;
     let args = checking_witness(&dir, key);
 
     // when the witness checks the rules,

@@ -58,9 +58,9 @@ pub struct ServerConfig {
     /// The key that signs tree heads (its name is the checkpoint origin); a fresh key
     /// named [`DEFAULT_ORIGIN`], forgotten at exit, when `None`.
     pub signing_key: Option<SigningKey>,
-    /// The witnesses whose cosignatures are accepted, each verified; when `None`, any
-    /// well-formed cosignature line is kept and served unverified (clients must check
-    /// cosignatures against the witness keys they trust).
+    /// The witnesses whose cosignatures are accepted, each verified; when `None`, every
+    /// cosignature is refused (FAILED_PRECONDITION), so unverified lines can neither crowd
+    /// out real ones nor be served as if they meant something.
     pub witness_keys: Option<WitnessKeys>,
 }
 

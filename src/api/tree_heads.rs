@@ -97,14 +97,14 @@ pub enum TreeHeadError {
 #[derive(Debug)]
 pub struct TreeHeads {
     key: SigningKey,
-    /// `None`: any well-formed cosignature line is kept, unverified.
+    /// `None`: no witness is known, so every cosignature is refused.
     witnesses: Option<WitnessKeys>,
     heads: Mutex<VecDeque<SignedHead>>,
 }
 
 impl TreeHeads {
-    /// Signs with `key`, whose name is the checkpoint origin, taking cosignatures from
-    /// anyone (unverified).
+    /// Signs with `key`, whose name is the checkpoint origin, knowing no witness: every
+    /// cosignature handed back is refused.
     pub fn new(key: SigningKey) -> TreeHeads {
         TreeHeads::with_witnesses(key, None)
     }

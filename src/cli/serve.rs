@@ -54,8 +54,9 @@ pub struct ServeArgs {
     /// Witness keys file: one signed-note verifier key (`name+hash+key`) per line, `#`
     /// comments allowed. With it, a cosignature handed back is kept only if it verifies
     /// under one of these keys (PERMISSION_DENIED for an unknown key, INVALID_ARGUMENT for
-    /// a bad signature). Without it, any well-formed cosignature line is kept and served
-    /// unverified: clients must check cosignatures against the witness keys they trust.
+    /// a bad signature). Without it, every cosignature is refused: the server keeps
+    /// cosignatures only from witnesses it can verify. A line under the log's own key
+    /// name or key hash is always refused.
     #[arg(long, env = "MATCHLEDGER_WITNESS_KEYS")]
     pub witness_keys: Option<PathBuf>,
 }
