@@ -31,6 +31,7 @@ pub mod codec;
 mod cursor;
 mod durability;
 mod error;
+mod evidence;
 mod layout;
 mod merkle;
 mod payload;
@@ -171,9 +172,31 @@ impl Store {
     /// last verified checkpoint to the head before anything can read or append.
     pub fn open(dir: &Path) -> Result<Store, StoreError> {
         let (db, data_file) = Store::open_files(dir)?;
+        Store::check_evidence(dir, &db)?;
         let head = verify::on_open(&db, &data_file)?;
+        Store::record_missing_evidence(dir, head)?;
         let writer = WriterState::load(&db, head)?;
         Ok(Store::assemble(dir, db, data_file, head, writer))
+    }
+
+    /// Fails when the log is shorter than, or differs at, the acknowledged head recorded
+    /// beside sled (see `evidence.rs`).
+    fn check_evidence(dir: &Path, db: &sled::Db) -> Result<(), StoreError> {
+        let Some(evidence) = evidence::read(dir)? else {
+            return Ok(());
+        };
+        let head_record = records::stored_position(db, layout::META_HEAD)?;
+        evidence::check(evidence, head_record, |sequence| {
+            verify::hash_at(db, sequence, head_record.sequence)
+        })
+    }
+
+    /// A store written before the evidence file existed gets one from its verified head.
+    fn record_missing_evidence(dir: &Path, head: Head) -> Result<(), StoreError> {
+        if head.sequence > 0 && evidence::read(dir)?.is_none() {
+            evidence::write(dir, head)?;
+        }
+        Ok(())
     }
 
     /// Opens like [`Store::open`], but when verification finds the log corrupt or
@@ -182,8 +205,26 @@ impl Store {
     /// failures (sled cannot open, an unknown format) are still errors.
     pub fn open_until_damage(dir: &Path) -> Result<(Store, Option<Damage>), StoreError> {
         let (db, data_file) = Store::open_files(dir)?;
+        if let Err(error) = Store::check_evidence(dir, &db) {
+            let checkpoint = records::stored_position(&db, layout::META_VERIFIED)?;
+            let last_good = records::stored_position(&db, layout::META_HEAD)?;
+            // Damage inside the log is named where it is; otherwise the log verifies but
+            // stops short of (or differs from) what was acknowledged.
+            let damage = match verify::locate_damage(&db, checkpoint, last_good)? {
+                Some(damage) => damage,
+                None => Damage {
+                    sequence: last_good.sequence + 1,
+                    last_good,
+                    reason: format!("the log disagrees with its acknowledged head: {error}"),
+                },
+            };
+            let store = Store::assemble(dir, db, data_file, Head::EMPTY, WriterState::refusing());
+            store.restrict(damage.clone());
+            return Ok((store, Some(damage)));
+        }
         let error = match verify::on_open(&db, &data_file) {
             Ok(head) => {
+                Store::record_missing_evidence(dir, head)?;
                 let writer = WriterState::load(&db, head)?;
                 return Ok((Store::assemble(dir, db, data_file, head, writer), None));
             }
@@ -350,7 +391,12 @@ impl Store {
             // is nothing new to make durable.
             return Ok(self.head());
         }
-        if let Err(error) = self.inner.data_file.commit(&self.inner.db) {
+        let committed = self
+            .inner
+            .data_file
+            .commit(&self.inner.db)
+            .and_then(|()| evidence::write(&self.inner.dir, written));
+        if let Err(error) = committed {
             let _ = self
                 .inner
                 .sync_failed
