@@ -132,3 +132,179 @@ fn damage_before_the_checkpoint_found_by_a_read_restricts_the_store() {
         Err(StoreError::Refused(_))
     ));
 }
+
+/// Copies a store directory (sled's files and ours) into a fresh one, for one trial.
+fn copy_store(from: &Path) -> TempDir {
+    fn copy_into(from: &Path, to: &Path) {
+        for entry in std::fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let target = to.join(entry.file_name());
+            if entry.file_type().unwrap().is_dir() {
+                std::fs::create_dir_all(&target).unwrap();
+                copy_into(&entry.path(), &target);
+            } else {
+                std::fs::copy(entry.path(), &target).unwrap();
+            }
+        }
+    }
+    let copy = TempDir::new().unwrap();
+    copy_into(from, copy.path());
+    copy
+}
+
+/// Opens a damaged copy and says whether it was served exactly as the original (same
+/// head and root) or detected (an error, or read-only with damage). Panics on the one
+/// outcome that must never happen: a different or shorter history served as valid.
+fn served_identically_or_detected(copy: &TempDir, original: Head, root: crate::audit::Hash) {
+    let Ok((store, damage)) = Store::open_until_damage(copy.path()) else {
+        return; // refused to open: detected
+    };
+    if damage.is_some() {
+        assert!(store
+            .append(batch(original.sequence + 1, 1), Vec::new())
+            .is_err());
+        return;
+    }
+    assert_eq!(
+        store.head(),
+        original,
+        "a changed history was served as valid"
+    );
+    assert_eq!(
+        store.root().unwrap(),
+        root,
+        "a changed tree was served as valid"
+    );
+}
+
+#[test]
+fn raw_damage_to_sleds_file_is_served_identically_or_detected() {
+    use rand::{Rng, SeedableRng};
+    let dir = TempDir::new().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    for group in 0..40 {
+        store.append(batch(group * 25 + 1, 25), Vec::new()).unwrap();
+    }
+    let (original, root) = (store.head(), store.root().unwrap());
+    drop(store);
+    // sled's I/O threads may still hold the lock for an instant after the drop.
+    let _ = open_sled(dir.path()).unwrap();
+    // sled preallocates its segments: damage the bytes it actually wrote.
+    let written = std::fs::read(dir.path().join("db")).unwrap();
+    let db_length = written.iter().rposition(|&byte| byte != 0).unwrap_or(0) as u64 + 1;
+    let mut random = rand_chacha::ChaCha8Rng::seed_from_u64(0x5eed);
+    for _ in 0..12 {
+        let copy = copy_store(dir.path());
+        let cut = random.gen_range(0..db_length);
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(copy.path().join("db"))
+            .unwrap();
+        file.set_len(cut).unwrap();
+        drop(file);
+        served_identically_or_detected(&copy, original, root);
+    }
+    for _ in 0..12 {
+        let copy = copy_store(dir.path());
+        let path = copy.path().join("db");
+        let mut bytes = std::fs::read(&path).unwrap();
+        let offset = random.gen_range(0..db_length as usize);
+        bytes[offset] ^= 1 << random.gen_range(0..8);
+        std::fs::write(&path, bytes).unwrap();
+        served_identically_or_detected(&copy, original, root);
+    }
+}
+
+#[test]
+fn a_log_cut_short_on_disk_is_detected_not_served_shorter() {
+    let dir = TempDir::new().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    for group in 0..40 {
+        store.append(batch(group * 25 + 1, 25), Vec::new()).unwrap();
+    }
+    let (original, root) = (store.head(), store.root().unwrap());
+    drop(store);
+    let _ = open_sled(dir.path()).unwrap();
+    // sled preallocates its segments: cut within the bytes it actually wrote.
+    let written = std::fs::read(dir.path().join("db")).unwrap();
+    let length = written.iter().rposition(|&byte| byte != 0).unwrap_or(0) as u64 + 1;
+    let mut detected = 0;
+    for tenths in [1, 3, 5, 7, 9] {
+        let copy = copy_store(dir.path());
+        let file = std::fs::OpenOptions::new()
+            .write(true)
+            .open(copy.path().join("db"))
+            .unwrap();
+        file.set_len(length * tenths / 10).unwrap();
+        drop(file);
+        served_identically_or_detected(&copy, original, root);
+        match Store::open_until_damage(copy.path()) {
+            Ok((_, Some(_))) | Err(_) => detected += 1,
+            Ok((_, None)) => {}
+        }
+    }
+    assert!(detected > 0, "cutting sled's file to a tenth lost nothing?");
+}
+
+#[test]
+fn a_damaged_evidence_file_opens_read_only() {
+    let dir = TempDir::new().unwrap();
+    drop(store_with(&dir, 10));
+    let path = dir.path().join(super::evidence::FILE_NAME);
+    let mut bytes = std::fs::read(&path).unwrap();
+    bytes[3] ^= 0x10;
+    std::fs::write(&path, &bytes).unwrap();
+
+    let (store, damage) = Store::open_until_damage(dir.path()).unwrap();
+
+    assert!(damage.is_some(), "a damaged evidence file is detected");
+    assert!(store.append(batch(11, 1), Vec::new()).is_err());
+    assert_eq!(
+        std::fs::read(&path).unwrap(),
+        bytes,
+        "the evidence is never rewritten"
+    );
+}
+
+/// What sled's recovery does when it stops at a damaged record: the log that remains is a
+/// valid, shorter prefix. Emulated exactly by putting back sled's files from when the log
+/// was shorter beside the evidence of the longer acknowledged head.
+#[test]
+fn a_valid_but_shorter_log_than_acknowledged_opens_read_only_and_never_reuses_sequences() {
+    let dir = TempDir::new().unwrap();
+    let store = store_with(&dir, 50);
+    drop(store);
+    let _ = open_sled(dir.path()).unwrap();
+    let earlier = copy_store(dir.path());
+    let store = Store::open(dir.path()).unwrap();
+    store.append(batch(51, 50), Vec::new()).unwrap();
+    let acknowledged = store.head();
+    drop(store);
+    let _ = open_sled(dir.path()).unwrap();
+    let evidence = dir.path().join(super::evidence::FILE_NAME);
+    std::fs::copy(&evidence, earlier.path().join(super::evidence::FILE_NAME)).unwrap();
+
+    assert!(
+        Store::open(earlier.path()).is_err(),
+        "open refuses the shorter log"
+    );
+    let (store, damage) = Store::open_until_damage(earlier.path()).unwrap();
+
+    let damage = damage.expect("the shorter log is detected");
+    assert_eq!(store.head().sequence, 50);
+    assert!(
+        damage
+            .to_string()
+            .contains(&acknowledged.sequence.to_string()),
+        "{damage}"
+    );
+    assert!(
+        store.append(batch(51, 1), Vec::new()).is_err(),
+        "an acknowledged sequence is never reused"
+    );
+    assert_eq!(
+        std::fs::read(earlier.path().join(super::evidence::FILE_NAME)).unwrap(),
+        std::fs::read(&evidence).unwrap(),
+        "the evidence is never overwritten"
+    );
+}
