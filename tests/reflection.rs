@@ -47,28 +47,25 @@ macro_rules! list_services {
     }};
 }
 
-#[tokio::test]
-async fn reflection_v1_lists_every_service() {
-    let server = TestServer::start().await;
-    let names = list_services!(v1, server.channel.clone());
+fn assert_lists_every_service(version: &str, names: &[String]) {
     for service in SERVICES_EXPECTED {
         assert!(
             names.iter().any(|name| name == service),
-            "{service} missing from {names:?}"
+            "reflection {version}: {service} missing from {names:?}"
         );
     }
+}
+
+#[tokio::test]
+async fn reflection_v1_lists_every_service() {
+    let server = TestServer::start().await;
+    assert_lists_every_service("v1", &list_services!(v1, server.channel.clone()));
     server.stop().await;
 }
 
 #[tokio::test]
 async fn reflection_v1alpha_lists_every_service() {
     let server = TestServer::start().await;
-    let names = list_services!(v1alpha, server.channel.clone());
-    for service in SERVICES_EXPECTED {
-        assert!(
-            names.iter().any(|name| name == service),
-            "{service} missing from {names:?}"
-        );
-    }
+    assert_lists_every_service("v1alpha", &list_services!(v1alpha, server.channel.clone()));
     server.stop().await;
 }

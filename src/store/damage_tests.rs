@@ -177,21 +177,28 @@ fn served_identically_or_detected(copy: &TempDir, original: Head, root: crate::a
     );
 }
 
-#[test]
-fn raw_damage_to_sleds_file_is_served_identically_or_detected() {
-    use rand::{Rng, SeedableRng};
-    let dir = TempDir::new().unwrap();
+/// A closed store of 1,000 events written in 40 groups: its head, its root, and how many
+/// bytes of sled's `db` file hold data (sled preallocates its segments; damage is aimed at
+/// the bytes it actually wrote).
+fn written_store(dir: &TempDir) -> (Head, crate::audit::Hash, u64) {
     let store = Store::open(dir.path()).unwrap();
     for group in 0..40 {
         store.append(batch(group * 25 + 1, 25), Vec::new()).unwrap();
     }
-    let (original, root) = (store.head(), store.root().unwrap());
+    let (head, root) = (store.head(), store.root().unwrap());
     drop(store);
     // sled's I/O threads may still hold the lock for an instant after the drop.
     let _ = open_sled(dir.path()).unwrap();
-    // sled preallocates its segments: damage the bytes it actually wrote.
     let written = std::fs::read(dir.path().join("db")).unwrap();
-    let db_length = written.iter().rposition(|&byte| byte != 0).unwrap_or(0) as u64 + 1;
+    let length = written.iter().rposition(|&byte| byte != 0).unwrap_or(0) as u64 + 1;
+    (head, root, length)
+}
+
+#[test]
+fn raw_damage_to_sleds_file_is_served_identically_or_detected() {
+    use rand::{Rng, SeedableRng};
+    let dir = TempDir::new().unwrap();
+    let (original, root, db_length) = written_store(&dir);
     let mut random = rand_chacha::ChaCha8Rng::seed_from_u64(0x5eed);
     for _ in 0..12 {
         let copy = copy_store(dir.path());
@@ -218,16 +225,7 @@ fn raw_damage_to_sleds_file_is_served_identically_or_detected() {
 #[test]
 fn a_log_cut_short_on_disk_is_detected_not_served_shorter() {
     let dir = TempDir::new().unwrap();
-    let store = Store::open(dir.path()).unwrap();
-    for group in 0..40 {
-        store.append(batch(group * 25 + 1, 25), Vec::new()).unwrap();
-    }
-    let (original, root) = (store.head(), store.root().unwrap());
-    drop(store);
-    let _ = open_sled(dir.path()).unwrap();
-    // sled preallocates its segments: cut within the bytes it actually wrote.
-    let written = std::fs::read(dir.path().join("db")).unwrap();
-    let length = written.iter().rposition(|&byte| byte != 0).unwrap_or(0) as u64 + 1;
+    let (original, root, length) = written_store(&dir);
     let mut detected = 0;
     for tenths in [1, 3, 5, 7, 9] {
         let copy = copy_store(dir.path());
