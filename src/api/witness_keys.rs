@@ -91,17 +91,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn the_readmes_example_witness_keys_file_parses() {
-        let readme = include_str!("../../README.md");
-        let start = readme
+    fn the_documented_example_witness_keys_file_parses() {
+        let guide = include_str!("../../docs/verification.md");
+        let start = guide
             .find("# the fund manager's witness")
-            .expect("the README's example");
-        let example: String = readme[start..]
+            .expect("the documented example");
+        let example: String = guide[start..]
             .lines()
             .take_while(|line| !line.starts_with("```"))
             .map(|line| format!("{line}\n"))
             .collect();
-        let keys = WitnessKeys::parse(&example).expect("the README's example is a valid key");
+        let keys = WitnessKeys::parse(&example).expect("the documented example is a valid key");
         assert_eq!(keys.len(), 1);
     }
     use crate::audit::SigningKey;
