@@ -306,3 +306,24 @@ fn a_valid_but_shorter_log_than_acknowledged_opens_read_only_and_never_reuses_se
         "the evidence is never overwritten"
     );
 }
+
+#[test]
+fn a_directory_written_before_the_evidence_file_gets_one_from_its_verified_head() {
+    let dir = TempDir::new().unwrap();
+    drop(store_with(&dir, 10));
+    let path = dir.path().join(super::evidence::FILE_NAME);
+    std::fs::remove_file(&path).unwrap();
+
+    let (store, damage) = Store::open_until_damage(dir.path()).unwrap();
+
+    assert_eq!(damage, None);
+    assert_eq!(
+        super::evidence::read(dir.path()).unwrap(),
+        Some(store.head())
+    );
+    store.append(batch(11, 1), Vec::new()).unwrap();
+    assert_eq!(
+        super::evidence::read(dir.path()).unwrap().unwrap().sequence,
+        11
+    );
+}

@@ -186,9 +186,8 @@ impl Store {
             return Ok(());
         };
         let head_record = records::stored_position(db, layout::META_HEAD)?;
-        evidence::check(evidence, head_record, |sequence| {
-            verify::hash_at(db, sequence, head_record.sequence)
-        })
+        evidence::check_length(evidence, head_record)?;
+        verify::check_hash_at(db, evidence, head_record.sequence, "acknowledged")
     }
 
     /// A store written before the evidence file existed gets one from its verified head.

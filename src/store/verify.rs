@@ -107,17 +107,7 @@ fn check_range(
     mut progress: impl FnMut(u64),
 ) -> Result<(), StoreError> {
     let tree = sled::Tree::clone(db);
-    let stored_from = hash_at(db, from.sequence, head.sequence)?;
-    if stored_from != from.hash {
-        return Err(StoreError::corrupt(
-            from.sequence,
-            format!(
-                "stored bytes hash to {} but {} was verified",
-                hex::encode(stored_from),
-                hex::encode(from.hash)
-            ),
-        ));
-    }
+    check_hash_at(db, from, head.sequence, "verified")?;
     let mut last = from;
     for event in EventCursor::after(tree, from.sequence, from.hash, head.sequence, head.sequence) {
         let event = event?;
@@ -157,6 +147,28 @@ fn check_range(
 }
 
 /// The hash of event `sequence` as stored (the genesis hash for 0).
+/// Fails as `Corrupt` at `expected.sequence` unless the stored event there hashes to
+/// `expected.hash`; `known_as` says how that hash was known (`verified`, `acknowledged`).
+pub(crate) fn check_hash_at(
+    db: &sled::Db,
+    expected: Head,
+    head: u64,
+    known_as: &str,
+) -> Result<(), StoreError> {
+    let stored = hash_at(db, expected.sequence, head)?;
+    if stored != expected.hash {
+        return Err(StoreError::corrupt(
+            expected.sequence,
+            format!(
+                "stored bytes hash to {} but {} was {known_as}",
+                hex::encode(stored),
+                hex::encode(expected.hash)
+            ),
+        ));
+    }
+    Ok(())
+}
+
 pub(crate) fn hash_at(db: &sled::Db, sequence: u64, head: u64) -> Result<[u8; 32], StoreError> {
     if sequence == 0 {
         return Ok(codec::GENESIS_HASH);
