@@ -16,10 +16,12 @@ rm -rf "$generated" && mkdir -p "$generated"
 "$venv/bin/python" -m grpc_tools.protoc -Iproto --python_out="$generated" --grpc_python_out="$generated" \
     proto/matchledger/v1/*.proto
 
-cargo build --quiet
+# The release build made by the slow tests is reused: building the debug binary apart
+# would compile the dependency tree a third time (dev-dependencies change its features).
+cargo build --release --quiet
 data_dir=$(mktemp -d)
 port=$(( 40000 + RANDOM % 20000 ))
-"$target_dir/debug/matchledger" serve --data-dir "$data_dir" --listen "127.0.0.1:$port" > "$data_dir/server.log" 2>&1 &
+"$target_dir/release/matchledger" serve --data-dir "$data_dir" --listen "127.0.0.1:$port" > "$data_dir/server.log" 2>&1 &
 server=$!
 cleanup() { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$data_dir"; }
 trap cleanup EXIT
