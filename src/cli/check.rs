@@ -7,6 +7,7 @@
 //! compared with the replay at its sequence. Prints a summary on stdout and progress on
 //! stderr; fails (exit code 1) naming the first bad sequence.
 
+use crate::cli::exit::verification_failed;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -50,7 +51,7 @@ pub fn check(args: &CheckArgs) -> anyhow::Result<()> {
     if let Some(damage) = open_damage {
         println!("  hash chain   DAMAGED at sequence {}", damage.sequence);
         println!("result: FAILED");
-        bail!("{damage}");
+        return Err(verification_failed(damage.to_string()));
     }
     println!(
         "  hash chain   ok: {} events, head hash {}",
@@ -115,7 +116,9 @@ fn replay_and_check_books(store: &Store) -> anyhow::Result<Projections> {
             if let Err(problem) = books_problem(&projections) {
                 println!("  books        WRONG between sequences {last_balanced} and {sequence}");
                 println!("result: FAILED");
-                bail!("{problem} after sequence {sequence} (balanced at {last_balanced})");
+                return Err(verification_failed(format!(
+                    "{problem} after sequence {sequence} (balanced at {last_balanced})"
+                )));
             }
             last_balanced = sequence;
         }
@@ -123,7 +126,9 @@ fn replay_and_check_books(store: &Store) -> anyhow::Result<Projections> {
             if *at == sequence && (saved_state != &state || saved_projections != &projections) {
                 println!("  snapshot     DIFFERS from a fresh replay at sequence {at}");
                 println!("result: FAILED");
-                bail!("the saved snapshot at sequence {at} differs from a fresh replay of the log");
+                return Err(verification_failed(format!(
+                    "the saved snapshot at sequence {at} differs from a fresh replay of the log"
+                )));
             }
         }
         if sequence % PROGRESS_EVENTS == 0 || sequence == head {

@@ -3,6 +3,7 @@
 pub mod check;
 pub mod client;
 pub mod demo;
+pub mod exit;
 pub mod load;
 pub mod principal;
 pub mod serve;
@@ -13,9 +14,14 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// The exit codes, shown under `--help` (see [`exit`]).
+const EXIT_CODES_HELP: &str = "Exit codes: 0 success; 1 other failure; 2 usage; \
+3 unavailable, retry later; 4 refused by a rule or as invalid, do not retry as is; \
+5 verification failed. Under --json a failure is one JSON object on stderr.";
+
 /// matchledger: an event-sourced, verifiable ledger for matched SME support funds.
 #[derive(Debug, Parser)]
-#[command(name = "matchledger", version, about)]
+#[command(name = "matchledger", version, about, after_help = EXIT_CODES_HELP)]
 pub struct Cli {
     /// Server address for client commands.
     #[arg(
@@ -74,9 +80,11 @@ pub enum TopCommand {
     Verifiable(Box<verifiable::VerifiableCommand>),
 }
 
-/// Parses the command line, runs it, and turns any error into a message and exit code 1.
+/// Parses the command line, runs it, and turns any error into a message and the exit
+/// code of its class (see [`exit`]).
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    let json = cli.json;
     init_tracing(cli.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -84,8 +92,10 @@ pub fn main() -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
-            return ExitCode::FAILURE;
+            return exit::report(
+                &anyhow::anyhow!("cannot start the async runtime: {error}"),
+                json,
+            );
         }
     };
     let result = runtime.block_on(async move {
@@ -105,10 +115,7 @@ pub fn main() -> ExitCode {
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            ExitCode::FAILURE
-        }
+        Err(error) => exit::report(&error, json),
     }
 }
 

@@ -1,10 +1,11 @@
 //! `export` writes a self-verifying export of the log, from a server or offline from a
 //! data directory; `verify` checks one with no server.
 
+use crate::cli::exit::verification_failed;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 use indicatif::{ProgressBar, ProgressStyle};
 
 use super::heads::fetch_verified_head;
@@ -89,11 +90,10 @@ impl ExportWriter {
         self.events.flush()?;
         let tail = self.builder.finish(note);
         if tail.size != checkpoint.size || tail.root != checkpoint.root {
-            bail!(
+            return Err(verification_failed(format!(
                 "the exported events (size {}) do not give the signed root of size {}",
-                tail.size,
-                checkpoint.size
-            );
+                tail.size, checkpoint.size
+            )));
         }
         Ok((self.out, tail))
     }
@@ -241,7 +241,10 @@ pub fn verify(args: VerifyArgs) -> anyhow::Result<()> {
             for problem in &problems {
                 println!("  - {problem}");
             }
-            bail!("the export does not verify ({} problems)", problems.len())
+            Err(verification_failed(format!(
+                "the export does not verify ({} problems)",
+                problems.len()
+            )))
         }
     }
 }
