@@ -2,6 +2,7 @@
 
 pub mod check;
 pub mod client;
+pub mod completions;
 pub mod demo;
 pub mod exit;
 pub mod load;
@@ -78,6 +79,8 @@ pub enum TopCommand {
     /// Verifiable history: tree heads, proofs, bundles, exports and the witness.
     #[command(flatten)]
     Verifiable(Box<verifiable::VerifiableCommand>),
+    /// Prints a shell completion script: `source <(matchledger completions bash)`.
+    Completions(completions::CompletionsArgs),
 }
 
 /// Parses the command line, runs it, and turns any error into a message and the exit
@@ -108,6 +111,7 @@ pub fn main() -> ExitCode {
             TopCommand::Check(args) => {
                 tokio::task::spawn_blocking(move || check::check(&args)).await?
             }
+            TopCommand::Completions(args) => completions::completions(&args),
             TopCommand::Verifiable(command) => {
                 verifiable::run(&cli.server, cli.json, *command).await
             }
