@@ -1,6 +1,7 @@
 //! The binary's exit codes tell a script what to do next: 2 for usage, 3 to retry later,
 //! 4 for a refusal it must not retry as is, 5 for evidence that does not verify; under
-//! `--json` a refusal is one JSON object on standard error.
+//! `--json` a refusal is one JSON object on standard error; progress written to a pipe is
+//! plain lines, not one long line of carriage returns.
 
 mod common;
 
@@ -123,4 +124,22 @@ async fn a_tampered_export_exits_with_the_verification_code() {
     let output = run(strings(&["verify", "--public-key", &key, &dir_text])).await;
     assert_eq!(output.status.code(), Some(5), "{output:?}");
     server.stop().await;
+}
+
+#[tokio::test]
+async fn check_off_a_terminal_writes_plain_progress_lines_and_exits_zero_on_a_sound_directory() {
+    let mut server = TestServer::start().await;
+    programme(&mut server).await;
+    let dir = server.data_dir.clone();
+    let temp = server.stop().await;
+    let dir_text = dir.display().to_string();
+    let output = run(strings(&["check", "--data-dir", &dir_text])).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    assert!(!stderr.contains('\r'), "carriage return in {stderr:?}");
+    assert!(
+        stderr.lines().any(|line| line.starts_with("verifying: ")),
+        "no progress line in {stderr:?}"
+    );
+    drop(temp);
 }

@@ -5,10 +5,10 @@
 //! projections and checks the books: the trial balance is zero and no phase's cash is
 //! negative, every `BALANCE_CHECK_EVENTS` events and at the end. A saved snapshot is
 //! compared with the replay at its sequence. Prints a summary on stdout and progress on
-//! stderr; fails (exit code 1) naming the first bad sequence.
+//! stderr (plain lines off a terminal); fails (exit code 5) naming the first bad sequence.
 
 use crate::cli::exit::verification_failed;
-use std::io::Write;
+use crate::cli::progress::Progress;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -72,12 +72,13 @@ pub fn check(args: &CheckArgs) -> anyhow::Result<()> {
 /// `damaged_after` is the damage open found (beyond the readable head), for the message.
 fn verify_chain(store: &Store, damaged_after: Option<u64>) -> anyhow::Result<Head> {
     let head = store.head().sequence;
+    let bar = Progress::new("verifying", "events", head);
     let verified = store.verify_all(|sequence| {
         if sequence % PROGRESS_EVENTS == 0 || sequence == head {
-            progress("verifying", sequence, head);
+            bar.set_position(sequence);
         }
     });
-    eprintln!();
+    bar.finish();
     match verified {
         Ok(head) => Ok(head),
         Err(error) => {
@@ -103,6 +104,7 @@ fn first_bad_sequence(error: &StoreError) -> Option<u64> {
 /// way and the saved snapshot at its sequence.
 fn replay_and_check_books(store: &Store) -> anyhow::Result<Projections> {
     let head = store.head().sequence;
+    let bar = Progress::new("replaying", "events", head);
     let saved = load_snapshot(store)?;
     let mut state = State::default();
     let mut projections = Projections::default();
@@ -132,10 +134,10 @@ fn replay_and_check_books(store: &Store) -> anyhow::Result<Projections> {
             }
         }
         if sequence % PROGRESS_EVENTS == 0 || sequence == head {
-            progress("replaying", sequence, head);
+            bar.set_position(sequence);
         }
     }
-    eprintln!();
+    bar.finish();
     match saved {
         Some((at, ..)) => println!("  snapshot     ok: equals a fresh replay at sequence {at}"),
         None => println!("  snapshot     none usable (start-up replays the whole log)"),
@@ -176,13 +178,6 @@ pub fn books_problem(projections: &Projections) -> Result<(), String> {
         ));
     }
     Ok(())
-}
-
-/// One progress line on stderr, rewritten in place.
-fn progress(what: &str, done: u64, total: u64) {
-    let percent = (done * 100).checked_div(total).unwrap_or(100);
-    eprint!("\r{what}: {done}/{total} events ({percent}%)");
-    let _ = std::io::stderr().flush();
 }
 
 /// Whether `dir` holds a store (sled's data file).

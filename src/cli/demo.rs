@@ -4,8 +4,8 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use crate::cli::progress::Progress;
 use anyhow::{ensure, Context};
-use indicatif::{ProgressBar, ProgressStyle};
 use rust_decimal::Decimal;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -106,15 +106,7 @@ async fn load(
 ) -> anyhow::Result<()> {
     let programme = Programme::new(config);
     let total = programme.summary().commands;
-    let progress = ProgressBar::new(total);
-    progress.set_style(
-        ProgressStyle::with_template(
-            "{msg:>10} [{bar:40}] {pos}/{len} commands ({per_sec}, {eta} left)",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> "),
-    );
-    progress.set_message("loading");
+    let progress = Progress::new("loading", "commands", total);
     let mut batch: Vec<GeneratedCommand> = Vec::with_capacity(DEMO_BATCH_COMMANDS);
     let (mut posted, mut replayed) = (0u64, 0u64);
     for command in programme {
@@ -133,7 +125,8 @@ async fn load(
         replayed += post(&mut posting, &batch).await?;
         posted += batch.len() as u64;
     }
-    progress.finish_with_message("loaded");
+    progress.set_position(posted);
+    progress.finish();
     println!("posted {posted} commands ({replayed} batches were replays of an earlier load)");
     Ok(())
 }

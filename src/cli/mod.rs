@@ -7,6 +7,7 @@ pub mod demo;
 pub mod exit;
 pub mod load;
 pub mod principal;
+pub mod progress;
 pub mod serve;
 pub mod signing_key;
 pub mod verifiable;
