@@ -10,8 +10,6 @@ use common::*;
 use matchledger::api::proto;
 use tonic::Code;
 use tonic_health::pb::health_check_response::ServingStatus;
-use tonic_health::pb::health_client::HealthClient;
-use tonic_health::pb::HealthCheckRequest;
 use tonic_types::StatusExt;
 
 /// The idempotency key of the posting whose stored event the test damages.
@@ -59,22 +57,6 @@ fn flip_a_byte_of_the_target_event(dir: &Path) {
         "exactly one stored block holds the target event"
     );
     db.flush().expect("flushed");
-}
-
-async fn posting_health(address: &str) -> ServingStatus {
-    let channel = tonic::transport::Channel::from_shared(address.to_string())
-        .expect("uri")
-        .connect()
-        .await
-        .expect("connect");
-    let mut health = HealthClient::new(channel);
-    let reply = health
-        .check(HealthCheckRequest {
-            service: "matchledger.v1.PostingService".into(),
-        })
-        .await
-        .expect("health answers");
-    ServingStatus::try_from(reply.into_inner().status).expect("known status")
 }
 
 #[tokio::test]

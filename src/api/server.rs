@@ -197,16 +197,9 @@ async fn serve(
     }
     let closing = Arc::new(ClosingStatements::new(ledger.clone(), Arc::clone(&heads)));
     let (health, health_service) = tonic_health::server::health_reporter();
-    // A read-only ledger (damaged log) answers queries but takes no postings.
-    if ledger.damage().is_some() {
-        health
-            .set_not_serving::<PostingServiceServer<PostingApi>>()
-            .await;
-    } else {
-        health
-            .set_serving::<PostingServiceServer<PostingApi>>()
-            .await;
-    }
+    // A read-only ledger (damaged log) or a stopped writer answers queries but takes no
+    // postings; the posting service's health follows it from now on.
+    super::health::set_posting_health(&health, &ledger.status()).await;
     health.set_serving::<QueryServiceServer<QueryApi>>().await;
     health.set_serving::<AuditServiceServer<AuditApi>>().await;
     // Both reflection versions: grpcurl 1.8, evans, grpcui, Postman and Python's
@@ -229,6 +222,11 @@ async fn serve(
         let _ = stopping.send(true);
     };
     tokio::spawn(Arc::clone(&closing).run(stop_signal.clone()));
+    tokio::spawn(super::health::follow_ledger(
+        health.clone(),
+        ledger.watch_status(),
+        stop_signal.clone(),
+    ));
     let audit = AuditServiceServer::new(AuditApi::with_shutdown(
         ledger,
         config.subscriptions_max,

@@ -9,6 +9,7 @@ mod error;
 mod reads;
 mod shared;
 pub mod snapshot;
+mod status;
 mod submission;
 mod writer;
 
@@ -20,6 +21,7 @@ use tokio::sync::{mpsc, oneshot, Mutex};
 
 pub use error::LedgerError;
 pub use reads::AsOf;
+pub use status::{StatusWatch, WriteStatus};
 pub use submission::{fingerprint_of, Committed, Submission};
 
 use crate::domain::Role;
@@ -73,7 +75,7 @@ impl Ledger {
     /// A ledger over a damaged store: the read side only.
     fn start_read_only(store: Store, rebuilt: reads::Rebuilt, damage: &Damage) -> Ledger {
         let shared = Arc::new(Shared::new(rebuilt.projections, rebuilt.checkpoints));
-        shared.mark_stopped(&damage.to_string());
+        shared.mark_failed(&damage.to_string());
         // No writer: the receiver is dropped, so nothing can be queued.
         let (queue, _) = mpsc::channel(1);
         Ledger {
@@ -87,6 +89,20 @@ impl Ledger {
     /// The damage that made the ledger read-only, if it is.
     pub fn damage(&self) -> Option<&Damage> {
         self.store.damage()
+    }
+
+    /// Whether the ledger takes postings now, and if not, why.
+    pub fn status(&self) -> WriteStatus {
+        WriteStatus::of(self.store.damage(), self.shared.stopped().as_ref())
+    }
+
+    /// Follows [`Ledger::status`] as it changes: damage found by any read or by the
+    /// background verification, a storage failure that stops the writer, a shutdown.
+    pub fn watch_status(&self) -> StatusWatch {
+        StatusWatch {
+            damage: self.store.watch_damage(),
+            stopped: self.shared.watch_stopped(),
+        }
     }
 
     fn start(store: Store, rebuilt: reads::Rebuilt) -> Ledger {
@@ -114,7 +130,7 @@ impl Ledger {
         let handle = match handle {
             Ok(handle) => Some(handle),
             Err(error) => {
-                shared.mark_stopped(&format!("could not start the writer thread: {error}"));
+                shared.mark_failed(&format!("could not start the writer thread: {error}"));
                 None
             }
         };
@@ -165,8 +181,8 @@ impl Ledger {
                 damage: damage.clone(),
             });
         }
-        if let Some(reason) = self.shared.stopped_reason() {
-            return Err(LedgerError::Unavailable(reason));
+        if let Some(stopped) = self.shared.stopped() {
+            return Err(stopped.refusal());
         }
         let (reply, answer) = oneshot::channel();
         self.queue

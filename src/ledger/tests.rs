@@ -54,11 +54,13 @@ async fn a_failed_sync_is_never_acknowledged_stops_writes_and_a_retry_after_rest
     // Nothing of the failed group is visible, and the writer takes nothing more.
     assert_eq!(ledger.head(), head_before);
     assert_eq!(ledger.store().head().sequence, head_before);
+    // A posting after the failure is refused outright, naming it.
     let outcome = ledger.submit(after.clone()).await;
     assert!(
-        matches!(outcome, Err(LedgerError::Unavailable(_))),
+        matches!(&outcome, Err(LedgerError::WriterFailed(reason)) if reason.contains("injected sync failure")),
         "{outcome:?}"
     );
+    assert!(matches!(ledger.status(), super::WriteStatus::Failed(_)));
     ledger.shutdown().await;
     drop(ledger);
 
