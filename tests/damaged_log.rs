@@ -235,3 +235,180 @@ fn check_refuses_a_directory_without_data() {
     assert!(!ok);
     assert!(stderr.contains("holds no matchledger data"), "{stderr}");
 }
+
+/// Events enough that a clean stop saves a snapshot at the head (so the next start
+/// replays, and open re-verifies, nothing) with the target event early in the log, past
+/// the first hundred events. Returns the directory, the target's sequence and the head.
+async fn large_ledger_with_early_target() -> (tempfile::TempDir, u64, u64) {
+    use matchledger::generator::{generate, GeneratedCommand, ProgrammeConfig};
+    use matchledger::ledger::{Ledger, Submission};
+    use matchledger::limits::{BATCH_COMMANDS_MAX, SHUTDOWN_SNAPSHOT_EVENTS_MIN};
+
+    let temp = tempfile::tempdir().expect("temp dir");
+    let ledger = Ledger::open(temp.path()).expect("opens");
+    let mut programme = generate(&ProgrammeConfig::default()).into_iter();
+    let submit = |commands: Vec<GeneratedCommand>, key: String| {
+        let context = matchledger::domain::command::CommandContext {
+            idempotency_key: key,
+            ..commands
+                .first()
+                .expect("the programme is long enough")
+                .context("finance")
+        };
+        let commands = commands
+            .into_iter()
+            .map(|generated| generated.command)
+            .collect();
+        Submission::new(commands, context)
+    };
+    let first = submit(programme.by_ref().take(100).collect(), "first".into());
+    ledger.submit(first).await.expect("accepted");
+    let target = submit(programme.by_ref().take(1).collect(), TARGET_KEY.into());
+    let target = ledger.submit(target).await.expect("accepted").events[0].sequence;
+    let mut batch = 0;
+    while ledger.head() < SHUTDOWN_SNAPSHOT_EVENTS_MIN + target {
+        let commands = programme.by_ref().take(BATCH_COMMANDS_MAX).collect();
+        ledger
+            .submit(submit(commands, format!("batch-{batch}")))
+            .await
+            .expect("accepted");
+        batch += 1;
+    }
+    let head = ledger.head();
+    ledger.shutdown().await;
+    drop(ledger);
+    (temp, target, head)
+}
+
+/// A server on `dir` with background verification every `interval`, or none.
+async fn server_verifying(dir: &Path, interval: Option<std::time::Duration>) -> TestServer {
+    let setup = Setup {
+        config: matchledger::api::server::ServerConfig {
+            verification_interval: interval,
+            ..Default::default()
+        },
+        client_tls: None,
+    };
+    TestServer::start_in_with(dir, setup).await
+}
+
+/// Every posting is refused, naming the damaged target.
+async fn assert_postings_refused_naming(server: &mut TestServer, target: u64) {
+    let refused = server
+        .posting
+        .open_phase(proto::OpenPhaseRequest {
+            options: options(),
+            command: Some(proto::OpenPhase {
+                phase_id: String::new(),
+                name: "after the damage".into(),
+                currency: "KRW".into(),
+                starts_on: "2024-01-01".into(),
+                ends_on: "2028-12-31".into(),
+                match_ratio: "1".into(),
+                support_types: Vec::new(),
+            }),
+        })
+        .await
+        .expect_err("writes are refused");
+    assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
+    let info = refused.get_details_error_info().expect("error info");
+    assert_eq!(info.reason, "LEDGER_READ_ONLY");
+    let damaged: u64 = info.metadata["damaged_sequence"]
+        .parse()
+        .expect("a sequence");
+    // A broken link may be noticed at the event before the altered one (never after).
+    assert!(
+        damaged == target || damaged + 1 == target,
+        "{damaged} for {target}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_that_meets_damaged_history_answers_data_loss_and_turns_the_server_read_only() {
+    // Given a large ledger whose open trusts its history (verified checkpoint and snapshot
+    // at the head), with one byte of an early event flipped on disk.
+    let (temp, target, head_before) = large_ledger_with_early_target().await;
+    flip_a_byte_of_the_target_event(temp.path());
+    let mut server = server_verifying(temp.path(), None).await;
+    assert_eq!(
+        head(&mut server).await,
+        head_before,
+        "open does not re-read it"
+    );
+    assert_eq!(
+        posting_health(&server.address).await,
+        ServingStatus::Serving
+    );
+
+    // When a reader reaches the damaged event.
+    let mut stream = server
+        .audit
+        .read_events(proto::ReadEventsRequest {
+            from_sequence: 1,
+            limit: 0,
+            filter: None,
+        })
+        .await
+        .expect("the stream starts")
+        .into_inner();
+    let failure = loop {
+        match stream.message().await {
+            Ok(Some(_)) => {}
+            Ok(None) => panic!("the damaged history was streamed to the end"),
+            Err(status) => break status,
+        }
+    };
+
+    // Then the read fails as data loss, and the server is read-only from that moment.
+    assert_eq!(failure.code(), Code::DataLoss, "{failure:?}");
+    assert_eq!(
+        posting_health(&server.address).await,
+        ServingStatus::NotServing
+    );
+    assert_postings_refused_naming(&mut server, target).await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn background_verification_finds_damage_no_reader_reached_and_turns_the_server_read_only() {
+    // Given the same damage, and a server verifying its whole chain in the background.
+    let (temp, target, _) = large_ledger_with_early_target().await;
+    flip_a_byte_of_the_target_event(temp.path());
+    let mut server =
+        server_verifying(temp.path(), Some(std::time::Duration::from_secs(3600))).await;
+
+    // When nobody reads, the verification at start-up finds it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while posting_health(&server.address).await == ServingStatus::Serving {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the background verification did not find the damage"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    // Then postings are refused naming it.
+    assert_postings_refused_naming(&mut server, target).await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn background_verification_of_an_intact_log_leaves_the_server_serving() {
+    let (temp, _, head_before) = large_ledger_with_early_target().await;
+    let mut server =
+        server_verifying(temp.path(), Some(std::time::Duration::from_millis(200))).await;
+
+    // Several walks of the whole chain, with postings going on meanwhile.
+    let programme = programme(&mut server).await;
+    for _ in 0..10 {
+        contribute(&mut server, &programme, "1000000").await;
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+
+    assert_eq!(
+        posting_health(&server.address).await,
+        ServingStatus::Serving
+    );
+    assert!(head(&mut server).await > head_before);
+    server.stop().await;
+}

@@ -25,7 +25,9 @@ use super::tree_heads::{generate_key, TreeHeads, DEFAULT_ORIGIN};
 use super::witness_keys::WitnessKeys;
 use crate::audit::SigningKey;
 use crate::ledger::Ledger;
-use crate::limits::{CONNECTION_STREAMS_MAX, REQUEST_BYTES_MAX, SUBSCRIPTIONS_MAX};
+use crate::limits::{
+    CONNECTION_STREAMS_MAX, REQUEST_BYTES_MAX, SUBSCRIPTIONS_MAX, VERIFICATION_INTERVAL_DEFAULT,
+};
 
 /// Why the server stopped abnormally or would not start.
 #[derive(Debug, thiserror::Error)]
@@ -62,10 +64,14 @@ pub struct ServerConfig {
     /// cosignature is refused (FAILED_PRECONDITION), so unverified lines can neither crowd
     /// out real ones nor be served as if they meant something.
     pub witness_keys: Option<WitnessKeys>,
+    /// How often the whole chain is re-verified in the background, starting at once;
+    /// never when `None`.
+    pub verification_interval: Option<std::time::Duration>,
 }
 
 impl Default for ServerConfig {
-    /// No authentication (loopback only), no TLS, the standard limits.
+    /// No authentication (loopback only), no TLS, the standard limits, the whole chain
+    /// verified in the background at start-up and every `VERIFICATION_INTERVAL_DEFAULT`.
     fn default() -> ServerConfig {
         ServerConfig {
             authentication: Authentication::Open,
@@ -74,6 +80,7 @@ impl Default for ServerConfig {
             subscriptions_max: SUBSCRIPTIONS_MAX,
             signing_key: None,
             witness_keys: None,
+            verification_interval: Some(VERIFICATION_INTERVAL_DEFAULT),
         }
     }
 }
@@ -194,6 +201,9 @@ async fn serve(
             Ok(Err(error)) => tracing::warn!(%error, "cannot load the last signed tree head"),
             Err(error) => tracing::warn!(%error, "loading the last signed tree head failed"),
         }
+    }
+    if let Some(interval) = config.verification_interval {
+        ledger.start_verification(interval);
     }
     let closing = Arc::new(ClosingStatements::new(ledger.clone(), Arc::clone(&heads)));
     let (health, health_service) = tonic_health::server::health_reporter();

@@ -11,6 +11,7 @@ mod shared;
 pub mod snapshot;
 mod status;
 mod submission;
+mod verification;
 mod writer;
 
 use std::collections::BTreeSet;
@@ -41,6 +42,8 @@ pub struct Ledger {
     store: Store,
     shared: Arc<Shared>,
     writer: Arc<Mutex<Option<std::thread::JoinHandle<()>>>>,
+    /// The background verification of the whole chain, once started.
+    verifier: Arc<std::sync::Mutex<Option<verification::Verifier>>>,
 }
 
 impl Ledger {
@@ -83,6 +86,7 @@ impl Ledger {
             store,
             shared,
             writer: Arc::new(Mutex::new(None)),
+            verifier: Arc::default(),
         }
     }
 
@@ -139,6 +143,7 @@ impl Ledger {
             store,
             shared,
             writer: Arc::new(Mutex::new(handle)),
+            verifier: Arc::default(),
         }
     }
 
@@ -198,8 +203,30 @@ impl Ledger {
             .map_err(|_| LedgerError::Unavailable("the writer stopped before answering".into()))?
     }
 
-    /// Stops the writer after the group in progress is durable. Idempotent.
+    /// Verifies the whole chain in the background now and then every `interval`, while
+    /// reads and postings go on; damage found makes the ledger read-only (see
+    /// `verification.rs`). A second call changes nothing. Stopped by [`Ledger::shutdown`].
+    pub fn start_verification(&self, interval: std::time::Duration) {
+        let mut verifier = self
+            .verifier
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if verifier.is_none() {
+            *verifier = verification::Verifier::start(self.store.clone(), interval);
+        }
+    }
+
+    /// Stops the writer after the group in progress is durable, and the background
+    /// verification. Idempotent.
     pub async fn shutdown(&self) {
+        let verifier = self
+            .verifier
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(verifier) = verifier {
+            let _ = tokio::task::spawn_blocking(move || verifier.stop()).await;
+        }
         let (done, finished) = oneshot::channel();
         if self
             .queue
