@@ -412,3 +412,92 @@ async fn background_verification_of_an_intact_log_leaves_the_server_serving() {
     assert!(head(&mut server).await > head_before);
     server.stop().await;
 }
+
+/// Every file under `dir`, by path relative to it, with its bytes.
+fn every_file(dir: &Path) -> std::collections::BTreeMap<std::path::PathBuf, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(at) = pending.pop() {
+        for entry in std::fs::read_dir(&at).expect("readable directory") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let bytes = std::fs::read(&path).expect("readable file");
+                let relative = path.strip_prefix(dir).expect("under dir").to_path_buf();
+                files.insert(relative, bytes);
+            }
+        }
+    }
+    files
+}
+
+#[tokio::test]
+async fn check_leaves_the_directory_it_checks_unchanged_file_for_file_byte_for_byte() {
+    let (temp, _) = ledger_with_target().await;
+    for damaged in [false, true] {
+        if damaged {
+            flip_a_byte_of_the_target_event(temp.path());
+        }
+        let before = every_file(temp.path());
+
+        let (ok, stdout, _) = run_check(temp.path());
+
+        assert_eq!(ok, !damaged, "{stdout}");
+        assert!(stdout.contains("working on a copy"), "{stdout}");
+        let after = every_file(temp.path());
+        assert_eq!(
+            before.keys().collect::<Vec<_>>(),
+            after.keys().collect::<Vec<_>>(),
+            "no file added or removed"
+        );
+        assert!(before == after, "no file changed");
+    }
+}
+
+#[tokio::test]
+async fn check_refuses_a_directory_a_running_server_holds() {
+    let server = TestServer::start().await;
+
+    let (ok, _, stderr) = run_check(&server.data_dir);
+
+    assert!(!ok);
+    assert!(stderr.contains("is in use"), "{stderr}");
+    server.stop().await;
+}
+
+/// Damages a stopped ledger's directory on disk.
+type Damaging = fn(&Path);
+
+#[tokio::test]
+async fn check_fails_on_every_kind_of_damage_on_disk() {
+    let damages: [(&str, Damaging); 3] = [
+        (
+            "a flipped byte of an event",
+            flip_a_byte_of_the_target_event,
+        ),
+        ("sled's data file cut short", |dir| {
+            let path = dir.join("db");
+            let length = std::fs::metadata(&path).expect("db").len();
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .expect("db opens");
+            file.set_len(length / 2).expect("truncated");
+        }),
+        ("the acknowledged-head evidence altered", |dir| {
+            let path = dir.join("acknowledged.head");
+            let mut bytes = std::fs::read(&path).expect("evidence");
+            bytes[10] ^= 0x40;
+            std::fs::write(&path, bytes).expect("rewritten");
+        }),
+    ];
+    for (what, damage) in damages {
+        let (temp, _) = ledger_with_target().await;
+        damage(temp.path());
+
+        let (ok, stdout, stderr) = run_check(temp.path());
+
+        assert!(!ok, "{what}: check passed\n{stdout}\n{stderr}");
+    }
+}
