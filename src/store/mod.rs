@@ -295,7 +295,7 @@ impl Store {
     }
 
     fn open_files(dir: &Path) -> Result<(sled::Db, DataFile), StoreError> {
-        std::fs::create_dir_all(dir)?;
+        durability::create_dir_durably(dir)?;
         let db = open_sled(dir)?;
         let data_file = DataFile::open(dir)?;
         Ok((db, data_file))
