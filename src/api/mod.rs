@@ -8,6 +8,7 @@ pub mod auth;
 pub mod closing;
 pub mod convert;
 pub mod guard;
+pub mod health;
 pub mod posting;
 pub mod principals;
 pub mod proofs;

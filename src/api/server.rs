@@ -25,7 +25,9 @@ use super::tree_heads::{generate_key, TreeHeads, DEFAULT_ORIGIN};
 use super::witness_keys::WitnessKeys;
 use crate::audit::SigningKey;
 use crate::ledger::Ledger;
-use crate::limits::{CONNECTION_STREAMS_MAX, REQUEST_BYTES_MAX, SUBSCRIPTIONS_MAX};
+use crate::limits::{
+    CONNECTION_STREAMS_MAX, REQUEST_BYTES_MAX, SUBSCRIPTIONS_MAX, VERIFICATION_INTERVAL_DEFAULT,
+};
 
 /// Why the server stopped abnormally or would not start.
 #[derive(Debug, thiserror::Error)]
@@ -62,10 +64,14 @@ pub struct ServerConfig {
     /// cosignature is refused (FAILED_PRECONDITION), so unverified lines can neither crowd
     /// out real ones nor be served as if they meant something.
     pub witness_keys: Option<WitnessKeys>,
+    /// How often the whole chain is re-verified in the background, starting at once;
+    /// never when `None`.
+    pub verification_interval: Option<std::time::Duration>,
 }
 
 impl Default for ServerConfig {
-    /// No authentication (loopback only), no TLS, the standard limits.
+    /// No authentication (loopback only), no TLS, the standard limits, the whole chain
+    /// verified in the background at start-up and every `VERIFICATION_INTERVAL_DEFAULT`.
     fn default() -> ServerConfig {
         ServerConfig {
             authentication: Authentication::Open,
@@ -74,6 +80,7 @@ impl Default for ServerConfig {
             subscriptions_max: SUBSCRIPTIONS_MAX,
             signing_key: None,
             witness_keys: None,
+            verification_interval: Some(VERIFICATION_INTERVAL_DEFAULT),
         }
     }
 }
@@ -195,18 +202,14 @@ async fn serve(
             Err(error) => tracing::warn!(%error, "loading the last signed tree head failed"),
         }
     }
+    if let Some(interval) = config.verification_interval {
+        ledger.start_verification(interval);
+    }
     let closing = Arc::new(ClosingStatements::new(ledger.clone(), Arc::clone(&heads)));
     let (health, health_service) = tonic_health::server::health_reporter();
-    // A read-only ledger (damaged log) answers queries but takes no postings.
-    if ledger.damage().is_some() {
-        health
-            .set_not_serving::<PostingServiceServer<PostingApi>>()
-            .await;
-    } else {
-        health
-            .set_serving::<PostingServiceServer<PostingApi>>()
-            .await;
-    }
+    // A read-only ledger (damaged log) or a stopped writer answers queries but takes no
+    // postings; the posting service's health follows it from now on.
+    super::health::set_posting_health(&health, &ledger.status()).await;
     health.set_serving::<QueryServiceServer<QueryApi>>().await;
     health.set_serving::<AuditServiceServer<AuditApi>>().await;
     // Both reflection versions: grpcurl 1.8, evans, grpcui, Postman and Python's
@@ -229,6 +232,11 @@ async fn serve(
         let _ = stopping.send(true);
     };
     tokio::spawn(Arc::clone(&closing).run(stop_signal.clone()));
+    tokio::spawn(super::health::follow_ledger(
+        health.clone(),
+        ledger.watch_status(),
+        stop_signal.clone(),
+    ));
     let audit = AuditServiceServer::new(AuditApi::with_shutdown(
         ledger,
         config.subscriptions_max,

@@ -5,7 +5,9 @@
 //! projections and checks the books: the trial balance is zero and no phase's cash is
 //! negative, every `BALANCE_CHECK_EVENTS` events and at the end. A saved snapshot is
 //! compared with the replay at its sequence. Prints a summary on stdout and progress on
-//! stderr (plain lines off a terminal); fails (exit code 5) naming the first bad sequence.
+//! stderr (plain lines off a terminal); fails (exit code 5) naming the first bad
+//! sequence. It checks a private copy of the directory (`check_copy.rs`), so the
+//! directory itself is never changed.
 
 use crate::cli::exit::verification_failed;
 use crate::cli::progress::Progress;
@@ -34,6 +36,11 @@ pub struct CheckArgs {
     /// Directory of the embedded database to check.
     #[arg(long, env = "MATCHLEDGER_DATA_DIR", default_value = "matchledger-data")]
     pub data_dir: PathBuf,
+    /// Where the copy that is checked is made (the directory itself is never opened for
+    /// writing); the system's temporary directory by default. It needs room for the
+    /// whole data directory.
+    #[arg(long)]
+    pub scratch_dir: Option<PathBuf>,
 }
 
 /// Runs the check; an error names what is wrong and where.
@@ -44,9 +51,14 @@ pub fn check(args: &CheckArgs) -> anyhow::Result<()> {
         bail!("{} holds no matchledger data", dir.display());
     }
     let started = Instant::now();
-    let (store, open_damage) =
-        Store::open_until_damage(dir).with_context(|| format!("opening {}", dir.display()))?;
+    let copy = super::check_copy::copy_for_check(dir, args.scratch_dir.as_deref())?;
+    let (store, open_damage) = Store::open_until_damage(&copy.dir)
+        .with_context(|| format!("opening the copy of {}", dir.display()))?;
     println!("matchledger check of {}", dir.display());
+    println!(
+        "  working on a copy in {} (opening sled writes to a directory; this one is left as it is)",
+        copy.dir.display()
+    );
     let head = verify_chain(&store, open_damage.as_ref().map(|d| d.sequence))?;
     if let Some(damage) = open_damage {
         println!("  hash chain   DAMAGED at sequence {}", damage.sequence);

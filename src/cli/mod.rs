@@ -1,6 +1,7 @@
 //! The `matchledger` command line: the server, the client, the demo and offline tools.
 
 pub mod check;
+pub mod check_copy;
 pub mod client;
 pub mod completions;
 pub mod demo;

@@ -59,6 +59,15 @@ pub struct ServeArgs {
     /// name or key hash is always refused.
     #[arg(long, env = "MATCHLEDGER_WITNESS_KEYS")]
     pub witness_keys: Option<PathBuf>,
+    /// Seconds between background verifications of the whole event log, the first at
+    /// start-up (reads and postings go on meanwhile; damage found makes the server
+    /// read-only). 0 turns background verification off.
+    #[arg(
+        long,
+        env = "MATCHLEDGER_VERIFY_INTERVAL_SECS",
+        default_value_t = crate::limits::VERIFICATION_INTERVAL_DEFAULT.as_secs()
+    )]
+    pub verify_interval_secs: u64,
 }
 
 impl ServeArgs {
@@ -101,6 +110,8 @@ impl ServeArgs {
             insecure: self.insecure,
             signing_key: Some(signing_key),
             witness_keys,
+            verification_interval: (self.verify_interval_secs > 0)
+                .then(|| std::time::Duration::from_secs(self.verify_interval_secs)),
             ..ServerConfig::default()
         })
     }

@@ -480,3 +480,23 @@ pub async fn verifier_key(server: &mut TestServer) -> String {
         .into_inner()
         .verifier_key
 }
+
+/// What grpc.health.v1 says of the posting service of the server at `address`.
+pub async fn posting_health(
+    address: &str,
+) -> tonic_health::pb::health_check_response::ServingStatus {
+    let channel = Channel::from_shared(address.to_string())
+        .expect("uri")
+        .connect()
+        .await
+        .expect("connect");
+    let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
+    let reply = health
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: "matchledger.v1.PostingService".into(),
+        })
+        .await
+        .expect("health answers");
+    tonic_health::pb::health_check_response::ServingStatus::try_from(reply.into_inner().status)
+        .expect("known status")
+}
