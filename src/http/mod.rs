@@ -15,11 +15,13 @@
 //! - [`grpc`]: the in-process gRPC call; [`transcode`]: proto3 JSON ⇄ protobuf;
 //!   [`error`]: gRPC statuses as Connect errors.
 //! - [`descriptors`]: the services and messages everything above is derived from.
+//! - [`openapi`]: `GET /openapi.json`, the OpenAPI 3 document of every method.
 
 pub mod connect;
 pub mod descriptors;
 pub mod error;
 pub mod grpc;
+pub mod openapi;
 pub mod server;
 pub mod stream;
 pub mod transcode;
@@ -66,6 +68,7 @@ impl std::fmt::Debug for HttpState {
 pub fn router(state: HttpState) -> Router {
     Router::new()
         .merge(connect::router(&state))
+        .merge(openapi::router())
         .with_state(state)
 }
 
