@@ -6,6 +6,7 @@ pub mod client;
 pub mod completions;
 pub mod demo;
 pub mod exit;
+pub mod http_listen;
 pub mod load;
 pub mod principal;
 pub mod progress;
