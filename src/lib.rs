@@ -9,6 +9,7 @@
 //! - [`ledger`]: the single writer (group commit) and the read side.
 //! - [`api`]: the tonic gRPC services; the only module that knows protobuf API types.
 //! - [`cli`]: the command-line client, server start-up and demo.
+//! - [`http`]: the HTTP side: the read-only web console.
 //! - [`generator`]: a seeded, realistic programme for tests, benches and the demo.
 //! - [`limits`]: every bound of the system, with its reason.
 //!
@@ -19,6 +20,7 @@ pub mod audit;
 pub mod cli;
 pub mod domain;
 pub mod generator;
+pub mod http;
 pub mod ledger;
 pub mod limits;
 pub mod projection;
