@@ -8,8 +8,8 @@
 //! - [`audit`]: the Merkle tree over the events, its proofs, and signed tree heads, pure.
 //! - [`ledger`]: the single writer (group commit) and the read side.
 //! - [`api`]: the tonic gRPC services; the only module that knows protobuf API types.
+//! - [`http`]: the HTTP listener: the JSON API over the same services, OpenAPI, the console.
 //! - [`cli`]: the command-line client, server start-up and demo.
-//! - [`http`]: the HTTP side: the read-only web console.
 //! - [`generator`]: a seeded, realistic programme for tests, benches and the demo.
 //! - [`limits`]: every bound of the system, with its reason.
 //!

@@ -167,3 +167,32 @@ pub const HEADS_KEPT: usize = 64;
 /// Cosignatures held per signed head: one per witness key, at most this many, so that
 /// callers of the audit service cannot grow a head without bound.
 pub const COSIGNATURES_PER_HEAD_MAX: usize = 32;
+
+/// Bytes of one JSON request body on the HTTP listener. Proto3 JSON is at most about twice
+/// its protobuf size (base64, quoted 64-bit numbers, field names), so a full batch that
+/// fits `REQUEST_BYTES_MAX` as protobuf fits here as JSON; the transcoded message must
+/// still fit `REQUEST_BYTES_MAX` at the service.
+pub const HTTP_REQUEST_BYTES_MAX: usize = 2 * REQUEST_BYTES_MAX;
+
+/// Bytes of one protobuf message the HTTP listener accepts back from a service before it
+/// turns it into JSON: the same bound a gRPC client of ours accepts.
+pub const HTTP_RESPONSE_MESSAGE_BYTES_MAX: usize = CLIENT_RESPONSE_BYTES_MAX;
+
+/// Messages one HTTP stream (NDJSON) sends; past it the stream ends with a
+/// RESOURCE_EXHAUSTED error line and the client continues from the last sequence it got.
+/// Ten million events of ~500 bytes of JSON is ~5 GB: a whole-log read still fits, and no
+/// single response grows without bound.
+pub const HTTP_STREAM_MESSAGES_MAX: u64 = 10_000_000;
+
+/// Connections open at once on the HTTP listener; past it new connections wait to be
+/// accepted. Each costs a task and buffers of a few KB: 1,024 is ~ 10 MB, far beyond the
+/// browsers and finance systems of one programme.
+pub const HTTP_CONNECTIONS_MAX: usize = 1024;
+
+/// Seconds a client has to send a request's headers (and, over TLS, to finish the
+/// handshake), so that slow or half-open connections cannot pile up.
+pub const HTTP_HEADER_READ_SECONDS_MAX: u64 = 10;
+
+/// Seconds the HTTP listener waits, on shutdown, for requests in flight to finish before
+/// it drops their connections.
+pub const HTTP_SHUTDOWN_SECONDS_MAX: u64 = 10;

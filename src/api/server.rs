@@ -42,6 +42,9 @@ pub enum ServeError {
     /// No key to sign tree heads with.
     #[error("signing key: {0}")]
     SigningKey(#[from] crate::audit::AuditError),
+    /// The HTTP listener could not be set up.
+    #[error("{0}")]
+    Http(#[from] crate::http::server::HttpServeError),
 }
 
 /// How the server admits callers and limits them.
@@ -98,8 +101,24 @@ pub async fn run_with(
     config: ServerConfig,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
-    let result = match check_safe(&listener, &config) {
-        Ok(()) => serve(listener, ledger.clone(), config, shutdown).await,
+    run_with_http(listener, None, ledger, config, shutdown).await
+}
+
+/// As [`run_with`], and with `http` also serves the HTTP listener (the JSON API, OpenAPI
+/// and the console; see [`crate::http`]) over the same services, admitted the same way.
+pub async fn run_with_http(
+    listener: TcpListener,
+    http: Option<TcpListener>,
+    ledger: Ledger,
+    config: ServerConfig,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServeError> {
+    let checked = check_safe(&listener, &config).and_then(|()| match &http {
+        Some(http) => check_safe(http, &config),
+        None => Ok(()),
+    });
+    let result = match checked {
+        Ok(()) => serve(listener, http, ledger.clone(), config, shutdown).await,
         Err(error) => Err(error),
     };
     ledger.shutdown().await;
@@ -163,6 +182,7 @@ fn check_safe(listener: &TcpListener, config: &ServerConfig) -> Result<(), Serve
 
 async fn serve(
     listener: TcpListener,
+    http: Option<TcpListener>,
     ledger: Ledger,
     config: ServerConfig,
     shutdown: impl Future<Output = ()>,
@@ -223,12 +243,17 @@ async fn serve(
     let query = QueryServiceServer::new(QueryApi::new(ledger.clone()))
         .max_decoding_message_size(REQUEST_BYTES_MAX);
     let (stopping, stop_signal) = watch::channel(false);
-    let shutdown = async move {
-        shutdown.await;
-        // Live subscriptions end now; the graceful shutdown would wait for them forever.
-        let _ = stopping.send(true);
+    let stopping = Arc::new(stopping);
+    let shutdown = {
+        let stopping = Arc::clone(&stopping);
+        async move {
+            shutdown.await;
+            // Live subscriptions end now; the graceful shutdown would wait for them forever.
+            let _ = stopping.send(true);
+        }
     };
     tokio::spawn(Arc::clone(&closing).run(stop_signal.clone()));
+    let (ledger_for_http, stop_signal_for_http) = (ledger.clone(), stop_signal.clone());
     let audit = AuditServiceServer::new(AuditApi::with_shutdown(
         ledger,
         config.subscriptions_max,
@@ -237,11 +262,29 @@ async fn serve(
         closing,
     ))
     .max_decoding_message_size(REQUEST_BYTES_MAX);
+    // The HTTP listener calls these same services in-process, behind its own guard.
+    let http = match http {
+        Some(http) => {
+            let services = tonic::service::Routes::new(posting.clone())
+                .add_service(query.clone())
+                .add_service(audit.clone());
+            let listening = crate::http::listen(
+                http,
+                ledger_for_http,
+                services,
+                config.authentication.clone(),
+                config.tls.as_ref(),
+                stop_signal_for_http,
+            )?;
+            Some(tokio::spawn(listening))
+        }
+        None => None,
+    };
     let mut builder = Server::builder().max_concurrent_streams(CONNECTION_STREAMS_MAX);
     if let Some(tls) = &config.tls {
         builder = builder.tls_config(tls.server_config())?;
     }
-    builder
+    let served = builder
         .layer(GuardLayer::new(config.authentication))
         .add_service(health_service)
         .add_service(reflection)
@@ -257,5 +300,13 @@ async fn serve(
             shutdown,
         )
         .await
-        .map_err(ServeError::from)
+        .map_err(ServeError::from);
+    // The HTTP listener stops with the gRPC one, whichever way that ended.
+    let _ = stopping.send(true);
+    if let Some(http) = http {
+        if let Err(error) = http.await {
+            tracing::warn!(%error, "the HTTP listener's task failed");
+        }
+    }
+    served
 }

@@ -36,6 +36,9 @@ pub struct DemoArgs {
     /// Address of the embedded server.
     #[arg(long, default_value = "127.0.0.1:0")]
     pub listen: SocketAddr,
+    /// Address of the embedded HTTP listener (JSON API, console); `off` for none.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub http_listen: super::http_listen::HttpListen,
     /// Seed of the generated programme.
     #[arg(long, default_value_t = 2013)]
     pub seed: u64,
@@ -60,6 +63,8 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
         .await
         .context("binding the demo server")?;
     let address = listener.local_addr()?;
+    let http = args.http_listen.bind().await?;
+    let http_address = http.as_ref().map(TcpListener::local_addr).transpose()?;
     // The demo keeps its tree-head key in its data directory, like `serve`, so that heads
     // and proofs fetched from it can be checked offline with the printed verifier key.
     let signing_key = super::signing_key::load_or_create(&data_dir, None, DEMO_ORIGIN)?;
@@ -69,14 +74,23 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
         ..server::ServerConfig::default()
     };
     let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(server::run_with(listener, ledger, config, async {
-        let _ = stopped.await;
-    }));
+    let server = tokio::spawn(server::run_with_http(
+        listener,
+        http,
+        ledger,
+        config,
+        async {
+            let _ = stopped.await;
+        },
+    ));
     println!(
         "matchledger demo: data in {}, serving on {address}",
         data_dir.display()
     );
     println!("tree heads are signed by {verifier_key}");
+    if let Some(http_address) = http_address {
+        println!("HTTP (JSON API, console) on http://{http_address}/");
+    }
 
     let channel = Channel::from_shared(format!("http://{address}"))?
         .connect()

@@ -3,6 +3,7 @@
 pub mod check;
 pub mod client;
 pub mod demo;
+pub mod http_listen;
 pub mod load;
 pub mod principal;
 pub mod serve;

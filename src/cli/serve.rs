@@ -1,4 +1,4 @@
-//! `matchledger serve`: the ledger as a gRPC server.
+//! `matchledger serve`: the ledger as a gRPC server, with the HTTP listener beside it.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -23,6 +23,14 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "MATCHLEDGER_LISTEN", default_value = "127.0.0.1:50051")]
     pub listen: SocketAddr,
+    /// Address of the HTTP listener (JSON API, OpenAPI, console), with the same TLS,
+    /// principals and roles as gRPC; `off` for gRPC only.
+    #[arg(
+        long,
+        env = "MATCHLEDGER_HTTP_LISTEN",
+        default_value = "127.0.0.1:8080"
+    )]
+    pub http_listen: super::http_listen::HttpListen,
     /// Principals file (see `matchledger principal add`). Without it the server runs
     /// without authentication, and only on a loopback address.
     #[arg(long, env = "MATCHLEDGER_PRINCIPALS")]
@@ -111,6 +119,9 @@ impl ServeArgs {
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = args.server_config()?;
     config.check(args.listen)?;
+    if let super::http_listen::HttpListen::On(address) = args.http_listen {
+        config.check(address)?;
+    }
     let data_dir = args.data_dir.clone();
     let ledger = tokio::task::spawn_blocking(move || Ledger::open_or_read_only(&data_dir))
         .await?
@@ -118,6 +129,11 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
+    let http = args.http_listen.bind().await?;
+    let http_address = match &http {
+        Some(http) => http.local_addr()?.to_string(),
+        None => "off".to_string(),
+    };
     if let Some(damage) = ledger.damage() {
         tracing::error!(
             damaged_sequence = damage.sequence,
@@ -130,6 +146,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     tracing::info!(
         address = %listener.local_addr()?,
+        http_address = %http_address,
         read_only = ledger.damage().is_some(),
         data_dir = %args.data_dir.display(),
         head = ledger.head(),
@@ -138,7 +155,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         authenticated = matches!(config.authentication, Authentication::Principals(_)),
         "matchledger serving"
     );
-    server::run_with(listener, ledger, config, shutdown_signal()).await?;
+    server::run_with_http(listener, http, ledger, config, shutdown_signal()).await?;
     tracing::info!("matchledger stopped cleanly");
     Ok(())
 }
