@@ -11,11 +11,12 @@ const DASH = '\u2014 ';
 
 /** Parses `<name>+<8 hex key hash>+base64(type ‖ 32-byte key)` and checks its hash. */
 export async function parseVerifierKey(text) {
-  const parts = String(text).trim().split('+');
-  if (parts.length !== 3 || !parts[0] || !/^[0-9a-f]{8}$/.test(parts[1])) {
+  // The base64 key may itself hold '+': the name and hash end at the first two.
+  const [name, hash, ...rest] = String(text).trim().split('+');
+  const encoded = rest.join('+');
+  if (!name || !/^[0-9a-f]{8}$/.test(hash || '') || !encoded) {
     throw new Error('a verifier key is name+hash+key');
   }
-  const [name, hash, encoded] = parts;
   const material = fromBase64(encoded);
   if (material.length !== 33) throw new Error('the key is not a type byte and 32 bytes');
   const type = material[0];

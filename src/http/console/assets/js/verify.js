@@ -141,25 +141,29 @@ export function statementFields(text) {
 }
 
 /**
- * Verifies a phase statement: its signature, that its tree size and root are those of the
- * head the log signed at that size (`headNote`), and that its figures equal `balances`
- * (the phase's balances as of that size, answered by the query API).
+ * Verifies a phase statement: its signature; that its tree (size and root) is a prefix of
+ * the latest signed head `headNote`, by the consistency proof `proofHashes` (base64) from
+ * the statement's size to the head's; and that its figures equal `balances` (the phase's
+ * balances as of the statement's size, answered by the query API).
  */
-export async function verifyStatement(note, key, headNote, balances) {
+export async function verifyStatement(note, key, headNote, proofHashes, balances) {
   const report = new Report();
   const text = await attempt(report, 'check.statement_signature', () => verifyNote(note, key));
   if (!text) return { ok: false, checks: report.checks };
   report.add(true, 'check.statement_signature', key.name);
-  const fields = statementFields(text);
+  const fields = await attempt(report, 'check.statement_signature', async () => statementFields(text));
+  if (!fields) return { ok: false, checks: report.checks };
   const head = await attempt(report, 'check.head_signature', () => verifyCheckpoint(headNote, key));
   if (head) {
     report.add(true, 'check.head_signature', `${key.name} · ${head.size}`);
-    report.add(String(head.size) === fields.tree_size, 'check.statement_size', `${fields.tree_size} / ${head.size}`);
-    report.add(equal(fromBase64(fields.root || ''), head.root), 'check.statement_root', fields.root);
+    const size = /^(0|[1-9]\d*)$/.test(fields.tree_size || '') ? BigInt(fields.tree_size) : -1n;
+    const root = await attempt(report, 'check.statement_root', async () => fromBase64(fields.root || ''));
+    const prefix = size >= 0n && root && await attempt(report, 'check.statement_in_log', () => verifyConsistency(size, head.size, root, head.root, proofHashes.map(fromBase64)));
+    report.add(prefix === true, 'check.statement_in_log', `${fields.tree_size} → ${head.size}`);
   }
   if (balances) {
     const names = ['pledged', 'contributed', 'matched', 'pool', 'awarded', 'disbursed', 'refunded', 'cash'];
-    const differ = names.filter((name) => !decimal.same(fields[name], balances[name] ?? '0'));
+    const differ = names.filter((name) => !decimal.same(fields[name] ?? 'x', balances[name] ?? '0'));
     report.add(differ.length === 0, 'check.statement_figures', differ.join(', '));
   }
   return { ok: report.ok, checks: report.checks, fields };

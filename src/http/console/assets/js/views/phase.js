@@ -152,11 +152,14 @@ function statementCard(titleKey, id, statement, phaseId, key) {
   const size = Number(statement.tree_size || 0);
   const check = async () => {
     const verifier = await key.get();
-    const [{ note: headNote }, { phase: balances }] = await Promise.all([
-      audit('GetTreeHead', { tree_size: size }),
+    const [{ note: headNote, size: headSize }, { phase: balances }] = await Promise.all([
+      audit('GetTreeHead', {}),
       query('GetPhaseBalances', { phase_id: phaseId, as_of: { sequence: size } }),
     ]);
-    replace(result, reportView(await verifyStatement(statement.note, verifier, headNote, balances)));
+    const proof = Number(headSize) > size
+      ? await audit('GetConsistencyProof', { old_size: size, new_size: headSize })
+      : { hashes: [] };
+    replace(result, reportView(await verifyStatement(statement.note, verifier, headNote, proof.hashes || [], balances)));
   };
   return h('div', {},
     h('h3', {}, t(titleKey), ' · ', t('statement.at', { size })),
