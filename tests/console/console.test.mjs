@@ -19,8 +19,9 @@ const TIMEOUT_MS = 30_000;
 mkdirSync(ARTIFACTS, { recursive: true });
 if (!BASE) throw new Error('CONSOLE_URL is not set: run this through `cargo test --test console`');
 
-/** "300000000" → "300,000,000 KRW", as the page writes money in English. */
-const money = (amount) => `${String(amount).replace(/\B(?=(\d{3})+(?!\d))/g, ',')} KRW`;
+/** "300000000" → "300,000,000", and "300,000,000 KRW" as the page writes money in English. */
+const digits = (amount) => String(amount).replace(/\B(?=(\d{3})+(?!\d))/g, ',');
+const money = (amount) => `${digits(amount)} KRW`;
 
 let page;
 async function step(name, work) {
@@ -67,7 +68,7 @@ await step('the overview shows every phase with the figures the query API answer
   await page.locator('#phases').waitFor();
   for (const phase of phases) {
     for (const name of ['pledged', 'contributed', 'matched', 'pool', 'awarded', 'disbursed', 'refunded', 'cash']) {
-      assert.equal(await figure(`${phase.phaseId}.${name}`).textContent(), money(phase[name]), `${phase.name} ${name}`);
+      assert.equal(await figure(`${phase.phaseId}.${name}`).textContent(), digits(phase[name]), `${phase.name} ${name}`);
     }
   }
 });

@@ -55,9 +55,12 @@ async function render() {
   current = controller;
   const { name, view, params } = route();
   drawNav(name);
-  replace(main, h('p', { class: 'muted' }, t('loading')));
+  // Each navigation renders into a root of its own: a slower page still answering after
+  // the user moved on writes into its detached root, never over the new page.
+  const root = h('div', {}, h('p', { class: 'muted' }, t('loading')));
+  replace(main, root);
   try {
-    await view.render(main, params, controller.signal);
+    await view.render(root, params, controller.signal);
   } catch (error) {
     if (controller.signal.aborted) return;
     if (error instanceof ApiError && error.needsSignIn) {
@@ -65,7 +68,7 @@ async function render() {
     } else if (error instanceof ApiError && error.forbidden) {
       replace(main, h('h1', {}, t('forbidden.title')), h('p', {}, t('forbidden.text')), errorBox(error));
     } else {
-      replace(main, errorBox(error));
+      replace(root, errorBox(error));
     }
   }
   if (current === controller) main.focus({ preventScroll: true });
