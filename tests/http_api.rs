@@ -402,3 +402,42 @@ async fn read_events_streams_one_json_event_per_line() {
     assert_eq!(lines[0]["kind"], "EVENT_KIND_CONTRIBUTOR_REGISTERED");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_live_subscription_sends_events_as_they_commit_and_ends_with_an_error_line_at_shutdown() {
+    use http_body_util::BodyExt;
+    let server = HttpServer::start().await;
+    let path = format!("{POSTING}/RegisterContributor");
+    let request = json!({"options": options(), "command": {"name": "Sponsor Steel"}});
+    entity(&server.call(&path, None, &request).await);
+    // Given a live subscription over HTTP.
+    let subscribe = http::Request::post(format!("{}{AUDIT}/Subscribe", server.base))
+        .header("content-type", "application/json")
+        .body(http_body_util::Full::new(bytes::Bytes::from_static(b"{}")))
+        .expect("request");
+    let response = server.open(subscribe).await;
+    assert_eq!(response.status(), 200);
+    let mut body = response.into_body();
+    // When an event commits after it opened, it arrives as a line.
+    let later = json!({"options": options(), "command": {"name": "Later Steel"}});
+    entity(&server.call(&path, None, &later).await);
+    let mut received = String::new();
+    while received.lines().count() < 2 {
+        let frame = body.frame().await.expect("a frame").expect("no error");
+        if let Ok(data) = frame.into_data() {
+            received.push_str(&String::from_utf8_lossy(&data));
+        }
+    }
+    assert!(received.contains("Later Steel"), "{received}");
+    // And when the server stops, the stream ends with the status as an error line.
+    let rest = tokio::spawn(async move { body.collect().await.expect("the rest").to_bytes() });
+    server.stop().await;
+    let rest = rest.await.expect("reader");
+    let last = String::from_utf8_lossy(&rest)
+        .lines()
+        .last()
+        .map(str::to_string)
+        .expect("a last line");
+    let error: Value = serde_json::from_str(&last).expect("JSON");
+    assert_eq!(error["error"]["code"], "unavailable", "{last}");
+}

@@ -16,12 +16,14 @@
 //!   [`error`]: gRPC statuses as Connect errors.
 //! - [`descriptors`]: the services and messages everything above is derived from.
 //! - [`console`]: the read-only web console at `/`, which calls the JSON API.
+//! - [`openapi`]: `GET /openapi.json`, the OpenAPI 3 document of every method.
 
 pub mod connect;
 pub mod console;
 pub mod descriptors;
 pub mod error;
 pub mod grpc;
+pub mod openapi;
 pub mod server;
 pub mod stream;
 pub mod transcode;
@@ -68,6 +70,7 @@ impl std::fmt::Debug for HttpState {
 pub fn router(state: HttpState) -> Router {
     Router::new()
         .merge(connect::router(&state))
+        .merge(openapi::router())
         .with_state(state)
         .merge(console::router())
 }

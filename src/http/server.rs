@@ -3,6 +3,7 @@
 //! stops gracefully: on shutdown it takes no new connection, lets requests in flight
 //! finish for up to `HTTP_SHUTDOWN_SECONDS_MAX`, then drops the rest.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -141,7 +142,10 @@ async fn accept(stream: TcpStream, app: Router, tls: Option<TlsAcceptor>, watche
 }
 
 /// HTTP/1.1 or HTTP/2 on one connection; each request carries the connection's client
-/// certificates for the guard.
+/// certificates for the guard. A connection that has sent no request within
+/// `HTTP_HEADER_READ_SECONDS_MAX` is dropped: hyper's header timeout starts only once it
+/// knows the protocol, and a client that never sends a byte would otherwise hold its
+/// connection (and one of `HTTP_CONNECTIONS_MAX`) for ever.
 async fn serve_connection<I>(
     io: I,
     app: Router,
@@ -150,20 +154,35 @@ async fn serve_connection<I>(
 ) where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
+    let requested = Arc::new(AtomicBool::new(false));
+    let seen = Arc::clone(&requested);
     let service = tower::service_fn(move |mut request: http::Request<Incoming>| {
+        seen.store(true, Ordering::Relaxed);
         if let Some(certificates) = &certificates {
             request.extensions_mut().insert(certificates.clone());
         }
         app.clone().oneshot(request)
     });
+    let header_read = Duration::from_secs(HTTP_HEADER_READ_SECONDS_MAX);
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(HTTP_HEADER_READ_SECONDS_MAX));
+        .header_read_timeout(header_read);
     let connection =
         builder.serve_connection_with_upgrades(TokioIo::new(io), TowerToHyperService::new(service));
-    if let Err(error) = watcher.watch(connection.into_owned()).await {
+    let connection = watcher.watch(connection.into_owned());
+    tokio::pin!(connection);
+    let result = tokio::select! {
+        result = &mut connection => result,
+        () = tokio::time::sleep(header_read) => {
+            if !requested.load(Ordering::Relaxed) {
+                return tracing::debug!("HTTP connection sent no request in time; dropped");
+            }
+            connection.await
+        }
+    };
+    if let Err(error) = result {
         tracing::debug!(%error, "HTTP connection ended with an error");
     }
 }

@@ -96,3 +96,27 @@ async fn next_line(state: &mut Lines) -> Result<Option<String>, Status> {
     state.sent += 1;
     Ok(Some(format!("{json}\n")))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn no_streamed_message_has_a_field_that_an_error_line_could_be_mistaken_for() {
+        let descriptors = Descriptors::load().expect("descriptors");
+        let streams: Vec<_> = descriptors
+            .methods()
+            .into_iter()
+            .filter(MethodDescriptor::is_server_streaming)
+            .collect();
+        assert!(streams.len() >= 3);
+        for method in streams {
+            let output = method.output();
+            assert!(
+                output.get_field_by_json_name("error").is_none(),
+                "{} has an `error` field",
+                output.full_name()
+            );
+        }
+    }
+}

@@ -76,6 +76,18 @@ mod tests {
     }
 
     #[test]
+    fn proto_field_names_are_accepted_as_the_json_mapping_asks() {
+        let encoded = json_to_proto(
+            descriptor("matchledger.v1.GetPhaseBalancesRequest"),
+            br#"{"phase_id":"p","as_of":{"sequence":"100"}}"#,
+        )
+        .expect("proto names");
+        let decoded = proto::GetPhaseBalancesRequest::decode(encoded).expect("decodes");
+        assert_eq!(decoded.phase_id, "p");
+        assert!(decoded.as_of.is_some());
+    }
+
+    #[test]
     fn unknown_fields_and_trailing_bytes_are_refused() {
         let descriptor = descriptor("matchledger.v1.GetPhaseBalancesRequest");
         for json in [

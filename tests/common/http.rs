@@ -17,9 +17,9 @@ use tokio::task::JoinHandle;
 
 /// A running server with gRPC and HTTP listeners.
 pub struct HttpServer {
-    /// `http://127.0.0.1:PORT` of the HTTP listener.
+    /// `http://127.0.0.1:PORT` of the HTTP listener (`https` with TLS).
     pub base: String,
-    /// `http://127.0.0.1:PORT` of the gRPC listener.
+    /// `http://127.0.0.1:PORT` of the gRPC listener (`https` with TLS).
     pub grpc: String,
     pub data_dir: PathBuf,
     client: Client<HttpConnector, Full<Bytes>>,
@@ -80,8 +80,13 @@ impl HttpServer {
             .expect("ledger opens");
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let http = TcpListener::bind("127.0.0.1:0").await.expect("bind");
-        let grpc = format!("http://{}", listener.local_addr().expect("address"));
-        let base = format!("http://{}", http.local_addr().expect("address"));
+        let scheme = if config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        let grpc = format!("{scheme}://{}", listener.local_addr().expect("address"));
+        let base = format!("{scheme}://{}", http.local_addr().expect("address"));
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
             server::run_with_http(listener, Some(http), ledger, config, async {
@@ -99,6 +104,15 @@ impl HttpServer {
             task: Some(task),
             _temp: temp,
         }
+    }
+
+    /// The port of the HTTP listener.
+    pub fn port(&self) -> u16 {
+        self.base
+            .rsplit(':')
+            .next()
+            .and_then(|port| port.parse().ok())
+            .expect("a port")
     }
 
     /// POSTs JSON to `path` (`/matchledger.v1.QueryService/GetPhaseBalances`), with a
