@@ -223,8 +223,27 @@ await step('the console switches to Korean and back', async () => {
   await page.locator('html[lang="en"]').waitFor();
 });
 
+await step('an SME shows the figures the query API answers and the events about it', async () => {
+  const { sme } = await api(BASE, 'QueryService/GetSmeBalances', { sme_id: ids.smes[0] });
+  await page.goto(`${BASE}/#/sme/${ids.smes[0]}`);
+  await page.locator('#sme-events table').waitFor();
+  assert.equal(await page.locator('main h1').textContent(), sme.name);
+  assert.equal(await figure('brn').textContent(), sme.businessRegistrationNumber);
+  const totals = await page.locator('main section').nth(1).locator('tbody tr').first().textContent();
+  for (const name of ['awarded', 'disbursed', 'refunded', 'outstanding']) {
+    assert.ok(totals.includes(money(sme.totals[0][name])), `${name} ${sme.totals[0][name]} in ${totals}`);
+  }
+  // Its registration, its grant, one disbursement and one refund.
+  assert.equal(await page.locator('#sme-events tbody tr').count(), 4);
+});
+
 await step('balances download as CSV with a byte order mark and Korean names', async () => {
   await page.goto(`${BASE}/#/downloads`);
+  const [balances] = await Promise.all([page.waitForEvent('download'), page.click('#download-balances')]);
+  const phasesCsv = readFileSync(await balances.path(), 'utf8');
+  assert.ok(phasesCsv.startsWith('\uFEFF'), 'the CSV starts with a BOM');
+  assert.match(phasesCsv, /스마트공장 상생 1기/);
+  assert.match(phasesCsv, /,'\+α 시범 차수 \(pilot 2027\),/, 'a name read as a formula is defused');
   const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download-smes')]);
   const text = readFileSync(await download.path(), 'utf8');
   assert.ok(text.startsWith('\uFEFF'), 'the CSV starts with a BOM');

@@ -1,5 +1,5 @@
-// A small programme posted through the JSON API, as a finance system would: two phases
-// (one closed), a contributor, an agency, three SMEs with Korean names, contributions that
+// A small programme posted through the JSON API, as a finance system would: three phases
+// (one closed, one empty), a contributor, an agency, three SMEs with Korean names, contributions that
 // are matched, partially matched and unmatched, awards, disbursements and a refund.
 
 import { randomUUID } from 'node:crypto';
@@ -27,13 +27,15 @@ export async function postProgramme(base, token) {
     return api(base, `PostingService/${method}`, { options, command }, token);
   };
   const ids = {
-    open: randomUUID(), closed: randomUUID(), contributor: randomUUID(), agency: randomUUID(),
+    open: randomUUID(), closed: randomUUID(), formula: randomUUID(), contributor: randomUUID(), agency: randomUUID(),
     smes: [randomUUID(), randomUUID(), randomUUID()],
     full: randomUUID(), partial: randomUUID(), unmatched: randomUUID(), old: randomUUID(),
     grants: [randomUUID(), randomUUID()],
   };
   await post('OpenPhase', { phase_id: ids.closed, name: '상생협력 0기 (pilot)', currency: 'KRW', starts_on: '2023-01-01', ends_on: '2023-12-31', match_ratio: '1', support_types: [SUPPORT_TYPE] }, '2023-01-01');
   await post('OpenPhase', { phase_id: ids.open, name: '스마트공장 상생 1기 (Smart factory phase 1)', currency: 'KRW', starts_on: '2024-01-01', ends_on: '2026-12-31', match_ratio: '1', support_types: [SUPPORT_TYPE] }, '2024-01-01');
+  // A name that starts as a spreadsheet formula would ('+'), for the CSV's guard.
+  await post('OpenPhase', { phase_id: ids.formula, name: '+α 시범 차수 (pilot 2027)', currency: 'KRW', starts_on: '2027-01-01', ends_on: '2027-12-31', match_ratio: '1', support_types: [SUPPORT_TYPE] }, '2024-01-01');
   await post('RegisterContributor', { contributor_id: ids.contributor, name: '한빛제철(주)' }, '2023-01-01');
   await post('RegisterAgency', { agency_id: ids.agency, name: '중소벤처기업부 기금관리단' }, '2023-01-01');
   const brns = ['4168611725', '2748645771', '5068125532'];

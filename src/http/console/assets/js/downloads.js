@@ -6,9 +6,21 @@
  */
 const BOM = '\uFEFF';
 
-/** One CSV field, quoted when it holds a separator, a quote or a line break (RFC 4180). */
-function field(value) {
-  const text = value === undefined || value === null ? '' : String(value);
+/**
+ * A spreadsheet runs a cell that starts with one of these as a formula, so a name such as
+ * `=HYPERLINK(…)` registered in the ledger could act when an auditor opens the file.
+ */
+const FORMULA_START = /^[=+\-@\t\r]/;
+const NUMBER = /^-?\d+(\.\d+)?$/;
+
+/**
+ * One CSV field: text that a spreadsheet would read as a formula is prefixed with `'`
+ * (numbers are left alone), then quoted when it holds a separator, a quote or a line
+ * break (RFC 4180).
+ */
+export function field(value) {
+  let text = value === undefined || value === null ? '' : String(value);
+  if (FORMULA_START.test(text) && !NUMBER.test(text)) text = `'${text}`;
   return /[",\r\n]/.test(text) ? `"${text.replaceAll('"', '""')}"` : text;
 }
 
