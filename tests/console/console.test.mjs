@@ -194,6 +194,35 @@ await step('the log is seen to only grow from a trusted head, and a bad proof fa
   await page.unroute('**/matchledger.v1.AuditService/GetConsistencyProof');
 });
 
+await step('the browser Merkle checks accept the server proofs for every leaf and tree size', async () => {
+  // For every size m of the log and its first and last leaf: the audit path in the tree of
+  // m leaves leads to a root that the consistency proof from m joins to the signed head.
+  const checked = await page.evaluate(async () => {
+    const merkle = await import('/console/js/merkle.js');
+    const post = async (method, body) => (await fetch(`/matchledger.v1.AuditService/${method}`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(body) })).json();
+    const head = await post('GetTreeHead', {});
+    const size = Number(head.size);
+    const headRoot = merkle.fromBase64(head.root);
+    let count = 0;
+    for (let m = 1; m <= size; m += 1) {
+      for (const sequence of new Set([1, m])) {
+        const proof = await post('GetInclusionProof', { sequence, tree_size: m, head_size: size });
+        const leaf = await merkle.leafHash(merkle.fromBase64(proof.leaf));
+        const root = await merkle.inclusionRoot(leaf, BigInt(sequence - 1), BigInt(m), proof.hashes.map(merkle.fromBase64));
+        const joined = await merkle.verifyConsistency(BigInt(m), BigInt(size), root, headRoot, (proof.headConsistency?.hashes || []).map(merkle.fromBase64));
+        if (!joined) throw new Error(`leaf ${sequence} in the tree of ${m} does not join the head of ${size}`);
+        count += 1;
+      }
+    }
+    const wrong = await post('GetInclusionProof', { sequence: 2, tree_size: size, head_size: size });
+    const other = await merkle.leafHash(merkle.fromBase64(wrong.leaf).map((b, i) => (i === 0 ? b ^ 1 : b)));
+    const forged = await merkle.inclusionRoot(other, 1n, BigInt(size), wrong.hashes.map(merkle.fromBase64));
+    if (merkle.equal(forged, headRoot)) throw new Error('a changed leaf still leads to the head');
+    return count;
+  });
+  assert.ok(checked >= 40, `${checked} proofs checked`);
+});
+
 await step('search by external reference finds the posting', async () => {
   await page.goto(`${BASE}/#/`);
   await page.fill('#search-ref', 'TRF-2024-0002');
