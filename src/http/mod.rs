@@ -15,9 +15,11 @@
 //! - [`grpc`]: the in-process gRPC call; [`transcode`]: proto3 JSON ⇄ protobuf;
 //!   [`error`]: gRPC statuses as Connect errors.
 //! - [`descriptors`]: the services and messages everything above is derived from.
+//! - [`console`]: the read-only web console at `/`, which calls the JSON API.
 //! - [`openapi`]: `GET /openapi.json`, the OpenAPI 3 document of every method.
 
 pub mod connect;
+pub mod console;
 pub mod descriptors;
 pub mod error;
 pub mod grpc;
@@ -70,6 +72,7 @@ pub fn router(state: HttpState) -> Router {
         .merge(connect::router(&state))
         .merge(openapi::router())
         .with_state(state)
+        .merge(console::router())
 }
 
 /// Prepares the HTTP listener on `listener` over the tonic `services` of the gRPC
