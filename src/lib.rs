@@ -8,6 +8,7 @@
 //! - [`audit`]: the Merkle tree over the events, its proofs, and signed tree heads, pure.
 //! - [`ledger`]: the single writer (group commit) and the read side.
 //! - [`api`]: the tonic gRPC services; the only module that knows protobuf API types.
+//! - [`tlog`]: the log as C2SP tlog-tiles over HTTP (checkpoint, hash tiles, entry bundles).
 //! - [`cli`]: the command-line client, server start-up and demo.
 //! - [`generator`]: a seeded, realistic programme for tests, benches and the demo.
 //! - [`limits`]: every bound of the system, with its reason.
@@ -23,4 +24,5 @@ pub mod ledger;
 pub mod limits;
 pub mod projection;
 pub mod store;
+pub mod tlog;
 pub mod verifiable;

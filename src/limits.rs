@@ -65,9 +65,11 @@ const _: () = assert!(BLOCK_REOPEN_EVENTS_MAX <= BLOCK_EVENTS_MAX);
 
 /// Stored bytes of one event. The largest legitimate event (a phase with every support
 /// type, or a posting with all its metadata, reference and reason at their limits) is
-/// about 50 KB; this backstop keeps one event inside one inline sled page (see `store`).
-/// An event over it is refused and nothing is written.
-pub const EVENT_BYTES_MAX: usize = 64 * 1024;
+/// about 50 KB; this backstop keeps one event inside one inline sled page (see `store`),
+/// and within the `u16` length prefix of a tlog-tiles entry bundle (65 535 bytes; it was
+/// 65 536 before the log was served as tiles). An event over it is refused and nothing is
+/// written.
+pub const EVENT_BYTES_MAX: usize = u16::MAX as usize;
 
 /// Milliseconds a match bundle waits for the projections to catch up with a tree head
 /// signed between the writer's append and its publication (normally microseconds).
@@ -167,3 +169,14 @@ pub const HEADS_KEPT: usize = 64;
 /// Cosignatures held per signed head: one per witness key, at most this many, so that
 /// callers of the audit service cannot grow a head without bound.
 pub const COSIGNATURES_PER_HEAD_MAX: usize = 32;
+
+/// Tiles and entry bundles the tlog-tiles face reads from the store at once; more requests
+/// wait their turn. A full entry bundle is 256 events (≈ 100 KB, at most 16 MB) read from
+/// four blocks, a hash tile above level 0 is 256 stored hashes: 16 readers keep the two
+/// cores busy without letting a crawler hold every blocking thread.
+pub const TLOG_TILE_READS_MAX: usize = 16;
+
+/// Seconds a cache may keep a partial tile (the right edge of the tree). Its bytes never
+/// change, but the spec lets a log stop serving it once the full tile exists, and a client
+/// wants the wider tile soon after the tree grows.
+pub const TLOG_PARTIAL_TILE_MAX_AGE_SECONDS: u64 = 60;

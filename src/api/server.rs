@@ -26,6 +26,7 @@ use super::witness_keys::WitnessKeys;
 use crate::audit::SigningKey;
 use crate::ledger::Ledger;
 use crate::limits::{CONNECTION_STREAMS_MAX, REQUEST_BYTES_MAX, SUBSCRIPTIONS_MAX};
+use crate::tlog::{TlogListener, TlogState};
 
 /// Why the server stopped abnormally or would not start.
 #[derive(Debug, thiserror::Error)]
@@ -62,6 +63,9 @@ pub struct ServerConfig {
     /// cosignature is refused (FAILED_PRECONDITION), so unverified lines can neither crowd
     /// out real ones nor be served as if they meant something.
     pub witness_keys: Option<WitnessKeys>,
+    /// A listener of its own for the log as C2SP tlog-tiles (`serve --tlog-listen`),
+    /// served under `/tlog` with the same signer as the audit service.
+    pub tlog: Option<TlogListener>,
 }
 
 impl Default for ServerConfig {
@@ -74,6 +78,7 @@ impl Default for ServerConfig {
             subscriptions_max: SUBSCRIPTIONS_MAX,
             signing_key: None,
             witness_keys: None,
+            tlog: None,
         }
     }
 }
@@ -112,6 +117,9 @@ impl ServerConfig {
     /// map certificates to. Checked again by [`run_with`]; callers may check before
     /// opening anything.
     pub fn check(&self, address: SocketAddr) -> Result<(), ServeError> {
+        if let Some(tlog) = &self.tlog {
+            tlog.check().map_err(ServeError::Unsafe)?;
+        }
         let mutual = self.tls.as_ref().is_some_and(TlsSettings::is_mutual);
         match &self.authentication {
             Authentication::Open if mutual => Err(ServeError::Unsafe(
@@ -229,6 +237,18 @@ async fn serve(
         let _ = stopping.send(true);
     };
     tokio::spawn(Arc::clone(&closing).run(stop_signal.clone()));
+    let tlog = config.tlog.clone().map(|listener| {
+        let state = TlogState::new(ledger.store().clone(), Arc::clone(&heads));
+        let mut stop = stop_signal.clone();
+        tokio::spawn(async move {
+            let stopped = async move {
+                let _ = stop.wait_for(|stopping| *stopping).await;
+            };
+            if let Err(error) = listener.serve(state, stopped).await {
+                tracing::error!(%error, "the tlog-tiles listener stopped");
+            }
+        })
+    });
     let audit = AuditServiceServer::new(AuditApi::with_shutdown(
         ledger,
         config.subscriptions_max,
@@ -241,7 +261,7 @@ async fn serve(
     if let Some(tls) = &config.tls {
         builder = builder.tls_config(tls.server_config())?;
     }
-    builder
+    let served = builder
         .layer(GuardLayer::new(config.authentication))
         .add_service(health_service)
         .add_service(reflection)
@@ -257,5 +277,10 @@ async fn serve(
             shutdown,
         )
         .await
-        .map_err(ServeError::from)
+        .map_err(ServeError::from);
+    if let Some(tlog) = tlog {
+        // Tile reads in flight finish before the writer stops.
+        let _ = tlog.await;
+    }
+    served
 }

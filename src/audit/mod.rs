@@ -24,6 +24,7 @@ pub mod checkpoint;
 pub mod keys;
 pub mod merkle;
 pub mod note;
+pub mod tiles;
 
 mod error;
 #[cfg(test)]

@@ -13,6 +13,7 @@ use crate::api::server::{self, ServerConfig};
 use crate::api::tls::TlsSettings;
 use crate::api::witness_keys::WitnessKeys;
 use crate::ledger::Ledger;
+use crate::tlog::TlogListener;
 
 /// Options of `serve`.
 #[derive(Debug, Clone, clap::Args)]
@@ -59,6 +60,13 @@ pub struct ServeArgs {
     /// name or key hash is always refused.
     #[arg(long, env = "MATCHLEDGER_WITNESS_KEYS")]
     pub witness_keys: Option<PathBuf>,
+    /// Also serve the log as C2SP tlog-tiles (checkpoint, hash tiles, entry bundles) on
+    /// this address, under `/tlog/`. Unauthenticated: loopback only unless --tlog-public.
+    #[arg(long, env = "MATCHLEDGER_TLOG_LISTEN")]
+    pub tlog_listen: Option<SocketAddr>,
+    /// The log's events are public: allow --tlog-listen on a non-loopback address.
+    #[arg(long, requires = "tlog_listen")]
+    pub tlog_public: bool,
 }
 
 impl ServeArgs {
@@ -95,8 +103,20 @@ impl ServeArgs {
             }
             None => None,
         };
+        let tlog = match self.tlog_listen {
+            Some(address) => {
+                crate::tlog::check_address(address, self.tlog_public)
+                    .map_err(anyhow::Error::msg)?;
+                Some(
+                    TlogListener::bind(address, self.tlog_public)
+                        .with_context(|| format!("listening for tlog-tiles on {address}"))?,
+                )
+            }
+            None => None,
+        };
         Ok(ServerConfig {
             authentication,
+            tlog,
             tls,
             insecure: self.insecure,
             signing_key: Some(signing_key),
