@@ -180,3 +180,22 @@ pub const TLOG_TILE_READS_MAX: usize = 16;
 /// change, but the spec lets a log stop serving it once the full tile exists, and a client
 /// wants the wider tile soon after the tree grows.
 pub const TLOG_PARTIAL_TILE_MAX_AGE_SECONDS: u64 = 60;
+
+/// Hashes in the consistency proof of one tlog-witness `add-checkpoint` request: a proof
+/// between two trees of at most 2^64 leaves has at most 2 · 64.
+pub const WITNESS_PROOF_HASHES_MAX: usize = 128;
+
+/// Bytes of a witness's answer the log reads: its cosignature lines (≈ 130 bytes each, at
+/// most `NOTE_SIGNATURES_MAX`) or its size.
+pub const WITNESS_RESPONSE_BYTES_MAX: usize = 64 * 1024;
+
+/// How long the log waits for one witness to answer before trying again later.
+pub const WITNESS_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// How often the log looks for a grown tree to push to its witnesses. Each push signs (and
+/// keeps) a head, so this bounds the heads signed for witnesses to one per interval: 17 280
+/// a day, ≈ 4 MB of kept heads.
+pub const WITNESS_PUSH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Attempts of one push to one witness: the first, and one retry from the size a 409 named.
+pub const WITNESS_PUSH_ATTEMPTS_MAX: usize = 2;

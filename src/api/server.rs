@@ -26,6 +26,7 @@ use super::witness_keys::WitnessKeys;
 use crate::audit::SigningKey;
 use crate::ledger::Ledger;
 use crate::limits::{CONNECTION_STREAMS_MAX, REQUEST_BYTES_MAX, SUBSCRIPTIONS_MAX};
+use crate::tlog::push::WitnessUrl;
 use crate::tlog::{TlogListener, TlogState};
 
 /// Why the server stopped abnormally or would not start.
@@ -66,6 +67,11 @@ pub struct ServerConfig {
     /// A listener of its own for the log as C2SP tlog-tiles (`serve --tlog-listen`),
     /// served under `/tlog` with the same signer as the audit service.
     pub tlog: Option<TlogListener>,
+    /// tlog-witness witnesses the log pushes each grown tree head to (`serve --witness`);
+    /// their cosignatures are kept only under `witness_keys`, so these need them.
+    pub witnesses: Vec<WitnessUrl>,
+    /// How often the log looks for a grown tree to push to `witnesses`.
+    pub witness_push_interval: std::time::Duration,
 }
 
 impl Default for ServerConfig {
@@ -79,6 +85,8 @@ impl Default for ServerConfig {
             signing_key: None,
             witness_keys: None,
             tlog: None,
+            witnesses: Vec::new(),
+            witness_push_interval: crate::limits::WITNESS_PUSH_INTERVAL,
         }
     }
 }
@@ -119,6 +127,13 @@ impl ServerConfig {
     pub fn check(&self, address: SocketAddr) -> Result<(), ServeError> {
         if let Some(tlog) = &self.tlog {
             tlog.check().map_err(ServeError::Unsafe)?;
+        }
+        if !self.witnesses.is_empty() && self.witness_keys.is_none() {
+            return Err(ServeError::Unsafe(
+                "--witness pushes heads to witnesses whose cosignatures are kept only when they \
+                 verify: name their keys with --witness-keys"
+                    .into(),
+            ));
         }
         let mutual = self.tls.as_ref().is_some_and(TlsSettings::is_mutual);
         match &self.authentication {
@@ -237,6 +252,15 @@ async fn serve(
         let _ = stopping.send(true);
     };
     tokio::spawn(Arc::clone(&closing).run(stop_signal.clone()));
+    if !config.witnesses.is_empty() {
+        tokio::spawn(crate::tlog::push::run(
+            ledger.store().clone(),
+            Arc::clone(&heads),
+            config.witnesses.clone(),
+            config.witness_push_interval,
+            stop_signal.clone(),
+        ));
+    }
     let tlog = config.tlog.clone().map(|listener| {
         let state = TlogState::new(ledger.store().clone(), Arc::clone(&heads));
         let mut stop = stop_signal.clone();

@@ -25,6 +25,7 @@ pub mod keys;
 pub mod merkle;
 pub mod note;
 pub mod tiles;
+pub mod witness_protocol;
 
 mod error;
 #[cfg(test)]

@@ -13,6 +13,7 @@ use crate::api::server::{self, ServerConfig};
 use crate::api::tls::TlsSettings;
 use crate::api::witness_keys::WitnessKeys;
 use crate::ledger::Ledger;
+use crate::tlog::push::WitnessUrl;
 use crate::tlog::TlogListener;
 
 /// Options of `serve`.
@@ -67,6 +68,10 @@ pub struct ServeArgs {
     /// The log's events are public: allow --tlog-listen on a non-loopback address.
     #[arg(long, requires = "tlog_listen")]
     pub tlog_public: bool,
+    /// A C2SP tlog-witness to push each grown tree head to (its URL prefix; the log POSTs
+    /// `<URL>/add-checkpoint`). Repeatable. Its key must be in --witness-keys.
+    #[arg(long = "witness", value_name = "URL")]
+    pub witnesses: Vec<String>,
 }
 
 impl ServeArgs {
@@ -114,9 +119,15 @@ impl ServeArgs {
             }
             None => None,
         };
+        let witnesses = self
+            .witnesses
+            .iter()
+            .map(|url| WitnessUrl::parse(url).map_err(anyhow::Error::msg))
+            .collect::<anyhow::Result<Vec<_>>>()?;
         Ok(ServerConfig {
             authentication,
             tlog,
+            witnesses,
             tls,
             insecure: self.insecure,
             signing_key: Some(signing_key),

@@ -12,6 +12,7 @@
 //! its events. A listener of its own ([`TlogListener`]) on a non-loopback address is
 //! therefore refused unless the operator declares the log public ([`check_address`]).
 
+pub mod push;
 pub mod tiles;
 
 use std::future::Future;
