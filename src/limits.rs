@@ -199,3 +199,7 @@ pub const WITNESS_PUSH_INTERVAL: std::time::Duration = std::time::Duration::from
 
 /// Attempts of one push to one witness: the first, and one retry from the size a 409 named.
 pub const WITNESS_PUSH_ATTEMPTS_MAX: usize = 2;
+
+/// Bytes of one entry bundle the witness reads from a log: 256 entries at their largest,
+/// each with its two-byte length.
+pub const TLOG_BUNDLE_BYTES_MAX: usize = 256 * (2 + EVENT_BYTES_MAX);

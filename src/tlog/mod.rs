@@ -12,8 +12,10 @@
 //! its events. A listener of its own ([`TlogListener`]) on a non-loopback address is
 //! therefore refused unless the operator declares the log public ([`check_address`]).
 
+pub mod entries;
 pub mod push;
 pub mod tiles;
+pub mod witness_server;
 
 use std::future::Future;
 use std::net::SocketAddr;

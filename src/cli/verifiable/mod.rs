@@ -6,6 +6,7 @@ pub mod export;
 pub mod heads;
 pub mod statement;
 pub mod witness;
+pub mod witness_serve;
 
 use clap::Subcommand;
 
@@ -31,6 +32,8 @@ pub enum VerifiableCommand {
     /// Checks the log only grew since the last trusted head, optionally replays its rules,
     /// then cosigns the head and hands the cosignature back.
     Witness(witness::WitnessArgs),
+    /// Serves the witness as a C2SP tlog-witness (`POST /add-checkpoint`) for one log.
+    WitnessServe(witness_serve::WitnessServeArgs),
 }
 
 /// Runs one command; `server` is used only by commands that talk to one.
@@ -45,5 +48,6 @@ pub async fn run(server: &str, json: bool, command: VerifiableCommand) -> anyhow
         VerifiableCommand::PhaseStatement(args) => statement::phase_statement(server, args).await,
         VerifiableCommand::VerifyStatement(args) => statement::verify_statement(json, args),
         VerifiableCommand::Witness(args) => witness::witness(server, args).await.map(|_| ()),
+        VerifiableCommand::WitnessServe(args) => witness_serve::witness_serve(args).await,
     }
 }
