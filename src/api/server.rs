@@ -41,6 +41,9 @@ pub enum ServeError {
     /// The configuration would expose the ledger unsafely; nothing was served.
     #[error("refusing to serve: {0}")]
     Unsafe(String),
+    /// The retiring key does not belong with the signing key.
+    #[error(transparent)]
+    KeyRotation(#[from] super::tree_heads::KeyRotationError),
     /// No key to sign tree heads with.
     #[error("signing key: {0}")]
     SigningKey(#[from] crate::audit::AuditError),
@@ -60,6 +63,9 @@ pub struct ServerConfig {
     /// The key that signs tree heads (its name is the checkpoint origin); a fresh key
     /// named [`DEFAULT_ORIGIN`], forgotten at exit, when `None`.
     pub signing_key: Option<SigningKey>,
+    /// During a key rotation, the key being retired (same name as `signing_key`): every
+    /// head, statement and manifest is signed by both until it is dropped.
+    pub previous_signing_key: Option<SigningKey>,
     /// The witnesses whose cosignatures are accepted, each verified; when `None`, every
     /// cosignature is refused (FAILED_PRECONDITION), so unverified lines can neither crowd
     /// out real ones nor be served as if they meant something.
@@ -83,6 +89,7 @@ impl Default for ServerConfig {
             insecure: false,
             subscriptions_max: SUBSCRIPTIONS_MAX,
             signing_key: None,
+            previous_signing_key: None,
             witness_keys: None,
             tlog: None,
             witnesses: Vec::new(),
@@ -205,10 +212,15 @@ async fn serve(
              being verified"
         );
     }
-    let heads = Arc::new(TreeHeads::with_witnesses(
-        signing_key,
-        config.witness_keys.clone(),
-    ));
+    let mut heads = TreeHeads::with_witnesses(signing_key, config.witness_keys.clone());
+    if let Some(previous) = config.previous_signing_key.clone() {
+        heads = heads.with_previous_key(previous)?;
+        tracing::info!(
+            retiring_verifier_key = ?heads.previous_verifier_key(),
+            "key rotation: every note is signed by the current and the retiring key"
+        );
+    }
+    let heads = Arc::new(heads);
     {
         let (heads, store) = (Arc::clone(&heads), ledger.store().clone());
         match tokio::task::spawn_blocking(move || heads.load(&store)).await {

@@ -50,6 +50,11 @@ pub struct ServeArgs {
     /// `<data-dir>/signing.key`, created on first start.
     #[arg(long, env = "MATCHLEDGER_SIGNING_KEY")]
     pub signing_key: Option<PathBuf>,
+    /// During a key rotation, the key being retired (a `PRIVATE+KEY+...` file with the same
+    /// name as the signing key): every note is signed by both keys, so verifiers holding
+    /// either accept it (see docs/tlog.md, "Rotating the signing key").
+    #[arg(long, env = "MATCHLEDGER_PREVIOUS_SIGNING_KEY")]
+    pub previous_signing_key: Option<PathBuf>,
     /// The checkpoint origin (the signing key's name) of a key created on first start.
     #[arg(long, env = "MATCHLEDGER_ORIGIN", default_value = crate::api::tree_heads::DEFAULT_ORIGIN)]
     pub origin: String,
@@ -99,6 +104,10 @@ impl ServeArgs {
             &self.origin,
         )?;
         tracing::info!(verifier_key = %signing_key.verifier_key(), "tree heads are signed");
+        let previous_signing_key = match &self.previous_signing_key {
+            Some(path) => Some(super::signing_key::load(path)?),
+            None => None,
+        };
         let witness_keys = match &self.witness_keys {
             Some(path) => {
                 let keys = WitnessKeys::load(path)
@@ -131,6 +140,7 @@ impl ServeArgs {
             tls,
             insecure: self.insecure,
             signing_key: Some(signing_key),
+            previous_signing_key,
             witness_keys,
             ..ServerConfig::default()
         })
