@@ -65,9 +65,11 @@ const _: () = assert!(BLOCK_REOPEN_EVENTS_MAX <= BLOCK_EVENTS_MAX);
 
 /// Stored bytes of one event. The largest legitimate event (a phase with every support
 /// type, or a posting with all its metadata, reference and reason at their limits) is
-/// about 50 KB; this backstop keeps one event inside one inline sled page (see `store`).
-/// An event over it is refused and nothing is written.
-pub const EVENT_BYTES_MAX: usize = 64 * 1024;
+/// about 50 KB; this backstop keeps one event inside one inline sled page (see `store`),
+/// and within the `u16` length prefix of a tlog-tiles entry bundle (65 535 bytes; it was
+/// 65 536 before the log was served as tiles). An event over it is refused and nothing is
+/// written.
+pub const EVENT_BYTES_MAX: usize = u16::MAX as usize;
 
 /// Milliseconds a match bundle waits for the projections to catch up with a tree head
 /// signed between the writer's append and its publication (normally microseconds).
@@ -209,3 +211,36 @@ pub const HTTP_HEADER_READ_SECONDS_MAX: u64 = 10;
 /// Seconds the HTTP listener waits, on shutdown, for requests in flight to finish before
 /// it drops their connections.
 pub const HTTP_SHUTDOWN_SECONDS_MAX: u64 = 10;
+/// Tiles and entry bundles the tlog-tiles face reads from the store at once; more requests
+/// wait their turn. A full entry bundle is 256 events (≈ 100 KB, at most 16 MB) read from
+/// four blocks, a hash tile above level 0 is 256 stored hashes: 16 readers keep the two
+/// cores busy without letting a crawler hold every blocking thread.
+pub const TLOG_TILE_READS_MAX: usize = 16;
+
+/// Seconds a cache may keep a partial tile (the right edge of the tree). Its bytes never
+/// change, but the spec lets a log stop serving it once the full tile exists, and a client
+/// wants the wider tile soon after the tree grows.
+pub const TLOG_PARTIAL_TILE_MAX_AGE_SECONDS: u64 = 60;
+
+/// Hashes in the consistency proof of one tlog-witness `add-checkpoint` request: a proof
+/// between two trees of at most 2^64 leaves has at most 2 · 64.
+pub const WITNESS_PROOF_HASHES_MAX: usize = 128;
+
+/// Bytes of a witness's answer the log reads: its cosignature lines (≈ 130 bytes each, at
+/// most `NOTE_SIGNATURES_MAX`) or its size.
+pub const WITNESS_RESPONSE_BYTES_MAX: usize = 64 * 1024;
+
+/// How long the log waits for one witness to answer before trying again later.
+pub const WITNESS_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// How often the log looks for a grown tree to push to its witnesses. Each push signs (and
+/// keeps) a head, so this bounds the heads signed for witnesses to one per interval: 17 280
+/// a day, ≈ 4 MB of kept heads.
+pub const WITNESS_PUSH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Attempts of one push to one witness: the first, and one retry from the size a 409 named.
+pub const WITNESS_PUSH_ATTEMPTS_MAX: usize = 2;
+
+/// Bytes of one entry bundle the witness reads from a log: 256 entries at their largest,
+/// each with its two-byte length.
+pub const TLOG_BUNDLE_BYTES_MAX: usize = 256 * (2 + EVENT_BYTES_MAX);

@@ -28,6 +28,8 @@ use crate::ledger::Ledger;
 use crate::limits::{
     CONNECTION_STREAMS_MAX, REQUEST_BYTES_MAX, SUBSCRIPTIONS_MAX, VERIFICATION_INTERVAL_DEFAULT,
 };
+use crate::tlog::push::WitnessUrl;
+use crate::tlog::{TlogListener, TlogState};
 
 /// Why the server stopped abnormally or would not start.
 #[derive(Debug, thiserror::Error)]
@@ -41,6 +43,9 @@ pub enum ServeError {
     /// The configuration would expose the ledger unsafely; nothing was served.
     #[error("refusing to serve: {0}")]
     Unsafe(String),
+    /// The retiring key does not belong with the signing key.
+    #[error(transparent)]
+    KeyRotation(#[from] super::tree_heads::KeyRotationError),
     /// No key to sign tree heads with.
     #[error("signing key: {0}")]
     SigningKey(#[from] crate::audit::AuditError),
@@ -63,6 +68,9 @@ pub struct ServerConfig {
     /// The key that signs tree heads (its name is the checkpoint origin); a fresh key
     /// named [`DEFAULT_ORIGIN`], forgotten at exit, when `None`.
     pub signing_key: Option<SigningKey>,
+    /// During a key rotation, the key being retired (same name as `signing_key`): every
+    /// head, statement and manifest is signed by both until it is dropped.
+    pub previous_signing_key: Option<SigningKey>,
     /// The witnesses whose cosignatures are accepted, each verified; when `None`, every
     /// cosignature is refused (FAILED_PRECONDITION), so unverified lines can neither crowd
     /// out real ones nor be served as if they meant something.
@@ -70,6 +78,14 @@ pub struct ServerConfig {
     /// How often the whole chain is re-verified in the background, starting at once;
     /// never when `None`.
     pub verification_interval: Option<std::time::Duration>,
+    /// A listener of its own for the log as C2SP tlog-tiles (`serve --tlog-listen`),
+    /// served under `/tlog` with the same signer as the audit service.
+    pub tlog: Option<TlogListener>,
+    /// tlog-witness witnesses the log pushes each grown tree head to (`serve --witness`);
+    /// their cosignatures are kept only under `witness_keys`, so these need them.
+    pub witnesses: Vec<WitnessUrl>,
+    /// How often the log looks for a grown tree to push to `witnesses`.
+    pub witness_push_interval: std::time::Duration,
 }
 
 impl Default for ServerConfig {
@@ -82,8 +98,12 @@ impl Default for ServerConfig {
             insecure: false,
             subscriptions_max: SUBSCRIPTIONS_MAX,
             signing_key: None,
+            previous_signing_key: None,
             witness_keys: None,
             verification_interval: Some(VERIFICATION_INTERVAL_DEFAULT),
+            tlog: None,
+            witnesses: Vec::new(),
+            witness_push_interval: crate::limits::WITNESS_PUSH_INTERVAL,
         }
     }
 }
@@ -138,6 +158,16 @@ impl ServerConfig {
     /// map certificates to. Checked again by [`run_with`]; callers may check before
     /// opening anything.
     pub fn check(&self, address: SocketAddr) -> Result<(), ServeError> {
+        if let Some(tlog) = &self.tlog {
+            tlog.check().map_err(ServeError::Unsafe)?;
+        }
+        if !self.witnesses.is_empty() && self.witness_keys.is_none() {
+            return Err(ServeError::Unsafe(
+                "--witness pushes heads to witnesses whose cosignatures are kept only when they \
+                 verify: name their keys with --witness-keys"
+                    .into(),
+            ));
+        }
         let mutual = self.tls.as_ref().is_some_and(TlsSettings::is_mutual);
         match &self.authentication {
             Authentication::Open if mutual => Err(ServeError::Unsafe(
@@ -209,10 +239,15 @@ async fn serve(
              being verified"
         );
     }
-    let heads = Arc::new(TreeHeads::with_witnesses(
-        signing_key,
-        config.witness_keys.clone(),
-    ));
+    let mut heads = TreeHeads::with_witnesses(signing_key, config.witness_keys.clone());
+    if let Some(previous) = config.previous_signing_key.clone() {
+        heads = heads.with_previous_key(previous)?;
+        tracing::info!(
+            retiring_verifier_key = ?heads.previous_verifier_key(),
+            "key rotation: every note is signed by the current and the retiring key"
+        );
+    }
+    let heads = Arc::new(heads);
     {
         let (heads, store) = (Arc::clone(&heads), ledger.store().clone());
         match tokio::task::spawn_blocking(move || heads.load(&store)).await {
@@ -262,6 +297,27 @@ async fn serve(
         stop_signal.clone(),
     ));
     let (ledger_for_http, stop_signal_for_http) = (ledger.clone(), stop_signal.clone());
+    if !config.witnesses.is_empty() {
+        tokio::spawn(crate::tlog::push::run(
+            ledger.store().clone(),
+            Arc::clone(&heads),
+            config.witnesses.clone(),
+            config.witness_push_interval,
+            stop_signal.clone(),
+        ));
+    }
+    let tlog = config.tlog.clone().map(|listener| {
+        let state = TlogState::new(ledger.store().clone(), Arc::clone(&heads));
+        let mut stop = stop_signal.clone();
+        tokio::spawn(async move {
+            let stopped = async move {
+                let _ = stop.wait_for(|stopping| *stopping).await;
+            };
+            if let Err(error) = listener.serve(state, stopped).await {
+                tracing::error!(%error, "the tlog-tiles listener stopped");
+            }
+        })
+    });
     let audit = AuditServiceServer::new(AuditApi::with_shutdown(
         ledger,
         config.subscriptions_max,
@@ -315,6 +371,10 @@ async fn serve(
         if let Err(error) = http.await {
             tracing::warn!(%error, "the HTTP listener's task failed");
         }
+    }
+    if let Some(tlog) = tlog {
+        // Tile reads in flight finish before the writer stops.
+        let _ = tlog.await;
     }
     served
 }

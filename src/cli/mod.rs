@@ -66,7 +66,7 @@ pub enum LogFormat {
 #[derive(Debug, Subcommand)]
 pub enum TopCommand {
     /// Run the ledger as a gRPC server.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Start an embedded server, load a realistic programme through the API, print balances.
     Demo(demo::DemoArgs),
     /// Client commands: postings, queries and the event stream of a running server.
@@ -106,7 +106,7 @@ pub fn main() -> ExitCode {
     };
     let result = runtime.block_on(async move {
         match cli.command {
-            TopCommand::Serve(args) => serve::serve(args).await,
+            TopCommand::Serve(args) => serve::serve(*args).await,
             TopCommand::Demo(args) => demo::demo(args).await,
             TopCommand::Client(command) => client::run(&cli.server, cli.json, *command).await,
             TopCommand::Principal(args) => principal::principal(args),

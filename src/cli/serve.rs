@@ -13,6 +13,8 @@ use crate::api::server::{self, ServerConfig};
 use crate::api::tls::TlsSettings;
 use crate::api::witness_keys::WitnessKeys;
 use crate::ledger::Ledger;
+use crate::tlog::push::WitnessUrl;
+use crate::tlog::TlogListener;
 
 /// Options of `serve`.
 #[derive(Debug, Clone, clap::Args)]
@@ -56,6 +58,11 @@ pub struct ServeArgs {
     /// `<data-dir>/signing.key`, created on first start.
     #[arg(long, env = "MATCHLEDGER_SIGNING_KEY")]
     pub signing_key: Option<PathBuf>,
+    /// During a key rotation, the key being retired (a `PRIVATE+KEY+...` file with the same
+    /// name as the signing key): every note is signed by both keys, so verifiers holding
+    /// either accept it (see docs/tlog.md, "Rotating the signing key").
+    #[arg(long, env = "MATCHLEDGER_PREVIOUS_SIGNING_KEY")]
+    pub previous_signing_key: Option<PathBuf>,
     /// The checkpoint origin (the signing key's name) of a key created on first start.
     #[arg(long, env = "MATCHLEDGER_ORIGIN", default_value = crate::api::tree_heads::DEFAULT_ORIGIN)]
     pub origin: String,
@@ -76,6 +83,17 @@ pub struct ServeArgs {
         default_value_t = crate::limits::VERIFICATION_INTERVAL_DEFAULT.as_secs()
     )]
     pub verify_interval_secs: u64,
+    /// Also serve the log as C2SP tlog-tiles (checkpoint, hash tiles, entry bundles) on
+    /// this address, under `/tlog/`. Unauthenticated: loopback only unless --tlog-public.
+    #[arg(long, env = "MATCHLEDGER_TLOG_LISTEN")]
+    pub tlog_listen: Option<SocketAddr>,
+    /// The log's events are public: allow --tlog-listen on a non-loopback address.
+    #[arg(long, requires = "tlog_listen")]
+    pub tlog_public: bool,
+    /// A C2SP tlog-witness to push each grown tree head to (its URL prefix; the log POSTs
+    /// `<URL>/add-checkpoint`). Repeatable. Its key must be in --witness-keys.
+    #[arg(long = "witness", value_name = "URL")]
+    pub witnesses: Vec<String>,
 }
 
 impl ServeArgs {
@@ -103,6 +121,10 @@ impl ServeArgs {
             &self.origin,
         )?;
         tracing::info!(verifier_key = %signing_key.verifier_key(), "tree heads are signed");
+        let previous_signing_key = match &self.previous_signing_key {
+            Some(path) => Some(super::signing_key::load(path)?),
+            None => None,
+        };
         let witness_keys = match &self.witness_keys {
             Some(path) => {
                 let keys = WitnessKeys::load(path)
@@ -112,11 +134,30 @@ impl ServeArgs {
             }
             None => None,
         };
+        let tlog = match self.tlog_listen {
+            Some(address) => {
+                crate::tlog::check_address(address, self.tlog_public)
+                    .map_err(anyhow::Error::msg)?;
+                Some(
+                    TlogListener::bind(address, self.tlog_public)
+                        .with_context(|| format!("listening for tlog-tiles on {address}"))?,
+                )
+            }
+            None => None,
+        };
+        let witnesses = self
+            .witnesses
+            .iter()
+            .map(|url| WitnessUrl::parse(url).map_err(anyhow::Error::msg))
+            .collect::<anyhow::Result<Vec<_>>>()?;
         Ok(ServerConfig {
             authentication,
+            tlog,
+            witnesses,
             tls,
             insecure: self.insecure,
             signing_key: Some(signing_key),
+            previous_signing_key,
             witness_keys,
             verification_interval: (self.verify_interval_secs > 0)
                 .then(|| std::time::Duration::from_secs(self.verify_interval_secs)),
