@@ -167,3 +167,22 @@ pub const HEADS_KEPT: usize = 64;
 /// Cosignatures held per signed head: one per witness key, at most this many, so that
 /// callers of the audit service cannot grow a head without bound.
 pub const COSIGNATURES_PER_HEAD_MAX: usize = 32;
+
+/// Signed heads read from the store per page while streaming them to a backup: a page
+/// of notes (≈ 300 bytes each, with a few cosignatures) stays well under a megabyte.
+pub const BACKUP_HEADS_PAGE_MAX: usize = 1000;
+
+/// Events a restore appends per atomic batch: one fsync per batch keeps a restore of a
+/// million events to a thousand syncs, and a batch of 1000 events of at most
+/// `EVENT_BYTES_MAX` each stays within memory a restore can afford.
+pub const RESTORE_BATCH_EVENTS: usize = 1000;
+
+/// How long `backup --follow` waits between rounds when no event committed, in
+/// milliseconds: new events are picked up from the live feed at once, this only paces
+/// the refresh of cosignatures and statements added without a new event.
+pub const BACKUP_FOLLOW_IDLE_MS: u64 = 2000;
+
+/// Shortest time between two rounds of `backup --follow`, in milliseconds: each round asks
+/// for a signed head, which the server signs and keeps when the tree grew, so this bounds
+/// the heads a follower adds to the log's keeping at one a second under any load.
+pub const BACKUP_FOLLOW_ROUND_MS: u64 = 1000;

@@ -36,6 +36,7 @@ mod layout;
 mod merkle;
 mod payload;
 mod records;
+mod restore;
 mod signed;
 mod snapshot;
 mod verify;
