@@ -17,6 +17,7 @@ use matchledger::api::server::ServerConfig;
 use matchledger::api::witness_keys::WitnessKeys;
 use matchledger::audit::{self, SigningKey};
 use matchledger::cli::backup::format::{BackupManifest, EVENTS_FILE};
+use matchledger::cli::backup::source::Source;
 use matchledger::cli::backup::{backup_until, restore, BackupArgs, RestoreArgs};
 use matchledger::cli::check::{check, CheckArgs};
 use matchledger::cli::signing_key;
@@ -31,6 +32,11 @@ fn witness() -> SigningKey {
 
 /// A server on `dir` signing with the key kept in `dir` and accepting the test witness.
 async fn start(dir: &Path) -> (TestServer, SigningKey) {
+    start_at(dir, "127.0.0.1:0").await
+}
+
+/// Like [`start`], listening on `address`.
+async fn start_at(dir: &Path, address: &str) -> (TestServer, SigningKey) {
     let key = signing_key::load_or_create(dir, None, ORIGIN).unwrap();
     let setup = Setup {
         config: ServerConfig {
@@ -40,7 +46,7 @@ async fn start(dir: &Path) -> (TestServer, SigningKey) {
         },
         client_tls: None,
     };
-    (TestServer::start_in_with(dir, setup).await, key)
+    (TestServer::start_at(dir, setup, address).await, key)
 }
 
 /// A one-shot backup of `server` into `out`.
@@ -292,9 +298,18 @@ async fn follow_catches_up_as_events_commit_and_resumes_after_both_sides_restart
     wait_for_size(&backup, head).await;
     let held = std::fs::read(backup.join(EVENTS_FILE)).unwrap();
 
-    follower.stop().await;
+    // The server restarts under the running follower, on the same address.
+    let address = server.address.trim_start_matches("http://").to_string();
     server.stop().await;
-    let (mut server, _key) = start(&data).await;
+    let (mut server, _key) = start_at(&data, &address).await;
+    for _ in 0..3 {
+        contribute(&mut server, &programme, "1000").await;
+    }
+    let head = common::head(&mut server).await;
+    wait_for_size(&backup, head).await;
+
+    // The follower restarts and resumes from the backup's own head.
+    follower.stop().await;
     let follower = follow(&server, &backup);
     for _ in 0..3 {
         contribute(&mut server, &programme, "1000").await;
@@ -310,6 +325,12 @@ async fn follow_catches_up_as_events_commit_and_resumes_after_both_sides_restart
     );
     follower.stop().await;
     server.stop().await;
+    let source = Source::open(&backup, None).unwrap();
+    assert_eq!(
+        source.verify(|_| {}).unwrap().events,
+        head,
+        "the followed backup verifies"
+    );
 }
 
 /// A `backup --follow` running in the background.

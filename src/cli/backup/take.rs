@@ -196,10 +196,12 @@ async fn round(
     };
     let key = pinned.as_deref().unwrap_or(&head.verifier_key);
     let manifest = local.commit(&head.note, &checkpoint, key, records)?;
-    eprintln!(
-        "backup at tree size {} ({added} new events), root {}",
-        manifest.tree_size, manifest.root
-    );
+    if added > 0 || held == 0 {
+        eprintln!(
+            "backup at tree size {} ({added} new events), root {}",
+            manifest.tree_size, manifest.root
+        );
+    }
     Ok(RoundReport {
         tree_size: manifest.tree_size,
         added,
