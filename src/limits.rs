@@ -186,3 +186,9 @@ pub const BACKUP_FOLLOW_IDLE_MS: u64 = 2000;
 /// for a signed head, which the server signs and keeps when the tree grew, so this bounds
 /// the heads a follower adds to the log's keeping at one a second under any load.
 pub const BACKUP_FOLLOW_ROUND_MS: u64 = 1000;
+
+/// Rounds of `backup --follow` between two full listings of the kept heads: in between a
+/// round lists only heads from the previous round's size on, so its cost does not grow
+/// with the log's history; a full listing (every ten minutes at one round a second) picks
+/// up cosignatures a witness added to an older head.
+pub const BACKUP_HEADS_REFRESH_ROUNDS: u64 = 600;

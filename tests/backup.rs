@@ -297,6 +297,9 @@ async fn follow_catches_up_as_events_commit_and_resumes_after_both_sides_restart
     let head = common::head(&mut server).await;
     wait_for_size(&backup, head).await;
     let held = std::fs::read(backup.join(EVENTS_FILE)).unwrap();
+    // A witness cosigns the head the backup is at, after the backup took it.
+    let cosigned = cosign_latest(&mut server).await;
+    assert_eq!(cosigned, head);
 
     // The server restarts under the running follower, on the same address.
     let address = server.address.trim_start_matches("http://").to_string();
@@ -307,6 +310,18 @@ async fn follow_catches_up_as_events_commit_and_resumes_after_both_sides_restart
     }
     let head = common::head(&mut server).await;
     wait_for_size(&backup, head).await;
+
+    let source = Source::open(&backup, None).unwrap();
+    let kept = source
+        .heads
+        .iter()
+        .find(|h| h.tree_size == cosigned)
+        .unwrap();
+    assert_eq!(
+        kept.cosignatures.len(),
+        1,
+        "the next round took the cosignature"
+    );
 
     // The follower restarts and resumes from the backup's own head.
     follower.stop().await;
@@ -330,6 +345,16 @@ async fn follow_catches_up_as_events_commit_and_resumes_after_both_sides_restart
         source.verify(|_| {}).unwrap().events,
         head,
         "the followed backup verifies"
+    );
+    let kept = source
+        .heads
+        .iter()
+        .find(|h| h.tree_size == cosigned)
+        .unwrap();
+    assert_eq!(
+        kept.cosignatures.len(),
+        1,
+        "a later cosignature is backed up too"
     );
 }
 

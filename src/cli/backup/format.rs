@@ -5,7 +5,7 @@
 //! | `manifest.json` | format, tree size, root, head hash, the signed tree head, the verifier key, and how many bytes of each append-only file the backup covers | replaced atomically (temporary file, fsync, rename) at the end of every round |
 //! | `events.bin` | each event's exact stored bytes, in sequence order, each as a 4-byte big-endian length and the bytes | appended, never rewritten |
 //! | `idempotency.jsonl` | one [`IdempotencyLine`] per command: its scoped key, request fingerprint, first sequence and event count | appended, never rewritten |
-//! | `signed_heads.jsonl` | one [`HeadLine`] per tree head the log kept, with its cosignatures | replaced atomically: witnesses cosign old heads later |
+//! | `signed_heads.jsonl` | one [`HeadLine`] per tree head the log kept, with its cosignatures; a later line for the same size (more cosignatures) supersedes an earlier one | appended, never rewritten |
 //! | `closing_statements.jsonl` | one [`StatementLine`] per closing phase statement | replaced atomically |
 //!
 //! The manifest is the commit point: bytes of the append-only files past the lengths it
@@ -52,6 +52,8 @@ pub struct BackupManifest {
     pub events_bytes: u64,
     /// Bytes of `idempotency.jsonl` the backup covers.
     pub idempotency_bytes: u64,
+    /// Bytes of `signed_heads.jsonl` the backup covers.
+    pub heads_bytes: u64,
     /// When the backup last finished a round, POSIX seconds.
     pub updated_at: u64,
 }
@@ -69,7 +71,7 @@ pub struct IdempotencyLine {
     pub event_count: u32,
 }
 
-/// One line of `signed_heads.jsonl`.
+/// One line of `signed_heads.jsonl`; the last line of a size is the one that counts.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct HeadLine {
     /// Events in the signed tree.
@@ -254,6 +256,15 @@ pub fn lines_text<T: Serialize>(lines: &[T]) -> anyhow::Result<String> {
         text.push('\n');
     }
     Ok(text)
+}
+
+/// The heads of `lines`, one per size (the last line of each), smallest first.
+pub fn latest_heads(lines: Vec<HeadLine>) -> Vec<HeadLine> {
+    let mut heads = std::collections::BTreeMap::new();
+    for line in lines {
+        heads.insert(line.tree_size, line);
+    }
+    heads.into_values().collect()
 }
 
 #[cfg(test)]

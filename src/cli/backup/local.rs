@@ -3,18 +3,21 @@
 //! unfinished round's tail cut off, and new events appended only after their link to the
 //! last one is checked.
 
+use std::collections::HashMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context};
+use sha2::{Digest, Sha256};
 
 use super::format::{
-    event_record, lines_text, replace_file, BackupManifest, EventRecords, HeadLine,
+    event_record, lines_text, read_lines, replace_file, BackupManifest, EventRecords, HeadLine,
     IdempotencyLine, StatementLine, BACKUP_FORMAT, EVENTS_FILE, HEADS_FILE, IDEMPOTENCY_FILE,
     STATEMENTS_FILE,
 };
 use crate::api::tree_heads::now_seconds;
 use crate::audit::{Checkpoint, Frontier};
+use crate::limits::BACKUP_HEADS_REFRESH_ROUNDS;
 use crate::store::{self, GENESIS_HASH};
 
 /// An open backup directory.
@@ -27,6 +30,12 @@ pub struct LocalBackup {
     events: std::io::BufWriter<std::fs::File>,
     events_bytes: u64,
     idempotency_bytes: u64,
+    heads_bytes: u64,
+    /// The digest of the line that counts for each kept head held, so that a round
+    /// appends only heads that are new or gained cosignatures.
+    held_heads: HashMap<u64, [u8; 32]>,
+    /// Rounds committed since the backup was opened.
+    rounds: u64,
 }
 
 impl LocalBackup {
@@ -34,11 +43,17 @@ impl LocalBackup {
     pub fn open(dir: &Path) -> anyhow::Result<LocalBackup> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
         let manifest = BackupManifest::read(dir)?;
-        let (events_bytes, idempotency_bytes) = manifest
-            .as_ref()
-            .map_or((0, 0), |m| (m.events_bytes, m.idempotency_bytes));
+        let (events_bytes, idempotency_bytes, heads_bytes) =
+            manifest.as_ref().map_or((0, 0, 0), |m| {
+                (m.events_bytes, m.idempotency_bytes, m.heads_bytes)
+            });
         cut_to(dir, EVENTS_FILE, events_bytes)?;
         cut_to(dir, IDEMPOTENCY_FILE, idempotency_bytes)?;
+        cut_to(dir, HEADS_FILE, heads_bytes)?;
+        let mut held_heads = HashMap::new();
+        for head in read_lines::<HeadLine>(dir, HEADS_FILE, Some(heads_bytes))? {
+            held_heads.insert(head.tree_size, line_digest(&head)?);
+        }
         let mut frontier = Frontier::new();
         let mut head_hash = GENESIS_HASH;
         let mut records = EventRecords::open(dir, events_bytes)?;
@@ -70,7 +85,21 @@ impl LocalBackup {
             events: std::io::BufWriter::new(file),
             events_bytes,
             idempotency_bytes,
+            heads_bytes,
+            held_heads,
+            rounds: 0,
         })
+    }
+
+    /// The smallest tree size whose kept head the next round must list: every head on
+    /// the first round after opening and every `BACKUP_HEADS_REFRESH_ROUNDS` rounds (a
+    /// witness may cosign an old head), otherwise those from the last round's size on.
+    pub fn heads_from(&self) -> u64 {
+        if self.rounds % BACKUP_HEADS_REFRESH_ROUNDS == 0 {
+            0
+        } else {
+            self.size()
+        }
     }
 
     /// Events held.
@@ -96,8 +125,8 @@ impl LocalBackup {
     }
 
     /// Finishes a round at the signed head `note` (checked to be the root of the events
-    /// held): makes the events and the new idempotency records durable, replaces the
-    /// heads and statements files, then the manifest, which commits the round.
+    /// held): makes the events, the new idempotency records and the new or changed heads
+    /// durable, replaces the statements file, then the manifest, which commits the round.
     pub fn commit(
         &mut self,
         note: &str,
@@ -116,12 +145,20 @@ impl LocalBackup {
         }
         self.events.flush()?;
         self.events.get_ref().sync_all()?;
-        self.append_idempotency(&records.idempotency)?;
-        replace_file(
-            &self.dir,
-            HEADS_FILE,
-            lines_text(&records.heads)?.as_bytes(),
-        )?;
+        let idempotency = lines_text(&records.idempotency)?;
+        self.idempotency_bytes += append_durably(&self.dir, IDEMPOTENCY_FILE, &idempotency)?;
+        let mut changed = Vec::new();
+        for head in records.heads {
+            let digest = line_digest(&head)?;
+            if self.held_heads.get(&head.tree_size) != Some(&digest) {
+                changed.push((head.tree_size, digest, head));
+            }
+        }
+        let lines: Vec<&HeadLine> = changed.iter().map(|(_, _, head)| head).collect();
+        self.heads_bytes += append_durably(&self.dir, HEADS_FILE, &lines_text(&lines)?)?;
+        for (size, digest, _) in changed {
+            self.held_heads.insert(size, digest);
+        }
         replace_file(
             &self.dir,
             STATEMENTS_FILE,
@@ -136,24 +173,34 @@ impl LocalBackup {
             verifier_key: verifier_key.to_string(),
             events_bytes: self.events_bytes,
             idempotency_bytes: self.idempotency_bytes,
+            heads_bytes: self.heads_bytes,
             updated_at: now_seconds(),
         };
         manifest.write(&self.dir)?;
         self.manifest = Some(manifest.clone());
+        self.rounds += 1;
         Ok(manifest)
     }
+}
 
-    fn append_idempotency(&mut self, lines: &[IdempotencyLine]) -> anyhow::Result<()> {
-        let text = lines_text(lines)?;
-        let mut file = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(self.dir.join(IDEMPOTENCY_FILE))?;
-        file.write_all(text.as_bytes())?;
-        file.sync_all()?;
-        self.idempotency_bytes += text.len() as u64;
-        Ok(())
+/// Appends `text` to `name` in `dir` and fsyncs it; returns the bytes appended.
+fn append_durably(dir: &Path, name: &str, text: &str) -> anyhow::Result<u64> {
+    if text.is_empty() {
+        return Ok(0);
     }
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join(name))
+        .with_context(|| format!("opening {name}"))?;
+    file.write_all(text.as_bytes())?;
+    file.sync_all()?;
+    Ok(text.len() as u64)
+}
+
+/// SHA-256 of a head's line.
+fn line_digest(head: &HeadLine) -> anyhow::Result<[u8; 32]> {
+    Ok(Sha256::digest(serde_json::to_vec(head)?).into())
 }
 
 /// The records of one round besides the events.

@@ -14,8 +14,9 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 
 use super::format::{
-    read_lines, BackupManifest, EventRecords, HeadLine, IdempotencyLine, StatementLine,
-    BACKUP_FORMAT, EVENTS_FILE, HEADS_FILE, IDEMPOTENCY_FILE, MANIFEST_FILE, STATEMENTS_FILE,
+    latest_heads, read_lines, BackupManifest, EventRecords, HeadLine, IdempotencyLine,
+    StatementLine, BACKUP_FORMAT, EVENTS_FILE, HEADS_FILE, IDEMPOTENCY_FILE, MANIFEST_FILE,
+    STATEMENTS_FILE,
 };
 use crate::audit::{self, Checkpoint, Frontier, SignedNote};
 use crate::store::{self, IdempotencyRecord, GENESIS_HASH};
@@ -114,7 +115,7 @@ impl Source {
             tree_head: manifest.tree_head,
             checkpoint,
             verifier_key,
-            heads: read_lines(dir, HEADS_FILE, None)?,
+            heads: latest_heads(read_lines(dir, HEADS_FILE, Some(manifest.heads_bytes))?),
             statements: read_lines(dir, STATEMENTS_FILE, None)?,
             idempotency: read_lines(dir, IDEMPOTENCY_FILE, Some(manifest.idempotency_bytes))?,
         })

@@ -4,8 +4,9 @@
 //! One round asks for the latest signed head (the server signs it if the tree grew),
 //! streams the stored events after what the backup holds up to that head, checking each
 //! one's link, checks the Merkle root of everything held against the head, then fetches
-//! the idempotency records of the new commands and every kept head, cosignature and
-//! closing statement up to that size, and commits with the manifest. `--follow` repeats
+//! the idempotency records of the new commands, the kept heads (with their cosignatures)
+//! that are new since the last round (all of them now and then) and every closing
+//! statement up to that size, and commits with the manifest. `--follow` repeats
 //! rounds as events commit, resuming from the backup's own head after a restart of either
 //! side, and waits out a server that is down.
 
@@ -179,6 +180,7 @@ async fn round(
         .or_else(|| local.manifest.as_ref().map(|m| m.verifier_key.clone()));
     let (head, checkpoint) = fetch_verified_head(&mut clients.audit, pinned.as_deref()).await?;
     let held = local.size();
+    let heads_from = local.heads_from();
     if checkpoint.size < held {
         bail!(
             "the server's log has {} events, fewer than the {held} this backup holds: it is not the log backed up here, or it lost events",
@@ -191,7 +193,7 @@ async fn round(
     }
     let records = Round {
         idempotency: fetch_idempotency(clients, held + 1, checkpoint.size).await?,
-        heads: fetch_heads(clients, checkpoint.size).await?,
+        heads: fetch_heads(clients, heads_from, checkpoint.size).await?,
         statements: fetch_statements(clients, checkpoint.size).await?,
     };
     let key = pinned.as_deref().unwrap_or(&head.verifier_key);
@@ -283,9 +285,9 @@ async fn fetch_idempotency(
     Ok(lines)
 }
 
-async fn fetch_heads(clients: &mut Clients, to: u64) -> anyhow::Result<Vec<HeadLine>> {
+async fn fetch_heads(clients: &mut Clients, from: u64, to: u64) -> anyhow::Result<Vec<HeadLine>> {
     let request = ListSignedHeadsRequest {
-        from_tree_size: 0,
+        from_tree_size: from,
         to_tree_size: to.max(1),
     };
     let mut stream = clients
