@@ -192,3 +192,8 @@ pub const BACKUP_FOLLOW_ROUND_MS: u64 = 1000;
 /// with the log's history; a full listing (every ten minutes at one round a second) picks
 /// up cosignatures a witness added to an older head.
 pub const BACKUP_HEADS_REFRESH_ROUNDS: u64 = 600;
+
+/// Scoped keys one `ReadIdempotencyRecords` request may name: a follow round names the
+/// commands it received (a few thousand a second under load); 10 000 lookups are a few
+/// milliseconds of sled reads, and the request stays under a megabyte.
+pub const BACKUP_IDEMPOTENCY_KEYS_MAX: usize = 10_000;

@@ -341,10 +341,11 @@ async fn follow_catches_up_as_events_commit_and_resumes_after_both_sides_restart
     follower.stop().await;
     server.stop().await;
     let source = Source::open(&backup, None).unwrap();
+    let verified = source.verify(|_| {}).unwrap();
+    assert_eq!(verified.events, head, "the followed backup verifies");
     assert_eq!(
-        source.verify(|_| {}).unwrap().events,
-        head,
-        "the followed backup verifies"
+        verified.fingerprints_unknown, 0,
+        "every round took its commands' records"
     );
     let kept = source
         .heads
@@ -545,4 +546,27 @@ async fn an_export_restores_the_same_events_and_root_and_a_retry_is_refused_not_
         "nothing posted twice"
     );
     restored.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn idempotency_records_of_more_keys_than_the_limit_are_refused_naming_it() {
+    let mut server = TestServer::start().await;
+    let keys =
+        vec![String::from("local\u{0}k"); matchledger::limits::BACKUP_IDEMPOTENCY_KEYS_MAX + 1];
+    let refused = server
+        .audit
+        .read_idempotency_records(proto::ReadIdempotencyRecordsRequest {
+            from_sequence: 1,
+            to_sequence: 0,
+            scoped_keys: keys,
+        })
+        .await
+        .expect_err("too many keys");
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+    assert!(
+        refused.message().contains("BACKUP_IDEMPOTENCY_KEYS_MAX")
+            || format!("{refused:?}").contains("BACKUP_IDEMPOTENCY_KEYS_MAX"),
+        "{refused:?}"
+    );
+    server.stop().await;
 }

@@ -279,10 +279,7 @@ impl AuditService for AuditApi {
         request: Request<ReadIdempotencyRecordsRequest>,
     ) -> Result<Response<Self::ReadIdempotencyRecordsStream>, Status> {
         let store = self.ledger.store().clone();
-        Ok(Response::new(backup::idempotency_records(
-            store,
-            request.into_inner(),
-        )))
+        backup::idempotency_records(store, request.into_inner()).map(Response::new)
     }
 
     async fn read_stored_events(

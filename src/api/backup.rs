@@ -7,14 +7,15 @@ use std::pin::Pin;
 use futures::Stream;
 use tokio::sync::mpsc;
 use tokio_stream::wrappers::ReceiverStream;
-use tonic::Status;
+use tonic::{Code, Status};
 
 use super::proto::{
     KeptClosingStatement, KeptIdempotencyRecord, KeptSignedHead, ListClosingStatementsRequest,
     ListSignedHeadsRequest, ReadIdempotencyRecordsRequest,
 };
-use crate::limits::BACKUP_HEADS_PAGE_MAX;
-use crate::store::Store;
+use super::status::over_limit;
+use crate::limits::{BACKUP_HEADS_PAGE_MAX, BACKUP_IDEMPOTENCY_KEYS_MAX};
+use crate::store::{IdempotencyRecord, Store};
 
 /// Records buffered per stream before the reading thread waits for the client.
 const STREAM_BUFFER_RECORDS: usize = 256;
@@ -105,26 +106,47 @@ pub fn closing_statements(
 }
 
 /// `ReadIdempotencyRecords`: the records of commands whose first event is in the range
-/// asked for, up to the durable head.
+/// asked for, up to the durable head; of the keys named, or of every key when none is.
 pub fn idempotency_records(
     store: Store,
     request: ReadIdempotencyRecordsRequest,
-) -> RecordStream<KeptIdempotencyRecord> {
+) -> Result<RecordStream<KeptIdempotencyRecord>, Status> {
+    if request.scoped_keys.len() > BACKUP_IDEMPOTENCY_KEYS_MAX {
+        return Err(over_limit(
+            Code::InvalidArgument,
+            "BACKUP_IDEMPOTENCY_KEYS_MAX",
+            format!(
+                "{} scoped keys named; at most {BACKUP_IDEMPOTENCY_KEYS_MAX} per request",
+                request.scoped_keys.len()
+            ),
+        ));
+    }
     let from = request.from_sequence.max(1);
     let to = match request.to_sequence {
         0 => u64::MAX,
         to => to,
     };
-    stream_from(move |send| {
-        store
-            .visit_idempotency(from, to, |scoped_key, record| {
-                send(KeptIdempotencyRecord {
-                    scoped_key,
-                    fingerprint: record.fingerprint.to_vec(),
-                    first_sequence: record.first_sequence,
-                    event_count: record.event_count,
-                })
-            })
-            .map_err(internal)
-    })
+    let kept = |scoped_key: String, record: IdempotencyRecord| KeptIdempotencyRecord {
+        scoped_key,
+        fingerprint: record.fingerprint.to_vec(),
+        first_sequence: record.first_sequence,
+        event_count: record.event_count,
+    };
+    Ok(stream_from(move |send| {
+        if request.scoped_keys.is_empty() {
+            return store
+                .visit_idempotency(from, to, |key, record| send(kept(key, record)))
+                .map_err(internal);
+        }
+        let to = to.min(store.head().sequence);
+        for key in request.scoped_keys {
+            let Some(record) = store.idempotency(&key).map_err(internal)? else {
+                continue;
+            };
+            if (from..=to).contains(&record.first_sequence) && !send(kept(key, record)) {
+                break;
+            }
+        }
+        Ok(())
+    }))
 }

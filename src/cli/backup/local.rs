@@ -36,6 +36,11 @@ pub struct LocalBackup {
     held_heads: HashMap<u64, [u8; 32]>,
     /// Rounds committed since the backup was opened.
     rounds: u64,
+    /// The scoped idempotency key of the last event held.
+    last_key: String,
+    /// The scoped keys of the commands whose first event was appended since the last
+    /// commit: whose idempotency records the round fetches.
+    new_commands: Vec<String>,
 }
 
 impl LocalBackup {
@@ -57,8 +62,9 @@ impl LocalBackup {
         let mut frontier = Frontier::new();
         let mut head_hash = GENESIS_HASH;
         let mut records = EventRecords::open(dir, events_bytes)?;
+        let mut last_key = String::new();
         while let Some(bytes) = records.next_event()? {
-            head_hash = check_link(frontier.size() + 1, head_hash, &bytes)?;
+            (head_hash, last_key) = check_link(frontier.size() + 1, head_hash, &bytes)?;
             frontier.append(&bytes);
         }
         if let Some(manifest) = &manifest {
@@ -88,6 +94,8 @@ impl LocalBackup {
             heads_bytes,
             held_heads,
             rounds: 0,
+            last_key,
+            new_commands: Vec::new(),
         })
     }
 
@@ -100,6 +108,11 @@ impl LocalBackup {
         } else {
             self.size()
         }
+    }
+
+    /// The scoped keys of the commands that started since the last commit.
+    pub fn new_commands(&self) -> &[String] {
+        &self.new_commands
     }
 
     /// Events held.
@@ -116,7 +129,13 @@ impl LocalBackup {
     /// last one held. Not durable until [`LocalBackup::commit`].
     pub fn append(&mut self, stored_bytes: &[u8]) -> anyhow::Result<()> {
         let sequence = self.size() + 1;
-        self.head_hash = check_link(sequence, self.head_hash, stored_bytes)?;
+        let (hash, key) = check_link(sequence, self.head_hash, stored_bytes)?;
+        self.head_hash = hash;
+        // A command's events are consecutive and carry its key: a new key starts one.
+        if key != self.last_key {
+            self.new_commands.push(key.clone());
+            self.last_key = key;
+        }
         let record = event_record(stored_bytes)?;
         self.events.write_all(&record)?;
         self.events_bytes += record.len() as u64;
@@ -179,6 +198,7 @@ impl LocalBackup {
         manifest.write(&self.dir)?;
         self.manifest = Some(manifest.clone());
         self.rounds += 1;
+        self.new_commands.clear();
         Ok(manifest)
     }
 }
@@ -214,8 +234,13 @@ pub struct Round {
     pub statements: Vec<StatementLine>,
 }
 
-/// Checks that `bytes` is event `sequence` and links to `previous`; returns its hash.
-fn check_link(sequence: u64, previous: [u8; 32], bytes: &[u8]) -> anyhow::Result<[u8; 32]> {
+/// Checks that `bytes` is event `sequence` and links to `previous`; returns its hash and
+/// its scoped idempotency key (principal, NUL, key).
+fn check_link(
+    sequence: u64,
+    previous: [u8; 32],
+    bytes: &[u8],
+) -> anyhow::Result<([u8; 32], String)> {
     let event =
         store::decode(bytes).map_err(|error| anyhow::anyhow!("event {sequence}: {error}"))?;
     if event.sequence != sequence {
@@ -232,7 +257,8 @@ fn check_link(sequence: u64, previous: [u8; 32], bytes: &[u8]) -> anyhow::Result
             hex::encode(previous)
         );
     }
-    Ok(event.hash)
+    let key = format!("{}\u{0}{}", event.meta.actor, event.meta.idempotency_key);
+    Ok((event.hash, key))
 }
 
 /// Cuts `name` in `dir` to the `length` the manifest covers (creating it empty when

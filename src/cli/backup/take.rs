@@ -27,7 +27,7 @@ use crate::api::proto::{
 };
 use crate::cli::client::{connect, Clients};
 use crate::cli::verifiable::heads::fetch_verified_head;
-use crate::limits::{BACKUP_FOLLOW_IDLE_MS, BACKUP_FOLLOW_ROUND_MS};
+use crate::limits::{BACKUP_FOLLOW_IDLE_MS, BACKUP_FOLLOW_ROUND_MS, BACKUP_IDEMPOTENCY_KEYS_MAX};
 
 /// Options of `backup`.
 #[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
@@ -117,6 +117,12 @@ fn verify_written(args: &BackupArgs) -> anyhow::Result<()> {
         .verify(|sequence| progress.set(sequence))
         .context("the backup just written does not verify")?;
     progress.finish();
+    if verified.fingerprints_unknown > 0 {
+        bail!(
+            "the backup lacks the idempotency records of {} commands; the server did not send them",
+            verified.fingerprints_unknown
+        );
+    }
     eprintln!(
         "backup verified: {} events, Merkle root {} signed by {}",
         verified.events,
@@ -192,7 +198,8 @@ async fn round(
         fetch_events(clients, local, held, added).await?;
     }
     let records = Round {
-        idempotency: fetch_idempotency(clients, held + 1, checkpoint.size).await?,
+        idempotency: fetch_idempotency(clients, held + 1, checkpoint.size, local.new_commands())
+            .await?,
         heads: fetch_heads(clients, heads_from, checkpoint.size).await?,
         statements: fetch_statements(clients, checkpoint.size).await?,
     };
@@ -250,36 +257,47 @@ async fn fetch_events(
     Ok(())
 }
 
+/// The idempotency records of the commands whose first event is in `from..=to`: looked
+/// up by the keys of the commands received (`keys`), or, for a new backup, read whole.
 async fn fetch_idempotency(
     clients: &mut Clients,
     from: u64,
     to: u64,
+    keys: &[String],
 ) -> anyhow::Result<Vec<IdempotencyLine>> {
     if from > to {
         return Ok(Vec::new());
     }
-    let request = ReadIdempotencyRecordsRequest {
-        from_sequence: from,
-        to_sequence: to,
-    };
-    let mut stream = clients
-        .audit
-        .read_idempotency_records(request)
-        .await
-        .context("reading the idempotency records")?
-        .into_inner();
     let mut lines = Vec::new();
-    while let Some(record) = stream
-        .message()
-        .await
-        .context("reading the idempotency records")?
-    {
-        lines.push(IdempotencyLine {
-            scoped_key: record.scoped_key,
-            fingerprint: hex::encode(record.fingerprint),
-            first_sequence: record.first_sequence,
-            event_count: record.event_count,
-        });
+    let chunks: Vec<&[String]> = if from == 1 {
+        vec![&[]]
+    } else {
+        keys.chunks(BACKUP_IDEMPOTENCY_KEYS_MAX).collect()
+    };
+    for chunk in chunks {
+        let request = ReadIdempotencyRecordsRequest {
+            from_sequence: from,
+            to_sequence: to,
+            scoped_keys: chunk.to_vec(),
+        };
+        let mut stream = clients
+            .audit
+            .read_idempotency_records(request)
+            .await
+            .context("reading the idempotency records")?
+            .into_inner();
+        while let Some(record) = stream
+            .message()
+            .await
+            .context("reading the idempotency records")?
+        {
+            lines.push(IdempotencyLine {
+                scoped_key: record.scoped_key,
+                fingerprint: hex::encode(record.fingerprint),
+                first_sequence: record.first_sequence,
+                event_count: record.event_count,
+            });
+        }
     }
     lines.sort_by_key(|line| line.first_sequence);
     Ok(lines)
