@@ -570,3 +570,56 @@ async fn idempotency_records_of_more_keys_than_the_limit_are_refused_naming_it()
     );
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_auditor_token_reads_everything_a_backup_needs_and_no_token_reads_nothing() {
+    use matchledger::api::guard::Authentication;
+    use matchledger::api::principals::{add_principal, Principals};
+    use matchledger::domain::Role;
+
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("principals.toml");
+    let token = add_principal(&path, "external-auditor", &[Role::Auditor], false)
+        .unwrap()
+        .unwrap();
+    let principals = Principals::load(&path).unwrap();
+    let server = TestServer::start_with(Setup {
+        config: ServerConfig {
+            authentication: Authentication::Principals(std::sync::Arc::new(principals)),
+            ..ServerConfig::default()
+        },
+        client_tls: None,
+    })
+    .await;
+    let mut auditor = server.clients(Some(&token)).audit;
+    auditor
+        .get_tree_head(proto::GetTreeHeadRequest { tree_size: 0 })
+        .await
+        .expect("an auditor gets the head");
+    let heads = auditor
+        .list_signed_heads(ListSignedHeadsRequest::default())
+        .await
+        .expect("an auditor lists the heads");
+    assert!(heads.into_inner().message().await.unwrap().is_some());
+    auditor
+        .list_closing_statements(proto::ListClosingStatementsRequest::default())
+        .await
+        .expect("an auditor lists the statements");
+    auditor
+        .read_idempotency_records(proto::ReadIdempotencyRecordsRequest::default())
+        .await
+        .expect("an auditor reads the idempotency records");
+
+    let mut anonymous = server.clients(None).audit;
+    let refused = anonymous
+        .list_signed_heads(ListSignedHeadsRequest::default())
+        .await
+        .expect_err("no token");
+    assert_eq!(refused.code(), tonic::Code::Unauthenticated);
+    let refused = anonymous
+        .read_idempotency_records(proto::ReadIdempotencyRecordsRequest::default())
+        .await
+        .expect_err("no token");
+    assert_eq!(refused.code(), tonic::Code::Unauthenticated);
+    server.stop().await;
+}
