@@ -143,6 +143,42 @@ pub fn sync_dir(dir: &Path) -> anyhow::Result<()> {
         .with_context(|| format!("syncing the directory {}", dir.display()))
 }
 
+/// The lock file's name: held (flock) by the one process extending the backup.
+pub const LOCK_FILE: &str = "backup.lock";
+
+/// An exclusive lock on a backup directory, released when dropped or when the process
+/// dies (kill -9 included), so two backups never extend one directory at once.
+pub struct BackupLock {
+    _file: std::fs::File,
+}
+
+impl BackupLock {
+    /// Takes the lock of the backup in `dir`, or fails at once if another process holds it.
+    pub fn take(dir: &Path) -> anyhow::Result<BackupLock> {
+        let path = dir.join(LOCK_FILE);
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .with_context(|| format!("opening {}", path.display()))?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::io::AsRawFd;
+            // SAFETY: flock takes a file descriptor this function owns (open until the
+            // lock is dropped) and no pointers.
+            let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
+            if locked != 0 {
+                bail!(
+                    "another backup is extending {} (it holds {LOCK_FILE}); stop it first",
+                    dir.display()
+                );
+            }
+        }
+        Ok(BackupLock { _file: file })
+    }
+}
+
 /// Encodes one event record of `events.bin`.
 pub fn event_record(stored_bytes: &[u8]) -> anyhow::Result<Vec<u8>> {
     let length = u32::try_from(stored_bytes.len()).context("an event larger than 4 GiB")?;

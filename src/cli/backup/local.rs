@@ -11,9 +11,9 @@ use anyhow::{bail, Context};
 use sha2::{Digest, Sha256};
 
 use super::format::{
-    event_record, lines_text, read_lines, replace_file, BackupManifest, EventRecords, HeadLine,
-    IdempotencyLine, StatementLine, BACKUP_FORMAT, EVENTS_FILE, HEADS_FILE, IDEMPOTENCY_FILE,
-    STATEMENTS_FILE,
+    event_record, lines_text, read_lines, replace_file, BackupLock, BackupManifest, EventRecords,
+    HeadLine, IdempotencyLine, StatementLine, BACKUP_FORMAT, EVENTS_FILE, HEADS_FILE,
+    IDEMPOTENCY_FILE, STATEMENTS_FILE,
 };
 use crate::api::tree_heads::now_seconds;
 use crate::audit::{Checkpoint, Frontier};
@@ -36,6 +36,8 @@ pub struct LocalBackup {
     held_heads: HashMap<u64, [u8; 32]>,
     /// Rounds committed since the backup was opened.
     rounds: u64,
+    /// Held while the backup is open: no other process extends it meanwhile.
+    _lock: BackupLock,
     /// The scoped idempotency key of the last event held.
     last_key: String,
     /// The scoped keys of the commands whose first event was appended since the last
@@ -47,6 +49,7 @@ impl LocalBackup {
     /// Opens (creating) the backup in `dir`, verifying what it holds.
     pub fn open(dir: &Path) -> anyhow::Result<LocalBackup> {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+        let lock = BackupLock::take(dir)?;
         let manifest = BackupManifest::read(dir)?;
         let (events_bytes, idempotency_bytes, heads_bytes) =
             manifest.as_ref().map_or((0, 0, 0), |m| {
@@ -94,6 +97,7 @@ impl LocalBackup {
             heads_bytes,
             held_heads,
             rounds: 0,
+            _lock: lock,
             last_key,
             new_commands: Vec::new(),
         })

@@ -102,6 +102,7 @@ pub async fn backup_until(
                 eprintln!("backup: the server is unavailable ({error:#}); retrying");
                 clients = None;
                 // Reopen from disk: the round may have left events past the manifest.
+                drop(local);
                 local = LocalBackup::open(&args.out)?;
             }
             Err(error) => return Err(error),
