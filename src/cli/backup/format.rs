@@ -7,6 +7,7 @@
 //! | `idempotency.jsonl` | one [`IdempotencyLine`] per command: its scoped key, request fingerprint, first sequence and event count | appended, never rewritten |
 //! | `signed_heads.jsonl` | one [`HeadLine`] per tree head the log kept, with its cosignatures; a later line for the same size (more cosignatures) supersedes an earlier one | appended, never rewritten |
 //! | `closing_statements.jsonl` | one [`StatementLine`] per closing phase statement | replaced atomically |
+//! | `backup.lock` | nothing: the process extending the backup holds a `flock` on it | created once |
 //!
 //! The manifest is the commit point: bytes of the append-only files past the lengths it
 //! names were written by a round that did not finish, and are cut off when a backup
