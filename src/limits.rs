@@ -244,3 +244,32 @@ pub const WITNESS_PUSH_ATTEMPTS_MAX: usize = 2;
 /// Bytes of one entry bundle the witness reads from a log: 256 entries at their largest,
 /// each with its two-byte length.
 pub const TLOG_BUNDLE_BYTES_MAX: usize = 256 * (2 + EVENT_BYTES_MAX);
+/// Signed heads read from the store per page while streaming them to a backup: a page
+/// of notes (≈ 300 bytes each, with a few cosignatures) stays well under a megabyte.
+pub const BACKUP_HEADS_PAGE_MAX: usize = 1000;
+
+/// Events a restore appends per atomic batch: one fsync per batch keeps a restore of a
+/// million events to a thousand syncs, and a batch of 1000 events of at most
+/// `EVENT_BYTES_MAX` each stays within memory a restore can afford.
+pub const RESTORE_BATCH_EVENTS: usize = 1000;
+
+/// How long `backup --follow` waits between rounds when no event committed, in
+/// milliseconds: new events are picked up from the live feed at once, this only paces
+/// the refresh of cosignatures and statements added without a new event.
+pub const BACKUP_FOLLOW_IDLE_MS: u64 = 2000;
+
+/// Shortest time between two rounds of `backup --follow`, in milliseconds: each round asks
+/// for a signed head, which the server signs and keeps when the tree grew, so this bounds
+/// the heads a follower adds to the log's keeping at one a second under any load.
+pub const BACKUP_FOLLOW_ROUND_MS: u64 = 1000;
+
+/// Rounds of `backup --follow` between two full listings of the kept heads: in between a
+/// round lists only heads from the previous round's size on, so its cost does not grow
+/// with the log's history; a full listing (every ten minutes at one round a second) picks
+/// up cosignatures a witness added to an older head.
+pub const BACKUP_HEADS_REFRESH_ROUNDS: u64 = 600;
+
+/// Scoped keys one `ReadIdempotencyRecords` request may name: a follow round names the
+/// commands it received (a few thousand a second under load); 10 000 lookups are a few
+/// milliseconds of sled reads, and the request stays under a megabyte.
+pub const BACKUP_IDEMPOTENCY_KEYS_MAX: usize = 10_000;

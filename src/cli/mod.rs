@@ -1,5 +1,6 @@
 //! The `matchledger` command line: the server, the client, the demo and offline tools.
 
+pub mod backup;
 pub mod check;
 pub mod check_copy;
 pub mod client;
@@ -76,6 +77,10 @@ pub enum TopCommand {
     Principal(principal::PrincipalArgs),
     /// Verify a data directory offline: the whole hash chain, then the books.
     Check(check::CheckArgs),
+    /// Take a verified copy of a running server's history (`--follow` keeps it current).
+    Backup(backup::BackupArgs),
+    /// Build a new data directory from a backup or an export.
+    Restore(backup::RestoreArgs),
     /// Load a server on this machine with concurrent clients and report throughput and
     /// latency.
     BenchLoad(load::LoadArgs),
@@ -115,6 +120,10 @@ pub fn main() -> ExitCode {
                 tokio::task::spawn_blocking(move || check::check(&args)).await?
             }
             TopCommand::Completions(args) => completions::completions(&args),
+            TopCommand::Backup(args) => backup::backup(&cli.server, args).await,
+            TopCommand::Restore(args) => {
+                tokio::task::spawn_blocking(move || backup::restore(&args).map(|_| ())).await?
+            }
             TopCommand::Verifiable(command) => {
                 verifiable::run(&cli.server, cli.json, *command).await
             }

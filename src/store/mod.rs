@@ -37,6 +37,7 @@ mod merkle;
 mod payload;
 mod read_damage;
 mod records;
+mod restore;
 mod signed;
 mod snapshot;
 mod verify;

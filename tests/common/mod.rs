@@ -5,6 +5,7 @@
 
 #![allow(dead_code)]
 
+pub mod backup;
 pub mod http;
 pub mod pki;
 
@@ -65,12 +66,18 @@ impl TestServer {
 
     /// Starts a server configured as `setup` says on an existing data directory.
     pub async fn start_in_with(dir: &Path, setup: Setup) -> TestServer {
+        TestServer::start_at(dir, setup, "127.0.0.1:0").await
+    }
+
+    /// Starts a server configured as `setup` says on an existing data directory, listening
+    /// on `address` (a restarted server on the port its clients know).
+    pub async fn start_at(dir: &Path, setup: Setup, address: &str) -> TestServer {
         let path = dir.to_path_buf();
         let ledger = tokio::task::spawn_blocking(move || Ledger::open_or_read_only(&path))
             .await
             .expect("join")
             .expect("ledger opens");
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = TcpListener::bind(address).await.expect("bind");
         let scheme = if setup.config.tls.is_some() {
             "https"
         } else {
