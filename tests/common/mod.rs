@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod pki;
+pub mod postgres;
 
 use std::path::{Path, PathBuf};
 
