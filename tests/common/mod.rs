@@ -5,8 +5,12 @@
 
 #![allow(dead_code)]
 
+pub mod engines;
 pub mod pki;
 pub mod postgres;
+
+#[allow(unused_imports)] // Only the tests on both engines name it.
+pub use engines::Engine;
 
 use std::path::{Path, PathBuf};
 
@@ -36,6 +40,8 @@ pub struct TestServer {
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
     _temp: Option<tempfile::TempDir>,
+    /// The database holding the log, for a server on PostgreSQL (`engines.rs`).
+    postgres: Option<engines::PostgresDatabase>,
 }
 
 impl TestServer {
@@ -70,6 +76,11 @@ impl TestServer {
             .await
             .expect("join")
             .expect("ledger opens");
+        TestServer::serve(ledger, dir, setup).await
+    }
+
+    /// Serves `ledger` on an ephemeral loopback port and connects to it.
+    async fn serve(ledger: Ledger, dir: &Path, setup: Setup) -> TestServer {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let scheme = if setup.config.tls.is_some() {
             "https"
@@ -97,6 +108,7 @@ impl TestServer {
             stop: Some(stop),
             task: Some(task),
             _temp: None,
+            postgres: None,
         }
     }
 
