@@ -4,6 +4,7 @@ pub mod check;
 pub mod client;
 pub mod demo;
 pub mod load;
+pub mod migrate;
 pub mod principal;
 pub mod serve;
 pub mod signing_key;
@@ -66,6 +67,9 @@ pub enum TopCommand {
     Principal(principal::PrincipalArgs),
     /// Verify a data directory offline: the whole hash chain, then the books.
     Check(check::CheckArgs),
+    /// Move a stopped ledger from its data directory into an empty PostgreSQL database,
+    /// verified (docs/postgresql.md).
+    Migrate(migrate::MigrateArgs),
     /// Load a server on this machine with concurrent clients and report throughput and
     /// latency.
     BenchLoad(load::LoadArgs),
@@ -97,6 +101,9 @@ pub fn main() -> ExitCode {
             TopCommand::BenchLoad(args) => load::bench_load(args).await,
             TopCommand::Check(args) => {
                 tokio::task::spawn_blocking(move || check::check(&args)).await?
+            }
+            TopCommand::Migrate(args) => {
+                tokio::task::spawn_blocking(move || migrate::migrate(&args)).await?
             }
             TopCommand::Verifiable(command) => {
                 verifiable::run(&cli.server, cli.json, *command).await

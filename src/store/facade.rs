@@ -40,7 +40,7 @@ impl Store {
         PostgresStore::open(url).map(Store::from_engine)
     }
 
-    fn from_engine(engine: impl Engine + 'static) -> Store {
+    pub(crate) fn from_engine(engine: impl Engine + 'static) -> Store {
         Store {
             engine: Arc::new(engine),
         }

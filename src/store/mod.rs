@@ -38,6 +38,7 @@ mod evidence;
 mod facade;
 mod layout;
 mod merkle;
+pub mod migrate;
 mod payload;
 mod postgres;
 mod records;

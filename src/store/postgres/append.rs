@@ -58,6 +58,53 @@ struct GroupRows {
     ref_sequences: Vec<i64>,
 }
 
+impl GroupRows {
+    /// Adds one event's row, the Merkle nodes it completes (grown on `frontier`) and its
+    /// external reference.
+    fn stage_event(
+        &mut self,
+        frontier: &mut Frontier,
+        sequence: u64,
+        prev_hash: [u8; 32],
+        external_ref: Option<&str>,
+        bytes: Vec<u8>,
+    ) -> Result<(), StoreError> {
+        for (level, index, hash) in frontier.append(&bytes) {
+            if level >= merkle::STORED_LEVEL_MIN {
+                self.node_levels.push(i16::from(level));
+                self.node_indexes.push(to_bigint(index)?);
+                self.node_hashes.push(hash.to_vec());
+            }
+        }
+        if let Some(external_ref) = external_ref {
+            self.refs.push(external_ref.as_bytes().to_vec());
+            self.ref_sequences.push(to_bigint(sequence)?);
+        }
+        self.sequences.push(to_bigint(sequence)?);
+        self.prev_hashes.push(prev_hash.to_vec());
+        self.hashes.push(codec::hash(&bytes).to_vec());
+        self.bytes.push(bytes);
+        Ok(())
+    }
+
+    /// Adds idempotency records.
+    fn stage_records(
+        &mut self,
+        idempotency: Vec<(String, IdempotencyRecord)>,
+    ) -> Result<(), StoreError> {
+        for (key, record) in idempotency {
+            self.keys.push(key.into_bytes());
+            self.fingerprints.push(record.fingerprint.to_vec());
+            self.first_sequences.push(to_bigint(record.first_sequence)?);
+            self.event_counts
+                .push(i32::try_from(record.event_count).map_err(|_| {
+                    StoreError::Refused(format!("{} events in one command", record.event_count))
+                })?);
+        }
+        Ok(())
+    }
+}
+
 /// The writer's connection, prepared statement and position.
 pub(crate) struct WriterState {
     client: Arc<Client>,
@@ -100,15 +147,7 @@ impl WriterState {
         let mut frontier = self.frontier.clone();
         let mut rows = GroupRows::default();
         let recorded = self.encode(events, &mut rows, &mut frontier)?;
-        for (key, record) in idempotency {
-            rows.keys.push(key.into_bytes());
-            rows.fingerprints.push(record.fingerprint.to_vec());
-            rows.first_sequences.push(to_bigint(record.first_sequence)?);
-            rows.event_counts
-                .push(i32::try_from(record.event_count).map_err(|_| {
-                    StoreError::Refused(format!("{} events in one command", record.event_count))
-                })?);
-        }
+        rows.stage_records(idempotency)?;
         let head = recorded.last().map_or(self.head, |last| Head {
             sequence: last.sequence,
             hash: last.hash,
@@ -122,6 +161,47 @@ impl WriterState {
         self.head = head;
         self.frontier = frontier;
         Ok((recorded, head))
+    }
+
+    /// Stores events copied from another store with their exact bytes (and idempotency
+    /// records), committed when this returns: each must decode as the next sequence and
+    /// link to the event before it. Returns the new head. For moving a ledger between
+    /// engines; nothing is re-encoded, so hashes and the Merkle tree stay identical.
+    pub(crate) fn import(
+        &mut self,
+        raw: Vec<Vec<u8>>,
+        idempotency: Vec<(String, IdempotencyRecord)>,
+    ) -> Result<Head, StoreError> {
+        let mut frontier = self.frontier.clone();
+        let mut rows = GroupRows::default();
+        let mut head = self.head;
+        for bytes in raw {
+            let sequence = head.sequence + 1;
+            let event = codec::decode_at(sequence, &bytes)?;
+            if event.prev_hash != head.hash {
+                return Err(crate::store::cursor::broken_link(
+                    sequence,
+                    head.hash,
+                    event.prev_hash,
+                ));
+            }
+            rows.stage_event(
+                &mut frontier,
+                sequence,
+                head.hash,
+                event.meta.external_ref.as_deref(),
+                bytes,
+            )?;
+            head = Head {
+                sequence,
+                hash: event.hash,
+            };
+        }
+        rows.stage_records(idempotency)?;
+        self.execute(rows, &frontier)?;
+        self.head = head;
+        self.frontier = frontier;
+        Ok(head)
     }
 
     /// Numbers, encodes and chains `events` after the head into `rows`, with the Merkle
@@ -146,22 +226,14 @@ impl WriterState {
                     bytes.len()
                 )));
             }
-            for (level, index, hash) in frontier.append(&bytes) {
-                if level >= merkle::STORED_LEVEL_MIN {
-                    rows.node_levels.push(i16::from(level));
-                    rows.node_indexes.push(to_bigint(index)?);
-                    rows.node_hashes.push(hash.to_vec());
-                }
-            }
             let hash = codec::hash(&bytes);
-            if let Some(external_ref) = &meta.external_ref {
-                rows.refs.push(external_ref.as_bytes().to_vec());
-                rows.ref_sequences.push(to_bigint(sequence)?);
-            }
-            rows.sequences.push(to_bigint(sequence)?);
-            rows.prev_hashes.push(prev_hash.to_vec());
-            rows.hashes.push(hash.to_vec());
-            rows.bytes.push(bytes);
+            rows.stage_event(
+                frontier,
+                sequence,
+                prev_hash,
+                meta.external_ref.as_deref(),
+                bytes,
+            )?;
             recorded.push(RecordedEvent {
                 sequence,
                 meta,

@@ -85,6 +85,34 @@ impl PostgresStore {
     }
 }
 
+impl PostgresStore {
+    /// Stores events copied from another store, with their exact bytes and idempotency
+    /// records, after the head; committed and published when this returns (see
+    /// `WriterState::import`). Only a migration calls this, with no writer running.
+    pub(crate) fn import(
+        &self,
+        raw: Vec<Vec<u8>>,
+        idempotency: Vec<(String, IdempotencyRecord)>,
+    ) -> Result<Head, StoreError> {
+        self.shared.refuse_if_failed()?;
+        let mut writer = self
+            .shared
+            .writer
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let Some(writer) = writer.as_mut() else {
+            return Err(StoreError::Refused("the store is still opening".into()));
+        };
+        let head = writer.import(raw, idempotency)?;
+        *self
+            .shared
+            .written
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner) = head;
+        self.sync()
+    }
+}
+
 /// Refuses a database that acknowledges commits before they are durable.
 fn check_durability(client: &Arc<Client>) -> Result<(), StoreError> {
     let client = Arc::clone(client);

@@ -44,7 +44,8 @@ pub(crate) fn by_external_ref(
 ) -> Result<Vec<u64>, StoreError> {
     let reference = external_ref.as_bytes().to_vec();
     let head = to_bigint(shared.head().sequence)?;
-    let limit = to_bigint(limit as u64)?;
+    // A limit past bigint is no limit at all.
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let rows = shared.call(move |client| async move {
         client
             .query(
@@ -111,9 +112,13 @@ pub(crate) fn signed_heads(
     to: Option<u64>,
     limit: usize,
 ) -> Result<Vec<StoredHead>, StoreError> {
-    let from = to_bigint(from)?;
-    let to = to_bigint(to.unwrap_or(i64::MAX.unsigned_abs()))?;
-    let limit = to_bigint(limit as u64)?;
+    // No head was signed past bigint: a size beyond it finds nothing, as on sled.
+    let Ok(from) = i64::try_from(from) else {
+        return Ok(Vec::new());
+    };
+    let to = i64::try_from(to.unwrap_or(u64::MAX)).unwrap_or(i64::MAX);
+    // A limit past bigint is no limit at all.
+    let limit = i64::try_from(limit).unwrap_or(i64::MAX);
     let (heads, cosignatures) = shared.call(move |client| async move {
         let heads = client
             .query(
