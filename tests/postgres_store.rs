@@ -1,6 +1,7 @@
 //! The PostgreSQL engine through the store interface, on a throw-away cluster: the same
-//! stored bytes, hashes, root and proofs as sled; a stale writer refused by the database;
-//! rows that cannot be rewritten; what is kept beside the log survives a reopen; a
+//! stored bytes, hashes, root and proofs as sled; one writer at a time (a second node
+//! waits for the lease and takes over); rows a stale writer or a forger adds refused by the
+//! database, and rows that cannot be rewritten; what is kept beside the log survives a reopen; a
 //! database from a newer build is refused.
 
 mod common;
@@ -111,35 +112,36 @@ async fn groups_written_to_postgres_store_the_same_bytes_hashes_root_and_proofs_
     assert_eq!(postgres.verify_all(|_| {}).unwrap(), sled.head());
 }
 
-#[tokio::test]
-async fn a_stale_writer_cannot_append_and_the_log_it_missed_is_kept() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_second_node_waits_for_the_writer_lease_and_takes_over_where_the_first_stopped() {
     let cluster = PostgresCluster::start();
     let url = cluster.create_database("ledger");
-    // Given two writers that both opened the log empty.
+    // Given a writer that holds the lease.
     let first = open(&url).await.expect("opens");
-    let stale = open(&url).await.expect("opens");
+    first.append(pending(1, 2), Vec::new()).expect("appends");
 
-    // When the first appends, then the stale one tries to append after sequence 0.
+    // When a second node opens the same database, it waits.
+    let second_url = url.clone();
+    let second = tokio::task::spawn_blocking(move || Store::open_postgres(&second_url));
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert!(
+        !second.is_finished(),
+        "the second node must wait for the lease"
+    );
     first
-        .append(pending(1, 3), Vec::new())
-        .expect("the first appends");
-    let refused = stale.append(pending(1, 2), Vec::new());
+        .append(pending(3, 1), Vec::new())
+        .expect("the first still writes");
 
-    // Then the database refuses it, it refuses further appends, and the log is the first's.
-    match refused {
-        Err(StoreError::Refused(reason)) => {
-            assert!(reason.contains("after sequence 0"), "{reason}");
-        }
-        other => panic!("a stale writer must be refused, got {other:?}"),
-    }
-    assert!(stale.append(pending(4, 1), Vec::new()).is_err());
-    first
+    // Then when the first stops, the second takes over at the head the first left.
+    let stopped = std::time::Instant::now();
+    drop(first);
+    let second = second.await.expect("join").expect("the second opens");
+    assert!(stopped.elapsed() < std::time::Duration::from_secs(10));
+    assert_eq!(second.head().sequence, 3);
+    second
         .append(pending(4, 1), Vec::new())
-        .expect("the first goes on");
-    drop((first, stale));
-    let reopened = open(&url).await.expect("reopens");
-    assert_eq!(reopened.head().sequence, 4);
-    assert_eq!(reopened.verify_all(|_| {}).unwrap().sequence, 4);
+        .expect("and writes on");
+    assert_eq!(second.verify_all(|_| {}).unwrap().sequence, 4);
 }
 
 #[tokio::test]
@@ -158,6 +160,15 @@ async fn stored_events_cannot_be_updated_deleted_or_truncated() {
         let refused = cluster.psql("ledger", sql).expect_err(sql);
         assert!(refused.contains("append-only"), "{sql}: {refused}");
     }
+    // A stale writer's row at a sequence already taken is refused.
+    let stale = cluster
+        .psql(
+            "ledger",
+            "INSERT INTO events (sequence, prev_hash, hash, bytes) \
+             SELECT 2, hash, sha256('x'), 'x' FROM events WHERE sequence = 1",
+        )
+        .expect_err("a taken sequence is refused");
+    assert!(stale.contains("duplicate key"), "{stale}");
     // A row forged past the writer must link to the stored event before it.
     let forged = cluster
         .psql(

@@ -41,7 +41,7 @@ pub fn sled_to_postgres(
     mut progress: impl FnMut(u64),
 ) -> Result<Migrated, StoreError> {
     let source = SledStore::open(dir)?;
-    let target = PostgresStore::open(url)?;
+    let target = PostgresStore::open_unless_leased(url)?;
     let target_store = Store::from_engine(target.clone());
     if target_store.head().sequence != 0 {
         return Err(StoreError::Refused(format!(

@@ -11,6 +11,8 @@
 //! - **A stale writer never appends.** The events table's keys and foreign key refuse a
 //!   group that does not continue the stored log (`schema.rs`), and the group's update of
 //!   `log_state` must find the tree size the writer expects.
+//! - **One writer at a time.** Opening takes the writer's lease (`lease.rs`) before it
+//!   reads the head, waiting while another node holds it.
 //! - **Tamper evidence.** Opening re-checks the chain from the last verified checkpoint
 //!   to the head (hashes, links, payloads) and the Merkle root against the stored nodes.
 //! - **Connections.** The writer has its own connection; readers and the audit side share
@@ -18,10 +20,11 @@
 //!   the store is reopened (a restart re-reads the position from the database).
 //!
 //! Not yet: a damaged log in the database fails opening instead of opening read-only;
-//! there is no writer lease or follower yet (docs/postgresql.md).
+//! there are no followers serving reads while they wait (docs/postgresql.md).
 
 mod append;
 mod bridge;
+mod lease;
 mod read;
 mod records;
 mod schema;
@@ -37,6 +40,7 @@ use crate::audit::{AuditError, Hash};
 use crate::domain::{PhaseId, RecordedEvent};
 use append::WriterState;
 use bridge::block;
+use lease::LeaseWait;
 
 /// The event log in a PostgreSQL database. Cheap to clone (an `Arc`).
 #[derive(Clone)]
@@ -61,10 +65,22 @@ pub(crate) struct Shared {
 }
 
 impl PostgresStore {
-    /// Connects, migrates the schema, verifies the log from the last verified checkpoint
-    /// and loads the writer's position (see [`super::Store::open_postgres`]).
+    /// Connects, migrates the schema, takes the writer's lease (waiting while another
+    /// node holds it), verifies the log from the last verified checkpoint and loads the
+    /// writer's position (see [`super::Store::open_postgres`]).
     pub(crate) fn open(url: &str) -> Result<PostgresStore, StoreError> {
-        let writer = schema::migrate(bridge::connect(url, "writer")?)?;
+        PostgresStore::open_with(url, LeaseWait::Wait)
+    }
+
+    /// Like [`PostgresStore::open`], refusing at once when another node holds the lease.
+    pub(crate) fn open_unless_leased(url: &str) -> Result<PostgresStore, StoreError> {
+        PostgresStore::open_with(url, LeaseWait::Refuse)
+    }
+
+    fn open_with(url: &str, wait: LeaseWait) -> Result<PostgresStore, StoreError> {
+        let writer = Arc::new(schema::migrate(bridge::connect(url, "writer")?)?);
+        // The lease before the head: once it is ours, no other node moves the head.
+        lease::acquire(&writer, wait)?;
         let reader = Arc::new(bridge::connect(url, "reader")?);
         check_durability(&reader)?;
         let head = read::stored_head(&reader)?;
@@ -78,7 +94,7 @@ impl PostgresStore {
         });
         // The chain first: damage to an event is named as such, not as a wrong root.
         read::verify_on_open(&shared, head)?;
-        let writer = WriterState::load(Arc::new(writer), &reader, head)?;
+        let writer = WriterState::load(writer, &reader, head)?;
         *shared.writer.lock().unwrap_or_else(PoisonError::into_inner) = Some(writer);
         tracing::info!(head = head.sequence, "event log opened in PostgreSQL");
         Ok(PostgresStore { shared })
