@@ -273,3 +273,14 @@ pub const BACKUP_HEADS_REFRESH_ROUNDS: u64 = 600;
 /// commands it received (a few thousand a second under load); 10 000 lookups are a few
 /// milliseconds of sled reads, and the request stays under a megabyte.
 pub const BACKUP_IDEMPOTENCY_KEYS_MAX: usize = 10_000;
+/// Events one PostgreSQL read fetches while walking the log (replay, export, proofs):
+/// 1,024 events of ≈ 400 bytes is ≈ 400 KB per round trip, so a walk of a million events
+/// takes about a thousand round trips and holds one page in memory at a time.
+pub const POSTGRES_READ_PAGE_EVENTS: u64 = 1024;
+
+/// Bytes of one stored snapshot chunk in PostgreSQL: one row and one message each, far
+/// under `bytea`'s 1 GB, so a snapshot of a few hundred megabytes is a few dozen rows.
+pub const POSTGRES_SNAPSHOT_CHUNK_BYTES: usize = 8 * 1024 * 1024;
+
+/// How long connecting to PostgreSQL may take before opening the store fails.
+pub const POSTGRES_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);

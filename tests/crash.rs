@@ -14,8 +14,14 @@
 //!   sequences;
 //! - the server's balances equal a fresh replay of the events read back.
 //!
+//! It runs on sled, and on PostgreSQL (a throw-away cluster, `tests/common/postgres.rs`),
+//! where the chain is verified through the store instead of `matchledger check`, which
+//! reads a data directory.
+//!
 //! Ignored in the fast suite (it takes a minute or two); `.ci/run` runs it with
 //! `cargo test --release -- --ignored`.
+
+mod common;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -24,6 +30,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use common::engines::PostgresDatabase;
 use matchledger::api::convert::balances::phase_to_proto;
 use matchledger::api::proto::batch_command::Command as ProtoCommand;
 use matchledger::api::proto::posting_service_client::PostingServiceClient;
@@ -233,6 +240,8 @@ struct Server {
     child: Option<Child>,
     log: PathBuf,
     starts: usize,
+    /// The database holding the log, when the server runs on PostgreSQL.
+    postgres: Option<String>,
 }
 
 impl Server {
@@ -249,6 +258,7 @@ impl Server {
             child: None,
             log,
             starts: 0,
+            postgres: None,
         }
     }
 
@@ -259,11 +269,17 @@ impl Server {
             .append(true)
             .open(&self.log)
             .expect("log file");
-        let child = Command::new(&self.binary)
+        let mut command = Command::new(&self.binary);
+        command
             .args(["serve", "--listen", &self.listen, "--data-dir"])
             .arg(&self.data_dir)
             // Parallel servers must not all take the default HTTP port.
             .args(["--http-listen", "off"])
+            .arg(&self.data_dir);
+        if let Some(url) = &self.postgres {
+            command.args(["--postgres", url]);
+        }
+        let child = command
             .env("RUST_LOG", "info,sled=warn,h2=warn")
             .stdout(Stdio::null())
             .stderr(log)
@@ -328,10 +344,24 @@ impl Drop for Server {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "slow: kills the real server under load; run by .ci/run with --ignored"]
 async fn acknowledged_writes_survive_sigkill_exactly_once() {
+    survive_sigkill(None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "slow: kills the real server under load; run by .ci/run with --ignored"]
+async fn acknowledged_writes_survive_sigkill_exactly_once_on_postgres() {
+    let database = PostgresDatabase::start().await;
+    survive_sigkill(Some(&database.url)).await;
+}
+
+/// The crash test on sled in a data directory, or on the PostgreSQL database at
+/// `postgres` (the data directory then holds only the signing key).
+async fn survive_sigkill(postgres: Option<&str>) {
     let deadline = Instant::now() + TEST_DEADLINE;
     let temp = tempfile::tempdir().expect("temp dir");
     let data_dir = temp.path().join("data");
     let mut server = Server::new(&data_dir, temp.path().join("server.log"));
+    server.postgres = postgres.map(str::to_string);
     server.start().await;
     let clients = SINGLE_CLIENTS + BATCH_CLIENTS;
     let setup = set_up(lazy_channel(&server.address), clients)
@@ -396,18 +426,33 @@ async fn acknowledged_writes_survive_sigkill_exactly_once() {
     assert!(acks.len() > KILLS, "the load made progress");
 
     // Then the chain verifies and every acknowledged request is in the log exactly once.
-    let events = verify_and_read(&data_dir);
+    let events = match postgres {
+        Some(url) => {
+            let url = url.to_string();
+            let store = tokio::task::spawn_blocking(move || Store::open_postgres(&url))
+                .await
+                .expect("join")
+                .expect("the database reopens after the kills");
+            tokio::task::spawn_blocking(move || verify_and_read(&store))
+                .await
+                .expect("join")
+        }
+        None => {
+            let events = verify_and_read(&Store::open(&data_dir).expect("the store reopens"));
+            let check = Command::new(env!("CARGO_BIN_EXE_matchledger"))
+                .args(["check", "--data-dir"])
+                .arg(&data_dir)
+                .output()
+                .expect("check runs");
+            assert!(
+                check.status.success(),
+                "matchledger check: {}",
+                String::from_utf8_lossy(&check.stdout)
+            );
+            events
+        }
+    };
     check_exactly_once(&acks, &events);
-    let check = Command::new(env!("CARGO_BIN_EXE_matchledger"))
-        .args(["check", "--data-dir"])
-        .arg(&data_dir)
-        .output()
-        .expect("check runs");
-    assert!(
-        check.status.success(),
-        "matchledger check: {}",
-        String::from_utf8_lossy(&check.stdout)
-    );
 
     // And retries of acknowledged requests are replays, and balances equal a replay.
     server.start().await;
@@ -443,9 +488,8 @@ async fn acknowledged_writes_survive_sigkill_exactly_once() {
     server.stop();
 }
 
-/// Opens the stopped server's store, verifies the whole chain and reads every event.
-fn verify_and_read(data_dir: &Path) -> Vec<matchledger::domain::RecordedEvent> {
-    let store = Store::open(data_dir).expect("the store reopens after the kills");
+/// Verifies the whole chain of the stopped server's store and reads every event.
+fn verify_and_read(store: &Store) -> Vec<matchledger::domain::RecordedEvent> {
     let head = store.verify_all(|_| {}).expect("the hash chain verifies");
     let events: Vec<_> = store
         .iter_from(1)

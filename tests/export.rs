@@ -7,7 +7,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{contribute, programme, Setup, TestServer};
+use common::{contribute, programme, Engine, Setup, TestServer};
 use matchledger::api::server::ServerConfig;
 use matchledger::verifiable::export::Manifest;
 
@@ -126,17 +126,20 @@ fn rewrite_consistently(dir: &Path, name: &str, from: &str, to: &str) {
     std::fs::write(&manifest_path, manifest.to_text().unwrap()).unwrap();
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn given_a_server_export_when_a_file_and_its_digest_change_together_then_the_manifest_signature_fails(
+    engine: Engine,
 ) {
     let key = matchledger::audit::SigningKey::from_seed("ledger.example/export", [4; 32]).unwrap();
-    let mut server = TestServer::start_with(Setup {
-        config: ServerConfig {
-            signing_key: Some(key.clone()),
-            ..ServerConfig::default()
+    let mut server = TestServer::start_on_with(
+        engine,
+        Setup {
+            config: ServerConfig {
+                signing_key: Some(key.clone()),
+                ..ServerConfig::default()
+            },
+            client_tls: None,
         },
-        client_tls: None,
-    })
+    )
     .await;
     let programme = programme(&mut server).await;
     contribute(&mut server, &programme, "3000000").await;
@@ -191,3 +194,7 @@ async fn given_a_server_export_when_a_file_and_its_digest_change_together_then_t
     assert!(!summary.manifest_signed);
     server.stop().await;
 }
+
+on_both_engines!(
+    given_a_server_export_when_a_file_and_its_digest_change_together_then_the_manifest_signature_fails,
+);

@@ -8,9 +8,8 @@ use matchledger::api::proto::{self, batch_command::Command as C, BatchCommand};
 use tonic::Code;
 use tonic_types::StatusExt;
 
-#[tokio::test]
-async fn every_posting_rpc_commits_events_that_read_back() {
-    let mut server = TestServer::start().await;
+async fn every_posting_rpc_commits_events_that_read_back(engine: Engine) {
+    let mut server = TestServer::start_on(engine).await;
     let programme = programme(&mut server).await;
     let pledge = entity(server.posting.record_pledge(proto::RecordPledgeRequest {
         options: options(),
@@ -124,9 +123,8 @@ async fn read_all(server: &mut TestServer) -> Vec<proto::Event> {
     events
 }
 
-#[tokio::test]
-async fn retry_with_the_same_key_returns_the_original_events() {
-    let mut server = TestServer::start().await;
+async fn retry_with_the_same_key_returns_the_original_events(engine: Engine) {
+    let mut server = TestServer::start_on(engine).await;
     let programme = programme(&mut server).await;
     let request = proto::RecordContributionRequest {
         options: options_with_key("voucher-2024-0001"),
@@ -161,9 +159,8 @@ async fn retry_with_the_same_key_returns_the_original_events() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn same_key_with_a_different_request_is_already_exists_and_writes_nothing() {
-    let mut server = TestServer::start().await;
+async fn same_key_with_a_different_request_is_already_exists_and_writes_nothing(engine: Engine) {
+    let mut server = TestServer::start_on(engine).await;
     let programme = programme(&mut server).await;
     let mut request = proto::RecordContributionRequest {
         options: options_with_key("voucher-7"),
@@ -193,9 +190,8 @@ async fn same_key_with_a_different_request_is_already_exists_and_writes_nothing(
     server.stop().await;
 }
 
-#[tokio::test]
-async fn batch_that_fails_half_way_writes_nothing() {
-    let mut server = TestServer::start().await;
+async fn batch_that_fails_half_way_writes_nothing(engine: Engine) {
+    let mut server = TestServer::start_on(engine).await;
     let programme = programme(&mut server).await;
     let before = head(&mut server).await;
     let contribution_id = uuid::Uuid::now_v7().to_string();
@@ -293,9 +289,8 @@ async fn malformed_command_in_a_batch_is_named_by_its_index() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn batch_commits_all_commands_in_order() {
-    let mut server = TestServer::start().await;
+async fn batch_commits_all_commands_in_order(engine: Engine) {
+    let mut server = TestServer::start_on(engine).await;
     let programme = programme(&mut server).await;
     let contribution_id = uuid::Uuid::now_v7().to_string();
     let reply = server
@@ -439,3 +434,11 @@ async fn award_over_the_pool_is_refused() {
     assert_eq!(refused.code(), Code::FailedPrecondition);
     server.stop().await;
 }
+
+on_both_engines!(
+    every_posting_rpc_commits_events_that_read_back,
+    retry_with_the_same_key_returns_the_original_events,
+    same_key_with_a_different_request_is_already_exists_and_writes_nothing,
+    batch_that_fails_half_way_writes_nothing,
+    batch_commits_all_commands_in_order,
+);

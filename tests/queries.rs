@@ -11,9 +11,8 @@ fn at(sequence: u64) -> Option<AsOf> {
     })
 }
 
-#[tokio::test]
-async fn phase_balances_now_and_as_of_an_earlier_sequence() {
-    let mut server = TestServer::start().await;
+async fn phase_balances_now_and_as_of_an_earlier_sequence(engine: Engine) {
+    let mut server = TestServer::start_on(engine).await;
     let programme = programme(&mut server).await;
     let contribution = contribute(&mut server, &programme, "30000000").await;
     let after_contribution = head(&mut server).await;
@@ -90,9 +89,8 @@ async fn as_of_beyond_the_head_is_out_of_range() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn as_of_a_time_answers_at_the_last_event_recorded_by_then() {
-    let mut server = TestServer::start().await;
+async fn as_of_a_time_answers_at_the_last_event_recorded_by_then(engine: Engine) {
+    let mut server = TestServer::start_on(engine).await;
     let programme = programme(&mut server).await;
     let before = chrono::Utc::now();
     let before_head = head(&mut server).await;
@@ -177,9 +175,8 @@ async fn match_status_moves_from_unmatched_to_partial_to_matched() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn sme_contributor_agency_report_and_trial_balance_answer() {
-    let mut server = TestServer::start().await;
+async fn sme_contributor_agency_report_and_trial_balance_answer(engine: Engine) {
+    let mut server = TestServer::start_on(engine).await;
     let programme = programme(&mut server).await;
     let contribution = contribute(&mut server, &programme, "50000000").await;
     record_match(&mut server, &programme, &contribution, "50000000")
@@ -305,9 +302,8 @@ async fn sme_contributor_agency_report_and_trial_balance_answer() {
     server.stop().await;
 }
 
-#[tokio::test]
-async fn postings_are_found_by_external_reference() {
-    let mut server = TestServer::start().await;
+async fn postings_are_found_by_external_reference(engine: Engine) {
+    let mut server = TestServer::start_on(engine).await;
     let programme = programme(&mut server).await;
     let mut options = options();
     options.as_mut().expect("options").external_ref = "TRF-2024-000123".into();
@@ -363,3 +359,10 @@ async fn unknown_ids_in_queries_are_not_found() {
     assert_eq!(malformed.code(), tonic::Code::InvalidArgument);
     server.stop().await;
 }
+
+on_both_engines!(
+    phase_balances_now_and_as_of_an_earlier_sequence,
+    as_of_a_time_answers_at_the_last_event_recorded_by_then,
+    postings_are_found_by_external_reference,
+    sme_contributor_agency_report_and_trial_balance_answer,
+);

@@ -1,13 +1,12 @@
-//! A restart keeps every event and every balance.
+//! A restart keeps every event and every balance, on either engine.
 
 mod common;
 
 use common::*;
 use matchledger::api::proto;
 
-#[tokio::test]
-async fn restart_keeps_all_data_and_balances() {
-    let mut server = TestServer::start().await;
+async fn restart_keeps_all_data_and_balances(engine: Engine) {
+    let mut server = TestServer::start_on(engine).await;
     let programme = programme(&mut server).await;
     let contribution = contribute(&mut server, &programme, "40000000").await;
     record_match(&mut server, &programme, &contribution, "40000000")
@@ -25,10 +24,7 @@ async fn restart_keeps_all_data_and_balances() {
         .await
         .expect("phases")
         .into_inner();
-    let dir = server.data_dir.clone();
-    let temp = server.stop().await;
-
-    let mut restarted = TestServer::start_in(&dir).await;
+    let mut restarted = server.restart().await;
     let phases_after = restarted
         .query
         .list_phase_balances(proto::ListPhaseBalancesRequest { as_of: None })
@@ -46,5 +42,6 @@ async fn restart_keeps_all_data_and_balances() {
         .await
         .expect("second instalment");
     restarted.stop().await;
-    drop(temp);
 }
+
+on_both_engines!(restart_keeps_all_data_and_balances);

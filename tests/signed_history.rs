@@ -24,18 +24,20 @@ fn log_key() -> SigningKey {
 
 /// A server signing with the fixed log key, accepting cosignatures from `witnesses`.
 async fn start(dir: &Path, witnesses: Option<WitnessKeys>) -> TestServer {
-    TestServer::start_in_with(
-        dir,
-        Setup {
-            config: ServerConfig {
-                signing_key: Some(log_key()),
-                witness_keys: witnesses,
-                ..ServerConfig::default()
-            },
-            client_tls: None,
+    TestServer::start_in_with(dir, setup(witnesses)).await
+}
+
+/// The setup of a server signing with the fixed log key, accepting cosignatures from
+/// `witnesses`.
+fn setup(witnesses: Option<WitnessKeys>) -> Setup {
+    Setup {
+        config: ServerConfig {
+            signing_key: Some(log_key()),
+            witness_keys: witnesses,
+            ..ServerConfig::default()
         },
-    )
-    .await
+        client_tls: None,
+    }
 }
 
 async fn tree_head(server: &mut TestServer, size: u64) -> Result<proto::TreeHead, tonic::Status> {
@@ -46,10 +48,9 @@ async fn tree_head(server: &mut TestServer, size: u64) -> Result<proto::TreeHead
         .map(tonic::Response::into_inner)
 }
 
-#[tokio::test]
 async fn given_a_cosigned_head_when_the_server_restarts_then_it_serves_the_same_head_and_cosignature(
+    engine: Engine,
 ) {
-    let data = tempfile::TempDir::new().unwrap();
     let files = tempfile::TempDir::new().unwrap();
     // The witness's key, made as the witness command makes it, and told to the server.
     let witness_key_path = files.path().join("witness.key");
@@ -61,7 +62,7 @@ async fn given_a_cosigned_head_when_the_server_restarts_then_it_serves_the_same_
     );
     let witnesses = WitnessKeys::parse(&keys_file).unwrap();
 
-    let mut server = start(data.path(), Some(witnesses.clone())).await;
+    let mut server = TestServer::start_on_with(engine, setup(Some(witnesses.clone()))).await;
     let programme = programme(&mut server).await;
     contribute(&mut server, &programme, "1000000").await;
     witness(
@@ -77,9 +78,8 @@ async fn given_a_cosigned_head_when_the_server_restarts_then_it_serves_the_same_
     .expect("the witness cosigns");
     let before = tree_head(&mut server, 0).await.expect("head");
     assert_eq!(before.cosignatures.len(), 1);
-    server.stop().await;
 
-    let mut server = start(data.path(), Some(witnesses)).await;
+    let mut server = server.restart_with(setup(Some(witnesses))).await;
     let after = tree_head(&mut server, 0).await.expect("head after restart");
     assert_eq!(
         after.note, before.note,
@@ -346,3 +346,7 @@ async fn contribute_elsewhere(server: &mut TestServer, programme: &Programme) {
     };
     contribute(server, &other, "500000").await;
 }
+
+on_both_engines!(
+    given_a_cosigned_head_when_the_server_restarts_then_it_serves_the_same_head_and_cosignature,
+);

@@ -73,9 +73,10 @@ async fn head(server: &mut TestServer) -> (proto::TreeHead, audit::Checkpoint) {
     (head, checkpoint)
 }
 
-#[tokio::test]
-async fn every_event_is_proven_included_in_the_signed_head_and_heads_are_consistent() {
-    let mut server = TestServer::start().await;
+async fn every_event_is_proven_included_in_the_signed_head_and_heads_are_consistent(
+    engine: Engine,
+) {
+    let mut server = TestServer::start_on(engine).await;
     let programme = programme(&mut server).await;
     let (_, old) = head(&mut server).await;
     for _ in 0..3 {
@@ -235,13 +236,14 @@ async fn proofs_for_sizes_past_the_tree_or_out_of_order_are_refused() {
     assert_eq!(ahead.code(), Code::OutOfRange);
 }
 
-#[tokio::test]
-async fn an_event_is_proven_in_a_tree_below_the_head_and_checked_against_the_signed_head_alone() {
+async fn an_event_is_proven_in_a_tree_below_the_head_and_checked_against_the_signed_head_alone(
+    engine: Engine,
+) {
     use matchledger::cli::verifiable::heads::{
         prove_inclusion, to_hashes, verify_against_head, ProveInclusionArgs,
     };
 
-    let mut server = TestServer::start().await;
+    let mut server = TestServer::start_on(engine).await;
     let programme = programme(&mut server).await;
     let early = server.clients(None).head().await;
     for _ in 0..5 {
@@ -352,9 +354,10 @@ fn verdict(
     }
 }
 
-#[tokio::test]
-async fn match_bundles_verify_offline_as_matched_partial_and_unmatched_and_tampering_is_invalid() {
-    let mut server = TestServer::start().await;
+async fn match_bundles_verify_offline_as_matched_partial_and_unmatched_and_tampering_is_invalid(
+    engine: Engine,
+) {
+    let mut server = TestServer::start_on(engine).await;
     let programme = programme(&mut server).await;
     let full = contribute(&mut server, &programme, "1000000").await;
     let partial = contribute(&mut server, &programme, "1000000").await;
@@ -434,9 +437,8 @@ fn base64_encode(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-#[tokio::test]
-async fn a_phase_statement_is_signed_at_a_tree_head_and_verifies_offline() {
-    let mut server = TestServer::start().await;
+async fn a_phase_statement_is_signed_at_a_tree_head_and_verifies_offline(engine: Engine) {
+    let mut server = TestServer::start_on(engine).await;
     let programme = programme(&mut server).await;
     contribute(&mut server, &programme, "2500000").await;
     let (_, checkpoint) = head(&mut server).await;
@@ -655,3 +657,10 @@ async fn the_witness_refuses_to_cosign_an_over_matched_log_and_names_the_breach(
         .await
         .expect("growth alone holds");
 }
+
+on_both_engines!(
+    every_event_is_proven_included_in_the_signed_head_and_heads_are_consistent,
+    an_event_is_proven_in_a_tree_below_the_head_and_checked_against_the_signed_head_alone,
+    match_bundles_verify_offline_as_matched_partial_and_unmatched_and_tampering_is_invalid,
+    a_phase_statement_is_signed_at_a_tree_head_and_verifies_offline,
+);

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod exit;
 pub mod http_listen;
 pub mod load;
+pub mod migrate;
 pub mod principal;
 pub mod progress;
 pub mod serve;
@@ -81,6 +82,9 @@ pub enum TopCommand {
     Backup(backup::BackupArgs),
     /// Build a new data directory from a backup or an export.
     Restore(backup::RestoreArgs),
+    /// Move a stopped ledger from its data directory into an empty PostgreSQL database,
+    /// verified (docs/postgresql.md).
+    Migrate(migrate::MigrateArgs),
     /// Load a server on this machine with concurrent clients and report throughput and
     /// latency.
     BenchLoad(load::LoadArgs),
@@ -123,6 +127,9 @@ pub fn main() -> ExitCode {
             TopCommand::Backup(args) => backup::backup(&cli.server, args).await,
             TopCommand::Restore(args) => {
                 tokio::task::spawn_blocking(move || backup::restore(&args).map(|_| ())).await?
+            }
+            TopCommand::Migrate(args) => {
+                tokio::task::spawn_blocking(move || migrate::migrate(&args)).await?
             }
             TopCommand::Verifiable(command) => {
                 verifiable::run(&cli.server, cli.json, *command).await

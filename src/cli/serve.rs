@@ -22,6 +22,11 @@ pub struct ServeArgs {
     /// Directory of the embedded database (created if absent).
     #[arg(long, env = "MATCHLEDGER_DATA_DIR", default_value = "matchledger-data")]
     pub data_dir: PathBuf,
+    /// Keep the event log in this PostgreSQL database
+    /// (`postgresql://USER@HOST:PORT/DB`) instead of sled in the data directory, which
+    /// then holds only the signing key. See docs/postgresql.md.
+    #[arg(long, env = "MATCHLEDGER_POSTGRES")]
+    pub postgres: Option<String>,
     /// Address to listen on.
     #[arg(long, env = "MATCHLEDGER_LISTEN", default_value = "127.0.0.1:50051")]
     pub listen: SocketAddr,
@@ -174,10 +179,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     if let super::http_listen::HttpListen::On(address) = args.http_listen {
         config.check(address)?;
     }
-    let data_dir = args.data_dir.clone();
-    let ledger = tokio::task::spawn_blocking(move || Ledger::open_or_read_only(&data_dir))
-        .await?
-        .with_context(|| format!("opening the ledger in {}", args.data_dir.display()))?;
+    let ledger = open_ledger(&args).await?;
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
@@ -201,6 +203,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         http_address = %http_address,
         read_only = ledger.damage().is_some(),
         data_dir = %args.data_dir.display(),
+        engine = ledger.store().engine_name(),
         head = ledger.head(),
         tls = config.tls.is_some(),
         mutual_tls = config.tls.as_ref().is_some_and(TlsSettings::is_mutual),
@@ -210,6 +213,21 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     server::run_with_http(listener, http, ledger, config, shutdown_signal()).await?;
     tracing::info!("matchledger stopped cleanly");
     Ok(())
+}
+
+/// Opens the ledger on PostgreSQL when `--postgres` is given, else on sled in the data
+/// directory (read-only when its log is damaged).
+async fn open_ledger(args: &ServeArgs) -> anyhow::Result<Ledger> {
+    let data_dir = args.data_dir.clone();
+    match args.postgres.clone() {
+        // The URL may carry a password, so it is never logged or put in an error.
+        Some(url) => tokio::task::spawn_blocking(move || Ledger::open_postgres(&url))
+            .await?
+            .context("opening the ledger in PostgreSQL"),
+        None => tokio::task::spawn_blocking(move || Ledger::open_or_read_only(&data_dir))
+            .await?
+            .with_context(|| format!("opening the ledger in {}", args.data_dir.display())),
+    }
 }
 
 /// Resolves on the first SIGINT (Ctrl-C) or SIGTERM.

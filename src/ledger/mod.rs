@@ -54,6 +54,19 @@ impl Ledger {
         Ok(Ledger::start(store, rebuilt))
     }
 
+    /// Opens the ledger whose event log is in the PostgreSQL database at `url` (schema
+    /// migrated, chain verified from the last checkpoint) and starts its writer. Blocks;
+    /// call it off the async runtime.
+    pub fn open_postgres(url: &str) -> Result<Ledger, LedgerError> {
+        Ledger::open_store(Store::open_postgres(url)?)
+    }
+
+    /// Opens the ledger over a store already open, whichever engine holds it.
+    pub fn open_store(store: Store) -> Result<Ledger, LedgerError> {
+        let rebuilt = reads::rebuild(&store)?;
+        Ok(Ledger::start(store, rebuilt))
+    }
+
     /// Opens the ledger like [`Ledger::open`], but when the event log is corrupt or
     /// truncated (found on open, or by the rebuild in a part open trusts), opens it
     /// read-only instead of failing: reads answer up to the last good event, every

@@ -192,7 +192,7 @@ impl EventCursor {
 /// The error for event `sequence` whose `prev_hash` is not the hash of the event before.
 /// The earlier event is named (the usual damage is to its bytes), the first one when
 /// there is no earlier event.
-fn broken_link(sequence: u64, expected: [u8; 32], stored: [u8; 32]) -> StoreError {
+pub(crate) fn broken_link(sequence: u64, expected: [u8; 32], stored: [u8; 32]) -> StoreError {
     if sequence == 1 {
         return StoreError::corrupt(
             1,

@@ -7,6 +7,8 @@ use super::fixtures::batch;
 use super::layout::block_key;
 use super::tests::{blocks, flip_actor, tamper};
 use super::*;
+// These tests reach into sled's files: the sled store itself, not the facade.
+use super::SledStore as Store;
 use crate::limits::BLOCK_EVENTS_MAX;
 
 /// A store in `dir` with events `1..=count` appended after its (empty) checkpoint.

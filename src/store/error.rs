@@ -7,6 +7,9 @@ pub enum StoreError {
     /// The embedded database failed.
     #[error("sled: {0}")]
     Sled(#[from] sled::Error),
+    /// The PostgreSQL database failed or could not be reached (`postgres/`).
+    #[error("postgresql: {0}")]
+    Postgres(String),
     /// A file operation (the fsync of the data file) failed.
     #[error("i/o: {0}")]
     Io(#[from] std::io::Error),

@@ -1,4 +1,6 @@
-//! The durable event log on sled: blocks of hash-chained events, the idempotency and
+//! The durable event log behind one interface ([`Store`], `engine.rs`), held by sled
+//! (the embedded default, this file and the modules it names) or by PostgreSQL
+//! (`postgres/`). On sled: blocks of hash-chained events, the idempotency and
 //! external-reference indexes, the projection snapshot, and what the log signed for
 //! outsiders (tree heads, cosignatures, closing phase statements).
 //!
@@ -30,11 +32,15 @@ mod append;
 pub mod codec;
 mod cursor;
 mod durability;
+mod engine;
 mod error;
 mod evidence;
+mod facade;
 mod layout;
 mod merkle;
+pub mod migrate;
 mod payload;
+mod postgres;
 mod read_damage;
 mod records;
 mod restore;
@@ -54,6 +60,7 @@ use std::sync::{Arc, Mutex, PoisonError, RwLock};
 
 pub use codec::{decode, encode, FORMAT_VERSION, GENESIS_HASH};
 pub use error::StoreError;
+pub use facade::Store;
 pub use merkle::NodeTree;
 pub use signed::{ClosingStatement, StoredHead};
 
@@ -145,9 +152,10 @@ fn open_sled(dir: &Path) -> Result<sled::Db, StoreError> {
     }
 }
 
-/// The event log. Cheap to clone (an `Arc`); `Send + Sync`.
+/// The event log on sled, the embedded engine behind [`Store`] (`engine.rs`). Cheap to
+/// clone (an `Arc`); `Send + Sync`.
 #[derive(Clone)]
-pub struct Store {
+pub(crate) struct SledStore {
     inner: Arc<Inner>,
 }
 
@@ -174,16 +182,16 @@ struct Inner {
     locating: Mutex<()>,
 }
 
-impl Store {
+impl SledStore {
     /// Opens the store in `dir`, creating it if absent, and verifies the chain from the
     /// last verified checkpoint to the head before anything can read or append.
-    pub fn open(dir: &Path) -> Result<Store, StoreError> {
-        let (db, data_file) = Store::open_files(dir)?;
-        Store::check_evidence(dir, &db)?;
+    pub fn open(dir: &Path) -> Result<SledStore, StoreError> {
+        let (db, data_file) = SledStore::open_files(dir)?;
+        SledStore::check_evidence(dir, &db)?;
         let head = verify::on_open(&db, &data_file)?;
-        Store::record_missing_evidence(dir, head)?;
+        SledStore::record_missing_evidence(dir, head)?;
         let writer = WriterState::load(&db, head)?;
-        Ok(Store::assemble(dir, db, data_file, head, writer))
+        Ok(SledStore::assemble(dir, db, data_file, head, writer))
     }
 
     /// Fails when the log is shorter than, or differs at, the acknowledged head recorded
@@ -209,9 +217,9 @@ impl Store {
     /// truncated, opens it read-only instead of failing: reads stop at the last good
     /// event and every append is refused. Returns the damage found, if any; other
     /// failures (sled cannot open, an unknown format) are still errors.
-    pub fn open_until_damage(dir: &Path) -> Result<(Store, Option<Damage>), StoreError> {
-        let (db, data_file) = Store::open_files(dir)?;
-        if let Err(error) = Store::check_evidence(dir, &db) {
+    pub fn open_until_damage(dir: &Path) -> Result<(SledStore, Option<Damage>), StoreError> {
+        let (db, data_file) = SledStore::open_files(dir)?;
+        if let Err(error) = SledStore::check_evidence(dir, &db) {
             let checkpoint = records::stored_position(&db, layout::META_VERIFIED)?;
             let last_good = records::stored_position(&db, layout::META_HEAD)?;
             // Damage inside the log is named where it is; otherwise the log verifies but
@@ -224,15 +232,16 @@ impl Store {
                     reason: format!("the log disagrees with its acknowledged head: {error}"),
                 },
             };
-            let store = Store::assemble(dir, db, data_file, Head::EMPTY, WriterState::refusing());
+            let store =
+                SledStore::assemble(dir, db, data_file, Head::EMPTY, WriterState::refusing());
             store.restrict(damage.clone());
             return Ok((store, Some(damage)));
         }
         let error = match verify::on_open(&db, &data_file) {
             Ok(head) => {
-                Store::record_missing_evidence(dir, head)?;
+                SledStore::record_missing_evidence(dir, head)?;
                 let writer = WriterState::load(&db, head)?;
-                return Ok((Store::assemble(dir, db, data_file, head, writer), None));
+                return Ok((SledStore::assemble(dir, db, data_file, head, writer), None));
             }
             Err(error) if verify::damaged_sequence(&error).is_some() => error,
             Err(error) => return Err(error),
@@ -240,7 +249,7 @@ impl Store {
         let checkpoint = records::stored_position(&db, layout::META_VERIFIED)?;
         let head_record = records::stored_position(&db, layout::META_HEAD)?;
         let damage = verify::locate_damage(&db, checkpoint, head_record)?.ok_or(error)?;
-        let store = Store::assemble(dir, db, data_file, Head::EMPTY, WriterState::refusing());
+        let store = SledStore::assemble(dir, db, data_file, Head::EMPTY, WriterState::refusing());
         store.restrict(damage.clone());
         Ok((store, Some(damage)))
     }
@@ -308,8 +317,8 @@ impl Store {
         data_file: DataFile,
         head: Head,
         writer: WriterState,
-    ) -> Store {
-        Store {
+    ) -> SledStore {
+        SledStore {
             inner: Arc::new(Inner {
                 dir: dir.to_path_buf(),
                 db,
@@ -348,6 +357,8 @@ impl Store {
     /// Appends `events` as `head+1..`, with their idempotency records, in one atomic
     /// batch made durable (flush and fsync) before returning: [`Store::write`] then
     /// [`Store::sync`]. All or nothing. Only the single writer may call this.
+    // The facade has its own (`facade.rs`); the sled store's tests use this one.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub fn append(
         &self,
         events: Vec<PendingEvent>,
@@ -555,11 +566,15 @@ impl Store {
     }
 
     /// Leaves in the Merkle tree: the events up to the published head.
+    // The facade has its own (`facade.rs`); the sled store's tests use this one.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub fn tree_size(&self) -> u64 {
         self.head().sequence
     }
 
     /// The tree size and its RFC 6962 root, from at most 64 stored hashes.
+    // The facade has its own (`facade.rs`); the sled store's tests use this one.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub fn tree_head(&self) -> Result<(u64, crate::audit::Hash), StoreError> {
         let size = self.tree_size();
         let root = crate::audit::root_at(size, self).map_err(merkle::tree_error)?;
@@ -567,6 +582,8 @@ impl Store {
     }
 
     /// The Merkle root of the current tree.
+    // The facade has its own (`facade.rs`); the sled store's tests use this one.
+    #[cfg_attr(not(test), allow(dead_code))]
     pub fn root(&self) -> Result<crate::audit::Hash, StoreError> {
         self.tree_head().map(|(_, root)| root)
     }
@@ -601,7 +618,7 @@ impl Store {
 
 /// Subtree hashes of the log up to the published head: the upper levels stored, the
 /// lowest few hashed from the events (`merkle.rs`).
-impl crate::audit::NodeReader for Store {
+impl crate::audit::NodeReader for SledStore {
     fn node(&self, level: u8, index: u64) -> Result<crate::audit::Hash, crate::audit::AuditError> {
         let nodes = merkle::LogNodes {
             tree: &self.tree(),
@@ -611,9 +628,9 @@ impl crate::audit::NodeReader for Store {
     }
 }
 
-impl std::fmt::Debug for Store {
+impl std::fmt::Debug for SledStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Store")
+        f.debug_struct("SledStore")
             .field("head", &self.head())
             .finish_non_exhaustive()
     }

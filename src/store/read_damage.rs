@@ -8,9 +8,9 @@
 use std::sync::PoisonError;
 
 use super::error::StoreError;
-use super::{layout, records, verify, Damage, Head, Store};
+use super::{layout, records, verify, Damage, Head, SledStore};
 
-impl Store {
+impl SledStore {
     /// Passes `result` through; a damage error first makes the store read-only.
     pub(crate) fn observed<T>(&self, result: Result<T, StoreError>) -> Result<T, StoreError> {
         if let Err(error) = &result {

@@ -8,10 +8,10 @@ use super::error::StoreError;
 use super::layout;
 use super::proto as pb;
 use super::records;
-use super::{ClosingStatement, Head, IdempotencyRecord, Store};
+use super::{ClosingStatement, Head, IdempotencyRecord, SledStore};
 use crate::domain::PhaseId;
 
-impl Store {
+impl SledStore {
     /// Every closing statement kept, in phase-id order.
     pub fn closing_statements(&self) -> Result<Vec<(PhaseId, ClosingStatement)>, StoreError> {
         let name = "closing statement";
@@ -95,6 +95,7 @@ impl Store {
 mod tests {
     use super::*;
     use crate::store::fixtures::batch;
+    use crate::store::Store;
 
     /// A store in a new directory holding `count` events, appended in groups of 7.
     fn store_with_events(count: u64) -> (tempfile::TempDir, Store) {

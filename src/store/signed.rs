@@ -11,7 +11,8 @@ use prost::Message;
 use super::error::StoreError;
 use super::layout;
 use super::proto as pb;
-use super::Store;
+// The sled store: these records are its own.
+use super::SledStore as Store;
 use crate::domain::PhaseId;
 
 /// The encoding version of the signed records this build writes (and the only one it reads).

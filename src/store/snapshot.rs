@@ -25,7 +25,9 @@ use super::codec;
 use super::error::StoreError;
 use super::layout::{self, snapshot_chunk_key};
 use super::records::{self, SnapshotManifest};
-use super::{verify, Store};
+use super::verify;
+// The sled store: its snapshot lives beside its data.
+use super::SledStore as Store;
 
 /// Snapshot files are named `snapshot-<sequence>-<hash prefix>.bin`.
 const FILE_PREFIX: &str = "snapshot-";

@@ -7,6 +7,8 @@ use tempfile::TempDir;
 use super::fixtures::{batch, padded, pending};
 use super::layout::{block_key, block_keys_end, parse_block_key};
 use super::*;
+// These tests reach into sled's files: the sled store itself, not the facade.
+use super::SledStore as Store;
 use crate::limits::{BLOCK_BYTES_MAX, BLOCK_EVENTS_MAX, BLOCK_REOPEN_EVENTS_MAX, EVENT_BYTES_MAX};
 
 fn open(dir: &TempDir) -> Store {

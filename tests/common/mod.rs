@@ -6,8 +6,13 @@
 #![allow(dead_code)]
 
 pub mod backup;
+pub mod engines;
 pub mod http;
 pub mod pki;
+pub mod postgres;
+
+#[allow(unused_imports)] // Only the tests on both engines name it.
+pub use engines::Engine;
 
 use std::path::{Path, PathBuf};
 
@@ -37,6 +42,8 @@ pub struct TestServer {
     stop: Option<oneshot::Sender<()>>,
     task: Option<JoinHandle<()>>,
     _temp: Option<tempfile::TempDir>,
+    /// The database holding the log, for a server on PostgreSQL (`engines.rs`).
+    postgres: Option<engines::PostgresDatabase>,
 }
 
 impl TestServer {
@@ -77,6 +84,16 @@ impl TestServer {
             .await
             .expect("join")
             .expect("ledger opens");
+        TestServer::serve_at(ledger, dir, setup, address).await
+    }
+
+    /// Serves `ledger` on an ephemeral loopback port and connects to it.
+    async fn serve(ledger: Ledger, dir: &Path, setup: Setup) -> TestServer {
+        TestServer::serve_at(ledger, dir, setup, "127.0.0.1:0").await
+    }
+
+    /// Serves `ledger` on `address` and connects to it.
+    async fn serve_at(ledger: Ledger, dir: &Path, setup: Setup, address: &str) -> TestServer {
         let listener = TcpListener::bind(address).await.expect("bind");
         let scheme = if setup.config.tls.is_some() {
             "https"
@@ -104,6 +121,7 @@ impl TestServer {
             stop: Some(stop),
             task: Some(task),
             _temp: None,
+            postgres: None,
         }
     }
 
