@@ -179,7 +179,8 @@ fn copy_store(from: &Path) -> TempDir {
 }
 
 /// Opens a damaged copy and says whether it was served exactly as the original (same
-/// head and root) or detected (an error, or read-only with damage). Panics on the one
+/// head and root, every event readable) or detected (an error, read-only with damage, or
+/// a full read that fails and turns the store read-only). Panics on the one
 /// outcome that must never happen: a different or shorter history served as valid.
 fn served_identically_or_detected(copy: &TempDir, original: Head, root: crate::audit::Hash) {
     let Ok((store, damage)) = Store::open_until_damage(copy.path()) else {
@@ -201,6 +202,15 @@ fn served_identically_or_detected(copy: &TempDir, original: Head, root: crate::a
         root,
         "a changed tree was served as valid"
     );
+    // Open may not have read the damaged part: a full read either verifies every event or
+    // fails, and then the store has turned read-only by itself.
+    if let Some(error) = store.iter_from(1).find_map(Result::err) {
+        assert!(error.is_damage(), "{error}");
+        assert!(store.damage().is_some(), "a corrupt read left it writable");
+        assert!(store
+            .append(batch(original.sequence + 1, 1), Vec::new())
+            .is_err());
+    }
 }
 
 /// A closed store of 1,000 events written in 40 groups: its head, its root, and how many
