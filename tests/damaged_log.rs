@@ -240,13 +240,18 @@ fn check_refuses_a_directory_without_data() {
 /// replays, and open re-verifies, nothing) with the target event early in the log, past
 /// the first hundred events. Returns the directory, the target's sequence and the head.
 async fn large_ledger_with_early_target() -> (tempfile::TempDir, u64, u64) {
+    use matchledger::domain::command::Command;
     use matchledger::generator::{generate, GeneratedCommand, ProgrammeConfig};
     use matchledger::ledger::{Ledger, Submission};
     use matchledger::limits::{BATCH_COMMANDS_MAX, SHUTDOWN_SNAPSHOT_EVENTS_MIN};
 
     let temp = tempfile::tempdir().expect("temp dir");
     let ledger = Ledger::open(temp.path()).expect("opens");
-    let mut programme = generate(&ProgrammeConfig::default()).into_iter();
+    // Without closes: at start-up the server reads the log for closes that have no
+    // statement yet, and that reader would find the damage before the one under test.
+    let mut programme = generate(&ProgrammeConfig::default())
+        .into_iter()
+        .filter(|generated| !matches!(generated.command, Command::ClosePhase { .. }));
     let submit = |commands: Vec<GeneratedCommand>, key: String| {
         let context = matchledger::domain::command::CommandContext {
             idempotency_key: key,
@@ -361,6 +366,30 @@ async fn a_read_that_meets_damaged_history_answers_data_loss_and_turns_the_serve
 
     // Then the read fails as data loss, and the server is read-only from that moment.
     assert_eq!(failure.code(), Code::DataLoss, "{failure:?}");
+    // And a reader after it is not handed a shorter history as if it were all.
+    let mut again = server
+        .audit
+        .read_events(proto::ReadEventsRequest {
+            from_sequence: 1,
+            limit: 0,
+            filter: None,
+        })
+        .await
+        .expect("the stream starts")
+        .into_inner();
+    let mut served = 0;
+    let failure = loop {
+        match again.message().await {
+            Ok(Some(_)) => served += 1,
+            Ok(None) => panic!("{served} events served as the whole history"),
+            Err(status) => break status,
+        }
+    };
+    assert_eq!(failure.code(), Code::DataLoss, "{failure:?}");
+    assert!(
+        served < target,
+        "{served} events before the damage at {target}"
+    );
     assert_eq!(
         posting_health(&server.address).await,
         ServingStatus::NotServing
