@@ -18,13 +18,12 @@ const TARGET_KEY: &str = "damage-me-7f3a";
 /// sled's segment size as the store configures it (part of the on-disk format).
 const SLED_SEGMENT_BYTES: usize = 8 * 1024 * 1024;
 
-/// Flips one byte of the stored event carrying `TARGET_KEY`, bypassing the server, as
-/// damage on disk would: the event still decodes, but it is not what was written.
-fn flip_a_byte_of_the_target_event(dir: &Path) {
+/// Opens a stopped ledger's sled directly, bypassing the store.
+fn open_sled_directly(dir: &Path) -> sled::Db {
     // The stopped server's sled may hold its file lock for an instant longer, as the
     // store's own open allows for.
     let deadline = std::time::Instant::now() + matchledger::limits::STORE_LOCK_WAIT;
-    let db = loop {
+    loop {
         match sled::Config::new()
             .path(dir)
             .segment_size(SLED_SEGMENT_BYTES)
@@ -33,9 +32,31 @@ fn flip_a_byte_of_the_target_event(dir: &Path) {
             Err(_) if std::time::Instant::now() < deadline => {
                 std::thread::sleep(std::time::Duration::from_millis(10));
             }
-            opened => break opened.expect("sled opens"),
+            opened => return opened.expect("sled opens"),
         }
-    };
+    }
+}
+
+/// Flips a bit of every stored Merkle subtree hash (keys starting `n`) through sled.
+fn flip_every_stored_subtree_hash(dir: &Path) {
+    let db = open_sled_directly(dir);
+    let nodes: Vec<_> = db
+        .scan_prefix(b"n")
+        .map(|entry| entry.expect("readable"))
+        .collect();
+    assert!(!nodes.is_empty(), "the ledger stores subtree hashes");
+    for (key, value) in nodes {
+        let mut bytes = value.to_vec();
+        bytes[0] ^= 0x01;
+        db.insert(key, bytes).expect("rewritten");
+    }
+    db.flush().expect("flushed");
+}
+
+/// Flips one byte of the stored event carrying `TARGET_KEY`, bypassing the server, as
+/// damage on disk would: the event still decodes, but it is not what was written.
+fn flip_a_byte_of_the_target_event(dir: &Path) {
+    let db = open_sled_directly(dir);
     let mut damaged = 0;
     for entry in db.iter() {
         let (key, value) = entry.expect("readable");
@@ -500,10 +521,14 @@ type Damaging = fn(&Path);
 
 #[tokio::test]
 async fn check_fails_on_every_kind_of_damage_on_disk() {
-    let damages: [(&str, Damaging); 3] = [
+    let damages: [(&str, Damaging); 4] = [
         (
             "a flipped byte of an event",
             flip_a_byte_of_the_target_event,
+        ),
+        (
+            "the stored Merkle subtree hashes altered",
+            flip_every_stored_subtree_hash,
         ),
         ("sled's data file cut short", |dir| {
             let path = dir.join("db");
