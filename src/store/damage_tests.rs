@@ -132,6 +132,28 @@ fn damage_met_by_any_read_turns_the_store_read_only_and_tells_its_followers() {
 }
 
 #[test]
+fn a_group_in_flight_when_damage_is_found_is_never_synced_past_the_last_good_event() {
+    let dir = TempDir::new().unwrap();
+    drop(store_with(&dir, 50));
+    drop(Store::open(dir.path()).unwrap());
+    let store = Store::open(dir.path()).unwrap();
+    tamper(&store, 20, |bytes| flip_actor(bytes));
+    drop(store);
+    let (store, _) = Store::open_until_damage(dir.path()).unwrap();
+    let evidence = std::fs::read(dir.path().join(super::evidence::FILE_NAME)).unwrap();
+    store.write(batch(51, 3), Vec::new()).unwrap();
+
+    let error = store.read(1, 100).expect_err("the read meets the damage");
+    let synced = store.sync();
+
+    assert!(error.is_damage());
+    assert!(synced.is_err(), "{synced:?}");
+    assert_eq!(store.head().sequence, 19);
+    let after = std::fs::read(dir.path().join(super::evidence::FILE_NAME)).unwrap();
+    assert_eq!(after, evidence, "the evidence is not moved");
+}
+
+#[test]
 fn damage_before_the_checkpoint_found_by_a_read_restricts_the_store() {
     let dir = TempDir::new().unwrap();
     drop(store_with(&dir, 50));
