@@ -18,13 +18,12 @@ const TARGET_KEY: &str = "damage-me-7f3a";
 /// sled's segment size as the store configures it (part of the on-disk format).
 const SLED_SEGMENT_BYTES: usize = 8 * 1024 * 1024;
 
-/// Flips one byte of the stored event carrying `TARGET_KEY`, bypassing the server, as
-/// damage on disk would: the event still decodes, but it is not what was written.
-fn flip_a_byte_of_the_target_event(dir: &Path) {
+/// Opens a stopped ledger's sled directly, bypassing the store.
+fn open_sled_directly(dir: &Path) -> sled::Db {
     // The stopped server's sled may hold its file lock for an instant longer, as the
     // store's own open allows for.
     let deadline = std::time::Instant::now() + matchledger::limits::STORE_LOCK_WAIT;
-    let db = loop {
+    loop {
         match sled::Config::new()
             .path(dir)
             .segment_size(SLED_SEGMENT_BYTES)
@@ -33,9 +32,31 @@ fn flip_a_byte_of_the_target_event(dir: &Path) {
             Err(_) if std::time::Instant::now() < deadline => {
                 std::thread::sleep(std::time::Duration::from_millis(10));
             }
-            opened => break opened.expect("sled opens"),
+            opened => return opened.expect("sled opens"),
         }
-    };
+    }
+}
+
+/// Flips a bit of every stored Merkle subtree hash (keys starting `n`) through sled.
+fn flip_every_stored_subtree_hash(dir: &Path) {
+    let db = open_sled_directly(dir);
+    let nodes: Vec<_> = db
+        .scan_prefix(b"n")
+        .map(|entry| entry.expect("readable"))
+        .collect();
+    assert!(!nodes.is_empty(), "the ledger stores subtree hashes");
+    for (key, value) in nodes {
+        let mut bytes = value.to_vec();
+        bytes[0] ^= 0x01;
+        db.insert(key, bytes).expect("rewritten");
+    }
+    db.flush().expect("flushed");
+}
+
+/// Flips one byte of the stored event carrying `TARGET_KEY`, bypassing the server, as
+/// damage on disk would: the event still decodes, but it is not what was written.
+fn flip_a_byte_of_the_target_event(dir: &Path) {
+    let db = open_sled_directly(dir);
     let mut damaged = 0;
     for entry in db.iter() {
         let (key, value) = entry.expect("readable");
@@ -240,13 +261,18 @@ fn check_refuses_a_directory_without_data() {
 /// replays, and open re-verifies, nothing) with the target event early in the log, past
 /// the first hundred events. Returns the directory, the target's sequence and the head.
 async fn large_ledger_with_early_target() -> (tempfile::TempDir, u64, u64) {
+    use matchledger::domain::command::Command;
     use matchledger::generator::{generate, GeneratedCommand, ProgrammeConfig};
     use matchledger::ledger::{Ledger, Submission};
     use matchledger::limits::{BATCH_COMMANDS_MAX, SHUTDOWN_SNAPSHOT_EVENTS_MIN};
 
     let temp = tempfile::tempdir().expect("temp dir");
     let ledger = Ledger::open(temp.path()).expect("opens");
-    let mut programme = generate(&ProgrammeConfig::default()).into_iter();
+    // Without closes: at start-up the server reads the log for closes that have no
+    // statement yet, and that reader would find the damage before the one under test.
+    let mut programme = generate(&ProgrammeConfig::default())
+        .into_iter()
+        .filter(|generated| !matches!(generated.command, Command::ClosePhase { .. }));
     let submit = |commands: Vec<GeneratedCommand>, key: String| {
         let context = matchledger::domain::command::CommandContext {
             idempotency_key: key,
@@ -361,6 +387,30 @@ async fn a_read_that_meets_damaged_history_answers_data_loss_and_turns_the_serve
 
     // Then the read fails as data loss, and the server is read-only from that moment.
     assert_eq!(failure.code(), Code::DataLoss, "{failure:?}");
+    // And a reader after it is not handed a shorter history as if it were all.
+    let mut again = server
+        .audit
+        .read_events(proto::ReadEventsRequest {
+            from_sequence: 1,
+            limit: 0,
+            filter: None,
+        })
+        .await
+        .expect("the stream starts")
+        .into_inner();
+    let mut served = 0;
+    let failure = loop {
+        match again.message().await {
+            Ok(Some(_)) => served += 1,
+            Ok(None) => panic!("{served} events served as the whole history"),
+            Err(status) => break status,
+        }
+    };
+    assert_eq!(failure.code(), Code::DataLoss, "{failure:?}");
+    assert!(
+        served < target,
+        "{served} events before the damage at {target}"
+    );
     assert_eq!(
         posting_health(&server.address).await,
         ServingStatus::NotServing
@@ -471,10 +521,14 @@ type Damaging = fn(&Path);
 
 #[tokio::test]
 async fn check_fails_on_every_kind_of_damage_on_disk() {
-    let damages: [(&str, Damaging); 3] = [
+    let damages: [(&str, Damaging); 4] = [
         (
             "a flipped byte of an event",
             flip_a_byte_of_the_target_event,
+        ),
+        (
+            "the stored Merkle subtree hashes altered",
+            flip_every_stored_subtree_hash,
         ),
         ("sled's data file cut short", |dir| {
             let path = dir.join("db");

@@ -198,3 +198,99 @@ async fn given_a_server_export_when_a_file_and_its_digest_change_together_then_t
 on_both_engines!(
     given_a_server_export_when_a_file_and_its_digest_change_together_then_the_manifest_signature_fails,
 );
+/// Rewrites `name` in the export in `dir` with `edit`, its digest, the manifest's format,
+/// and the manifest's signature by `key`, as an export of that format would have been.
+fn rewrite_as_format(
+    dir: &Path,
+    key: &matchledger::audit::SigningKey,
+    format: &str,
+    name: &str,
+    edit: impl Fn(&str) -> String,
+) {
+    let text = std::fs::read_to_string(dir.join(name)).unwrap();
+    let changed = edit(&text);
+    std::fs::write(dir.join(name), &changed).unwrap();
+    let manifest_path = dir.join(MANIFEST_FILE);
+    let mut manifest: Manifest =
+        serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    manifest
+        .files
+        .insert(name.to_string(), sha256_hex(changed.as_bytes()));
+    manifest.format = format.to_string();
+    manifest.sign(key).unwrap();
+    std::fs::write(&manifest_path, manifest.to_text().unwrap()).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn formula_like_names_are_neutralised_in_the_csv_and_older_exports_still_verify() {
+    use matchledger::api::proto;
+    use matchledger::verifiable::export::{EXPORT_FORMAT, EXPORT_FORMAT_V2};
+
+    let key = matchledger::audit::SigningKey::from_seed("ledger.example/csv", [5; 32]).unwrap();
+    let mut server = TestServer::start_with(Setup {
+        config: ServerConfig {
+            signing_key: Some(key.clone()),
+            ..ServerConfig::default()
+        },
+        client_tls: None,
+    })
+    .await;
+    let formula = "=HYPERLINK(\"http://attacker.example\",\"open\")";
+    server
+        .posting
+        .open_phase(proto::OpenPhaseRequest {
+            options: common::options(),
+            command: Some(proto::OpenPhase {
+                phase_id: String::new(),
+                name: formula.into(),
+                currency: "KRW".into(),
+                starts_on: "2024-01-01".into(),
+                ends_on: "2028-12-31".into(),
+                match_ratio: "1".into(),
+                support_types: Vec::new(),
+            }),
+        })
+        .await
+        .expect("a name is a name");
+    let out = tempfile::TempDir::new().unwrap();
+    export(
+        &server.address,
+        ExportArgs {
+            out: out.path().to_path_buf(),
+            data_dir: None,
+            signing_key: None,
+            public_key: Some(key.verifier_key()),
+        },
+    )
+    .await
+    .expect("export from the server");
+    server.stop().await;
+
+    // The CSV shows the name as text; the events keep it as it was posted.
+    let balances = std::fs::read_to_string(out.path().join(BALANCES_FILE)).unwrap();
+    assert!(
+        balances.contains("\"'=HYPERLINK(\"\"http://attacker.example\"\""),
+        "{balances}"
+    );
+    let events = std::fs::read_to_string(out.path().join(EVENTS_FILE)).unwrap();
+    assert!(events.contains("\"name\":\"=HYPERLINK("), "{events}");
+    let summary = verify_export(out.path(), &key.verifier_key(), |_| {}).expect("verifies");
+    assert!(summary.manifest_signed);
+
+    // A v3 export whose CSV lost the guard fails.
+    let plain = |text: &str| text.replace("\"'=", "\"=");
+    rewrite_as_format(out.path(), &key, EXPORT_FORMAT, BALANCES_FILE, plain);
+    let problems = verify_export(out.path(), &key.verifier_key(), |_| {})
+        .expect_err("an unguarded formula in a v3 export fails");
+    assert!(
+        problems.iter().any(|p| p.contains(BALANCES_FILE)),
+        "{problems:?}"
+    );
+
+    // An export written as v2 was, formula and all, still verifies as it was written.
+    rewrite_as_format(out.path(), &key, EXPORT_FORMAT_V2, BALANCES_FILE, |text| {
+        text.to_string()
+    });
+    let summary = verify_export(out.path(), &key.verifier_key(), |_| {}).expect("v2 verifies");
+    assert!(summary.manifest_signed);
+}

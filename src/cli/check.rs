@@ -1,7 +1,8 @@
 //! `matchledger check`: the whole data directory verified offline.
 //!
 //! Checks every stored event (its hash, its link to the one before, that it decodes, and
-//! that the log ends exactly at the head record), then replays the whole log into fresh
+//! that the log ends exactly at the head record), that the stored Merkle subtree hashes
+//! give the root the events give, then replays the whole log into fresh
 //! projections and checks the books: the trial balance is zero and no phase's cash is
 //! negative, every `BALANCE_CHECK_EVENTS` events and at the end. A saved snapshot is
 //! compared with the replay at its sequence. Prints a summary on stdout and progress on
@@ -70,6 +71,7 @@ pub fn check(args: &CheckArgs) -> anyhow::Result<()> {
         head.sequence,
         hex::encode(head.hash)
     );
+    check_tree(&store)?;
     let projections = replay_and_check_books(&store)?;
     let phases = projections.phases();
     println!(
@@ -101,6 +103,29 @@ fn verify_chain(store: &Store, damaged_after: Option<u64>) -> anyhow::Result<Hea
             Err(error).context(format!("event log damaged at {at}"))
         }
     }
+}
+
+/// Recomputes the Merkle root from every event's stored bytes and compares it with the
+/// root of the stored subtree hashes, which signed heads and proofs are built on.
+fn check_tree(store: &Store) -> anyhow::Result<()> {
+    let mut frontier = crate::audit::Frontier::default();
+    for entry in store.raw_from(1) {
+        let (_, bytes) = entry.context("reading the log for the Merkle tree")?;
+        frontier.append(&bytes);
+    }
+    let stored = store.root().context("reading the stored Merkle tree")?;
+    if frontier.size() != store.tree_size() || frontier.root() != stored {
+        println!("  merkle tree  DAMAGED: the stored subtree hashes disagree with the events");
+        println!("result: FAILED");
+        bail!(
+            "the stored subtree hashes give root {} at size {}, the events give {}",
+            hex::encode(stored),
+            store.tree_size(),
+            hex::encode(frontier.root())
+        );
+    }
+    println!("  merkle tree  ok: root {}", hex::encode(stored));
+    Ok(())
 }
 
 /// The sequence a store error names, if any.

@@ -50,25 +50,40 @@ pub fn copy_for_check(dir: &Path, scratch: Option<&Path>) -> anyhow::Result<Scra
 }
 
 /// Takes sled's own exclusive lock on its data file, so that no server writes while the
-/// copy is made; released when the returned file is dropped.
+/// copy is made; released when the returned file is dropped. A store closed an instant
+/// ago may still hold it while sled's I/O threads finish, so a refusal is retried for
+/// `STORE_LOCK_WAIT`, as the store's own open does.
 fn lock(dir: &Path) -> anyhow::Result<File> {
     let path = dir.join(SLED_DATA_FILE);
     let file = File::open(&path).with_context(|| format!("opening {}", path.display()))?;
-    #[cfg(unix)]
-    {
-        use std::os::fd::AsRawFd;
-        // sled 0.34 locks with fs2's `try_lock_exclusive`, which is `flock(LOCK_EX |
-        // LOCK_NB)` on Unix; the same call here conflicts with it. Only a descriptor
-        // this function owns is passed.
-        let locked = unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) };
-        if locked != 0 {
+    let deadline = std::time::Instant::now() + crate::limits::STORE_LOCK_WAIT;
+    while !try_lock(&file) {
+        if std::time::Instant::now() >= deadline {
             bail!(
                 "{} is in use (a server has it open): stop the server, or check a backup",
                 dir.display()
             );
         }
+        std::thread::sleep(std::time::Duration::from_millis(10));
     }
     Ok(file)
+}
+
+/// Whether the exclusive lock on `file` was taken.
+fn try_lock(file: &File) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::fd::AsRawFd;
+        // sled 0.34 locks with fs2's `try_lock_exclusive`, which is `flock(LOCK_EX |
+        // LOCK_NB)` on Unix; the same call here conflicts with it. Only a descriptor
+        // `file` owns is passed.
+        unsafe { libc::flock(file.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) == 0 }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = file;
+        true
+    }
 }
 
 /// Copies the files and directories under `from` into `to` (created), except the

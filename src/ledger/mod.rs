@@ -224,7 +224,9 @@ impl Ledger {
             .verifier
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if verifier.is_none() {
+        // Not after a shutdown: nothing would stop it again.
+        let shut_down = matches!(self.status(), WriteStatus::ShutDown);
+        if verifier.is_none() && !shut_down {
             *verifier = verification::Verifier::start(self.store.clone(), interval);
         }
     }

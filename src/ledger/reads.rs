@@ -14,7 +14,7 @@ use super::Ledger;
 use crate::domain::{RecordedEvent, State};
 use crate::limits::CHECKPOINT_EVENTS_INTERVAL;
 use crate::projection::Projections;
-use crate::store::Store;
+use crate::store::{Store, StoreError};
 
 /// The point in history a query answers at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -149,7 +149,16 @@ impl Ledger {
 
     /// Up to `limit` events from sequence `from`.
     pub fn read_events(&self, from: u64, limit: usize) -> Result<Vec<RecordedEvent>, LedgerError> {
-        Ok(self.store.read(from.max(1), limit)?)
+        let page = self.store.read(from.max(1), limit)?;
+        // Damage found while serving lowers the store's readable head below the view's:
+        // a page that stops short of the view there is history lost, never a shorter log.
+        if let Some(damage) = self.store.damage() {
+            let end = page.last().map_or(from.max(1) - 1, |event| event.sequence);
+            if page.len() < limit && end < self.head() {
+                return Err(StoreError::corrupt(damage.sequence, damage.reason.clone()).into());
+            }
+        }
+        Ok(page)
     }
 
     /// Every group of events committed from now on.

@@ -171,3 +171,26 @@ async fn shutdown_stops_the_background_verification_so_the_directory_reopens() {
     assert_eq!(reopened.status(), super::WriteStatus::Writable);
     reopened.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_chain_walk_finds_stored_subtree_hashes_that_disagree_with_the_events() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ledger = Ledger::open(dir.path()).expect("opens");
+    for submission in submissions(40) {
+        ledger.submit(submission).await.expect("accepted");
+    }
+    ledger.store().tamper_every_stored_node();
+    let (_keep, stopped) = std::sync::mpsc::channel::<()>();
+
+    let walk = super::verification::verify_whole_chain(ledger.store(), &stopped);
+
+    assert_eq!(walk, super::verification::Walk::Damaged);
+    match ledger.status() {
+        super::WriteStatus::ReadOnly(damage) => {
+            assert!(damage.reason.contains("Merkle"), "{}", damage.reason);
+            assert_eq!(damage.last_good.sequence, ledger.head());
+        }
+        other => panic!("still {other}"),
+    }
+    ledger.shutdown().await;
+}

@@ -1,7 +1,8 @@
 //! Background verification of the whole chain: at start-up and then every interval, a
 //! low-priority thread re-reads every event up to the published head, recomputing each
 //! hash, checking each link and payload, and checking that the chain ends at the head's
-//! hash. Open re-checks only the events after the last verified checkpoint, so this is
+//! hash; then recomputes the Merkle root from the events' stored bytes and compares it
+//! with the root of the stored subtree hashes that signed heads and proofs are built on. Open re-checks only the events after the last verified checkpoint, so this is
 //! what finds damage in the rest without waiting for a reader to reach it. Damage found
 //! turns the store read-only (`store/read_damage.rs`) and so the posting service's health
 //! to NOT_SERVING. Readers and the writer go on meanwhile: the walk reads up to the head
@@ -10,6 +11,7 @@
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
+use crate::audit::Frontier;
 use crate::limits::{VERIFY_PROGRESS_INTERVAL, VERIFY_STOP_CHECK_EVENTS};
 use crate::store::{Head, Store, StoreError};
 
@@ -122,11 +124,50 @@ pub(crate) fn verify_whole_chain(store: &Store, stopped: &mpsc::Receiver<()>) ->
         store.note_read_failure(&error);
         return failed(store, &error);
     }
+    match check_tree(store, head, stopped) {
+        Walk::Verified(_) => {}
+        other => return other,
+    }
     tracing::info!(
         head = head.sequence,
         elapsed_ms = started.elapsed().as_millis() as u64,
         "whole event log verified"
     );
+    Walk::Verified(head)
+}
+
+/// Recomputes the Merkle root of the events up to `head` from their stored bytes and
+/// compares it with the root the stored subtree hashes give, which every signed head and
+/// proof is built from: the chain can verify while a stored subtree hash is wrong.
+fn check_tree(store: &Store, head: Head, stopped: &mpsc::Receiver<()>) -> Walk {
+    let mut frontier = Frontier::default();
+    for entry in store.raw_from(1) {
+        let (sequence, bytes) = match entry {
+            Ok(entry) => entry,
+            Err(error) => return failed(store, &error),
+        };
+        frontier.append(&bytes);
+        if sequence % VERIFY_STOP_CHECK_EVENTS == 0 && asked_to_stop(stopped) {
+            return Walk::Stopped;
+        }
+        if sequence == head.sequence {
+            break;
+        }
+    }
+    let stored = match crate::audit::root_at(head.sequence, store) {
+        Ok(root) => root,
+        Err(error) => {
+            tracing::warn!(%error, "background verification could not read the stored tree");
+            return Walk::Failed(error.to_string());
+        }
+    };
+    if frontier.size() == head.sequence && frontier.root() != stored {
+        store.note_tree_mismatch(head, frontier.root(), stored);
+        return failed(
+            store,
+            &StoreError::record("merkle tree", "stored subtree hashes"),
+        );
+    }
     Walk::Verified(head)
 }
 

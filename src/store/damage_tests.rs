@@ -134,6 +134,28 @@ fn damage_met_by_any_read_turns_the_store_read_only_and_tells_its_followers() {
 }
 
 #[test]
+fn a_group_in_flight_when_damage_is_found_is_never_synced_past_the_last_good_event() {
+    let dir = TempDir::new().unwrap();
+    drop(store_with(&dir, 50));
+    drop(Store::open(dir.path()).unwrap());
+    let store = Store::open(dir.path()).unwrap();
+    tamper(&store, 20, |bytes| flip_actor(bytes));
+    drop(store);
+    let (store, _) = Store::open_until_damage(dir.path()).unwrap();
+    let evidence = std::fs::read(dir.path().join(super::evidence::FILE_NAME)).unwrap();
+    store.write(batch(51, 3), Vec::new()).unwrap();
+
+    let error = store.read(1, 100).expect_err("the read meets the damage");
+    let synced = store.sync();
+
+    assert!(error.is_damage());
+    assert!(synced.is_err(), "{synced:?}");
+    assert_eq!(store.head().sequence, 19);
+    let after = std::fs::read(dir.path().join(super::evidence::FILE_NAME)).unwrap();
+    assert_eq!(after, evidence, "the evidence is not moved");
+}
+
+#[test]
 fn damage_before_the_checkpoint_found_by_a_read_restricts_the_store() {
     let dir = TempDir::new().unwrap();
     drop(store_with(&dir, 50));
@@ -181,7 +203,8 @@ fn copy_store(from: &Path) -> TempDir {
 }
 
 /// Opens a damaged copy and says whether it was served exactly as the original (same
-/// head and root) or detected (an error, or read-only with damage). Panics on the one
+/// head and root, every event readable) or detected (an error, read-only with damage, or
+/// a full read that fails and turns the store read-only). Panics on the one
 /// outcome that must never happen: a different or shorter history served as valid.
 fn served_identically_or_detected(copy: &TempDir, original: Head, root: crate::audit::Hash) {
     let Ok((store, damage)) = Store::open_until_damage(copy.path()) else {
@@ -203,6 +226,15 @@ fn served_identically_or_detected(copy: &TempDir, original: Head, root: crate::a
         root,
         "a changed tree was served as valid"
     );
+    // Open may not have read the damaged part: a full read either verifies every event or
+    // fails, and then the store has turned read-only by itself.
+    if let Some(error) = store.iter_from(1).find_map(Result::err) {
+        assert!(error.is_damage(), "{error}");
+        assert!(store.damage().is_some(), "a corrupt read left it writable");
+        assert!(store
+            .append(batch(original.sequence + 1, 1), Vec::new())
+            .is_err());
+    }
 }
 
 /// A closed store of 1,000 events written in 40 groups: its head, its root, and how many

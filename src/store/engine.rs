@@ -102,6 +102,9 @@ pub(crate) trait Engine: Send + Sync {
     /// A read met `error`: if it is damage of the stored log, the store turns read-only
     /// (`read_damage.rs`); other failures leave it as it is.
     fn note_read_failure(&self, error: &StoreError);
+    /// The stored Merkle subtree hashes give `stored` as the root at `head`, the events
+    /// give `from_events`: the store turns read-only.
+    fn note_tree_mismatch(&self, head: Head, from_events: Hash, stored: Hash);
     /// Every closing statement kept, in phase-id order (for a backup).
     fn closing_statements(&self) -> Result<Vec<(PhaseId, ClosingStatement)>, StoreError>;
     /// Calls `visit` with every idempotency record whose first event is in `from..=to` and
@@ -124,6 +127,9 @@ pub(crate) trait Engine: Send + Sync {
     /// failing disk or a lost database would (tests only).
     #[cfg(test)]
     fn fail_syncs(&self);
+    /// Flips a bit of every stored Merkle subtree hash (tests only).
+    #[cfg(test)]
+    fn tamper_every_stored_node(&self);
 }
 
 /// sled: the embedded default. Every method is the sled store's own.
@@ -229,6 +235,9 @@ impl Engine for SledStore {
     fn note_read_failure(&self, error: &StoreError) {
         SledStore::note_read_failure(self, error);
     }
+    fn note_tree_mismatch(&self, head: Head, from_events: Hash, stored: Hash) {
+        SledStore::note_tree_mismatch(self, head, from_events, stored);
+    }
     fn closing_statements(&self) -> Result<Vec<(PhaseId, ClosingStatement)>, StoreError> {
         SledStore::closing_statements(self)
     }
@@ -250,5 +259,9 @@ impl Engine for SledStore {
     #[cfg(test)]
     fn fail_syncs(&self) {
         SledStore::fail_syncs(self);
+    }
+    #[cfg(test)]
+    fn tamper_every_stored_node(&self) {
+        SledStore::tamper_every_stored_node(self);
     }
 }

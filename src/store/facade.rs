@@ -50,6 +50,18 @@ impl Store {
         self.engine.note_read_failure(error);
     }
 
+    /// The stored Merkle subtree hashes disagree with the root the events give at `head`:
+    /// the store turns read-only.
+    pub fn note_tree_mismatch(&self, head: Head, from_events: Hash, stored: Hash) {
+        self.engine.note_tree_mismatch(head, from_events, stored);
+    }
+
+    /// Flips a bit of every stored Merkle subtree hash (tests only).
+    #[cfg(test)]
+    pub(crate) fn tamper_every_stored_node(&self) {
+        self.engine.tamper_every_stored_node();
+    }
+
     /// Every closing statement kept, in phase-id order.
     pub fn closing_statements(&self) -> Result<Vec<(PhaseId, ClosingStatement)>, StoreError> {
         self.engine.closing_statements()

@@ -412,6 +412,9 @@ impl SledStore {
         if let Some(reason) = self.inner.sync_failed.get() {
             return Err(StoreError::Refused(format!("no appends: {reason}")));
         }
+        // Damage found while a group was in flight: nothing more is acknowledged, and
+        // neither the evidence nor the readable head moves past the last good event.
+        self.refuse_if_damaged()?;
         if written.sequence <= self.head().sequence {
             // Every write adds events (a command always produces at least one), so there
             // is nothing new to make durable.

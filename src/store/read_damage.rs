@@ -44,6 +44,24 @@ impl SledStore {
         }
     }
 
+    /// Makes the store read-only because the stored Merkle subtree hashes give `stored` as
+    /// the root at `head` while the events' bytes give `from_events`: the events read
+    /// correctly, but proofs and signed heads built on the stored hashes would be wrong.
+    pub fn note_tree_mismatch(&self, head: Head, from_events: [u8; 32], stored: [u8; 32]) {
+        // Every event reads correctly: readable up to the head published now.
+        let now = self.head();
+        self.restrict(Damage {
+            sequence: now.sequence + 1,
+            last_good: now,
+            reason: format!(
+                "the stored Merkle subtree hashes give root {} at size {}, the events give {}",
+                hex::encode(stored),
+                head.sequence,
+                hex::encode(from_events)
+            ),
+        });
+    }
+
     /// Where the damage a read met is.
     fn damage_behind(&self, error: &StoreError) -> Option<Damage> {
         let db = &self.inner.db;
@@ -65,6 +83,26 @@ impl SledStore {
                 last_good: Head::EMPTY,
                 reason: format!("{error}; locating the damage failed too: {walk}"),
             }),
+        }
+    }
+}
+
+/// Flips a bit of every stored Merkle subtree hash, as damage that sled's checksum would
+/// not catch (a rewrite through sled) would: the seam of the background verification's
+/// tree check test.
+#[cfg(test)]
+impl SledStore {
+    pub(crate) fn tamper_every_stored_node(&self) {
+        let db = &self.inner.db;
+        let nodes: Vec<_> = db
+            .scan_prefix([layout::MERKLE_NODE])
+            .map(|entry| entry.expect("readable"))
+            .collect();
+        assert!(!nodes.is_empty(), "no stored subtree hash to tamper with");
+        for (key, value) in nodes {
+            let mut bytes = value.to_vec();
+            bytes[0] ^= 0x01;
+            db.insert(key, bytes).expect("rewritten");
         }
     }
 }

@@ -9,7 +9,7 @@
 //! the head's signature, and the balances recomputed from the events against both CSV
 //! files.
 //!
-//! # Manifest signature (format v2)
+//! # Manifest signature (format v2 and later)
 //!
 //! `signed_manifest` is a signed note, by the log's key, whose text is the canonical
 //! manifest ([`Manifest::canonical_text`]): one `key value` line each for the format,
@@ -28,6 +28,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+use super::csv_text::CsvText;
 use crate::audit::{self, Frontier};
 use crate::domain::RecordedEvent;
 use crate::projection::{Projections, SmeOrder};
@@ -41,8 +42,11 @@ pub const BALANCES_FILE: &str = "balances.csv";
 pub const SMES_FILE: &str = "smes.csv";
 /// The manifest.
 pub const MANIFEST_FILE: &str = "manifest.json";
-/// The format tag of exports this build writes.
-pub const EXPORT_FORMAT: &str = "matchledger-export/v2";
+/// The format tag of exports this build writes. v3 differs from v2 only in the CSV files,
+/// whose formula-like text is neutralised (`csv_text.rs`); `events.jsonl` is unchanged.
+pub const EXPORT_FORMAT: &str = "matchledger-export/v3";
+/// The format tag of signed exports whose CSV text is written plain; still verified.
+pub const EXPORT_FORMAT_V2: &str = "matchledger-export/v2";
 /// The format tag of exports written before manifests were signed; still verified.
 pub const EXPORT_FORMAT_V1: &str = "matchledger-export/v1";
 /// The first line of a canonical manifest text.
@@ -217,8 +221,13 @@ impl ExportBuilder {
 
     /// Finishes with the signed tree head the events end at.
     pub fn finish(self, tree_head: String) -> ExportTail {
-        let balances_csv = balances_csv(&self.projections);
-        let smes_csv = smes_csv(&self.projections);
+        self.finish_as(tree_head, CsvText::of_format(EXPORT_FORMAT))
+    }
+
+    /// Finishes with CSV text written as `text` says (an older export's, to verify it).
+    fn finish_as(self, tree_head: String, text: CsvText) -> ExportTail {
+        let balances_csv = balances_csv(&self.projections, text);
+        let smes_csv = smes_csv(&self.projections, text);
         let mut files = BTreeMap::new();
         files.insert(
             EVENTS_FILE.to_string(),
@@ -251,13 +260,8 @@ fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// A CSV field, always quoted, quotes doubled.
-fn quoted(text: &str) -> String {
-    format!("\"{}\"", text.replace('"', "\"\""))
-}
-
-/// Every phase's balances, one row each, in phase-id order.
-pub fn balances_csv(projections: &Projections) -> String {
+/// Every phase's balances, one row each, in phase-id order, text written as `text` says.
+pub fn balances_csv(projections: &Projections, text: CsvText) -> String {
     let mut csv = String::from(
         "phase,name,currency,status,match_ratio,pledged,contributed,matched,match_outstanding,pool,\
          awarded,awarded_government,awarded_sponsor,own_share,disbursed,refunded,cash,uncommitted,\
@@ -267,7 +271,7 @@ pub fn balances_csv(projections: &Projections) -> String {
         csv.push_str(&format!(
             "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
             p.phase,
-            quoted(&p.name),
+            text.field(&p.name),
             p.currency.code(),
             p.status.as_str(),
             p.match_ratio,
@@ -291,8 +295,9 @@ pub fn balances_csv(projections: &Projections) -> String {
     csv
 }
 
-/// Every SME's figures per phase, one row per (SME, phase), SMEs by name.
-pub fn smes_csv(projections: &Projections) -> String {
+/// Every SME's figures per phase, one row per (SME, phase), SMEs by name, text written as
+/// `text` says.
+pub fn smes_csv(projections: &Projections, text: CsvText) -> String {
     let mut csv = String::from(
         "sme,brn,name,phase,currency,awarded,own_share,disbursed,refunded,outstanding,projects\n",
     );
@@ -309,7 +314,7 @@ pub fn smes_csv(projections: &Projections) -> String {
                     "{},{},{},{},{},{},{},{},{},{},{}\n",
                     sme.sme,
                     sme.brn,
-                    quoted(&sme.name),
+                    text.field(&sme.name),
                     phase,
                     f.currency.code(),
                     f.awarded,
@@ -361,7 +366,7 @@ pub fn verify_export(
             "{MANIFEST_FILE}: not in its exact written form (changed bytes)"
         ));
     }
-    let manifest_signed = manifest.format == EXPORT_FORMAT;
+    let manifest_signed = manifest.format == EXPORT_FORMAT || manifest.format == EXPORT_FORMAT_V2;
     if manifest_signed {
         if let Err(error) = manifest.check_signature(&manifest.signed_manifest, verifier_key) {
             problems.push(format!(
@@ -413,7 +418,10 @@ pub fn verify_export(
     let events = builder.count;
     let phases = builder.projections.phases().len();
     let head_hash = hex::encode(builder.head_hash);
-    let tail = builder.finish(manifest.tree_head.clone());
+    let tail = builder.finish_as(
+        manifest.tree_head.clone(),
+        CsvText::of_format(&manifest.format),
+    );
     if events != manifest.event_count {
         problems.push(format!(
             "{EVENTS_FILE}: {events} events, the manifest says {}",

@@ -5,6 +5,7 @@
 //! command line fetch and write them. Only [`export::verify_export`] reads files.
 
 pub mod bundle;
+pub mod csv_text;
 pub mod export;
 pub mod statement;
 pub mod witness;

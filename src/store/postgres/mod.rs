@@ -353,6 +353,16 @@ impl Engine for PostgresStore {
         }
     }
 
+    fn note_tree_mismatch(&self, head: Head, from_events: Hash, stored: Hash) {
+        // Not yet read-only on PostgreSQL (see `restrict_to_damage`): said loudly instead.
+        tracing::error!(
+            size = head.sequence,
+            stored = %hex::encode(stored),
+            from_events = %hex::encode(from_events),
+            "the stored Merkle subtree hashes in PostgreSQL disagree with the events"
+        );
+    }
+
     fn closing_statements(&self) -> Result<Vec<(PhaseId, ClosingStatement)>, StoreError> {
         records::closing_statements(&self.shared)
     }
@@ -442,5 +452,17 @@ impl Engine for PostgresStore {
             .shared
             .failed
             .set("the database was made to fail (test)".into());
+    }
+
+    #[cfg(test)]
+    fn tamper_every_stored_node(&self) {
+        let _ = self.shared.call(|client| async move {
+            client
+                .execute(
+                    "UPDATE merkle_nodes SET hash = set_byte(hash, 0, get_byte(hash, 0) # 1)",
+                    &[],
+                )
+                .await
+        });
     }
 }
