@@ -336,6 +336,21 @@ async fn the_protocol_refuses_unknown_methods_wrong_content_types_and_bad_json()
         .as_str()
         .expect("message")
         .contains("phase_idd"));
+    // Connect headers the protocol does not allow: 400.
+    for (header, value) in [
+        ("connect-protocol-version", "2"),
+        ("connect-timeout-ms", "soon"),
+        ("connect-timeout-ms", "12345678901"),
+    ] {
+        let request = http::Request::post(format!("{}{QUERY}/ListPhaseBalances", server.base))
+            .header("content-type", "application/json")
+            .header(header, value)
+            .body(http_body_util::Full::new(bytes::Bytes::from_static(b"{}")))
+            .expect("request");
+        let answer = server.send(request).await;
+        assert_eq!(answer.status, 400, "{header}: {value}");
+        assert_eq!(answer.json()["code"], "invalid_argument");
+    }
     // GET on a method: 405, as only POST is a call.
     let get = server.get(&format!("{QUERY}/ListPhaseBalances")).await;
     assert_eq!(get.status, 405);

@@ -192,3 +192,24 @@ async fn connect_clients_read_streams_in_envelopes_ending_with_an_end_of_stream_
     assert_eq!(unary.status, 415);
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_subscription_with_a_connect_timeout_ends_with_deadline_exceeded() {
+    let server = HttpServer::start().await;
+    register(&server, &["Sponsor Steel"]).await;
+    let started = std::time::Instant::now();
+    let request = http::Request::post(format!("{}{AUDIT}/Subscribe", server.base))
+        .header("content-type", "application/json")
+        .header("connect-protocol-version", "1")
+        .header("connect-timeout-ms", "300")
+        .body(http_body_util::Full::new(bytes::Bytes::from_static(b"{}")))
+        .expect("request");
+    // The live stream sends what there is, then ends when its deadline passes.
+    let answer = server.send(request).await;
+    assert!(started.elapsed() >= std::time::Duration::from_millis(300));
+    let lines = answer.lines();
+    assert_eq!(lines.len(), 2, "{lines:?}");
+    assert_eq!(lines[0]["sequence"], "1");
+    assert_eq!(lines[1]["error"]["code"], "deadline_exceeded");
+    server.stop().await;
+}

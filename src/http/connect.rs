@@ -5,6 +5,8 @@
 //! the Connect streaming form ([`super::stream`]). `application/proto` bodies pass
 //! through untranscoded.
 
+use std::time::Duration;
+
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::response::{IntoResponse, Response};
@@ -99,6 +101,10 @@ async fn call(state: HttpState, method: MethodDescriptor, request: Request) -> R
         Codec::Streaming(framing) => stream::refusal(framing, &status, &state.descriptors),
         Codec::Json | Codec::Proto => refuse(status, http),
     };
+    let timeout = match connect_headers(request.headers()) {
+        Ok(timeout) => timeout,
+        Err(status) => return refuse(status, None),
+    };
     let credentials = Credentials::of(request.headers(), request.extensions());
     let body = match axum::body::to_bytes(request.into_body(), HTTP_REQUEST_BYTES_MAX).await {
         Ok(body) => body,
@@ -118,11 +124,12 @@ async fn call(state: HttpState, method: MethodDescriptor, request: Request) -> R
             Codec::Streaming(framing) => framing,
             Codec::Json | Codec::Proto => Framing::Ndjson,
         };
-        return stream::answer(state, method, credentials, message, framing).await;
+        return stream::answer(state, method, credentials, message, framing, timeout).await;
     }
+    let path = method_path(&method);
     let answer = match state
         .grpc
-        .unary(&method_path(&method), credentials, message)
+        .unary_within(&path, credentials, message, timeout)
         .await
     {
         Ok(answer) => answer,
@@ -169,6 +176,31 @@ fn request_message(method: &MethodDescriptor, codec: Codec, body: &Bytes) -> Res
         Codec::Streaming(Framing::ConnectProto) => stream::unwrap_envelope(body),
         Codec::Streaming(_) => json_to_proto(method.input(), &stream::unwrap_envelope(body)?),
     }
+}
+
+/// Checks the Connect headers: `Connect-Protocol-Version`, when sent, must be `1`;
+/// `Connect-Timeout-Ms`, when sent, is the call's deadline (at most 10 digits, as the
+/// protocol says).
+fn connect_headers(headers: &http::HeaderMap) -> Result<Option<Duration>, Status> {
+    if let Some(version) = headers.get("connect-protocol-version") {
+        if version.as_bytes() != b"1" {
+            return Err(Status::invalid_argument(
+                "Connect-Protocol-Version must be 1",
+            ));
+        }
+    }
+    let Some(timeout) = headers.get("connect-timeout-ms") else {
+        return Ok(None);
+    };
+    let digits = timeout.as_bytes();
+    let milliseconds = std::str::from_utf8(digits)
+        .ok()
+        .filter(|text| (1..=10).contains(&text.len()) && digits.iter().all(u8::is_ascii_digit))
+        .and_then(|text| text.parse::<u64>().ok())
+        .ok_or_else(|| {
+            Status::invalid_argument("Connect-Timeout-Ms must be 1 to 10 decimal digits")
+        })?;
+    Ok(Some(Duration::from_millis(milliseconds)))
 }
 
 /// The codec a `Content-Type` names (parameters such as `charset=utf-8` aside); `None`

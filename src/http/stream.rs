@@ -89,17 +89,22 @@ fn envelope(flags: u8, message: &[u8]) -> Bytes {
     framed.freeze()
 }
 
-/// Calls a server-streaming method and answers its messages as `framing` says.
+/// Calls a server-streaming method and answers its messages as `framing` says, within
+/// `timeout` (`Connect-Timeout-Ms`) when given.
 pub async fn answer(
     state: HttpState,
     method: MethodDescriptor,
     credentials: Credentials,
     message: Bytes,
     framing: Framing,
+    timeout: Option<std::time::Duration>,
 ) -> Response {
     let path = method_path(&method);
     let content_type = [(CONTENT_TYPE, framing.content_type())];
-    let messages = match state.grpc.server_stream(&path, credentials, message).await {
+    let call = state
+        .grpc
+        .server_stream_within(&path, credentials, message, timeout);
+    let messages = match call.await {
         Ok(messages) => messages,
         Err(status) => return refusal(framing, &status, &state.descriptors),
     };
