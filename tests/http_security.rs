@@ -110,3 +110,32 @@ async fn the_actor_of_an_event_posted_over_http_is_the_authenticated_principal()
     assert_eq!(refused.content_type(), "application/json");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn without_authentication_only_requests_addressed_to_loopback_names_are_answered() {
+    // Given a server without a principals file, on loopback.
+    let server = HttpServer::start().await;
+    let port = server.port();
+    let with_host = |host: String| {
+        http::Request::post(format!("{}{LIST}", server.base))
+            .header("content-type", "application/json")
+            .header("host", host)
+            .body(http_body_util::Full::new(bytes::Bytes::from_static(b"{}")))
+            .expect("request")
+    };
+    // A page whose own name was made to resolve to 127.0.0.1 is refused.
+    let rebound = server
+        .send(with_host(format!("attacker.example:{port}")))
+        .await;
+    assert_eq!(rebound.status, 403);
+    assert_eq!(rebound.json()["code"], "permission_denied");
+    // Loopback names are answered.
+    for host in [format!("localhost:{port}"), format!("127.0.0.1:{port}")] {
+        assert_eq!(
+            server.send(with_host(host.clone())).await.status,
+            200,
+            "{host}"
+        );
+    }
+    server.stop().await;
+}

@@ -326,28 +326,26 @@ async fn serve(
         closing,
     ))
     .max_decoding_message_size(REQUEST_BYTES_MAX);
+    let mut builder = Server::builder().max_concurrent_streams(CONNECTION_STREAMS_MAX);
+    if let Some(tls) = &config.tls {
+        builder = builder.tls_config(tls.server_config())?;
+    }
     // The HTTP listener calls these same services in-process, behind its own guard.
     let http = match http {
         Some(http) => {
             let services = tonic::service::Routes::new(posting.clone())
                 .add_service(query.clone())
                 .add_service(audit.clone());
-            let listening = crate::http::listen(
+            Some(start_http(
                 http,
                 ledger_for_http,
                 services,
-                config.authentication.clone(),
-                config.tls.as_ref(),
+                &config,
                 stop_signal_for_http,
-            )?;
-            Some(tokio::spawn(listening))
+            )?)
         }
         None => None,
     };
-    let mut builder = Server::builder().max_concurrent_streams(CONNECTION_STREAMS_MAX);
-    if let Some(tls) = &config.tls {
-        builder = builder.tls_config(tls.server_config())?;
-    }
     let served = builder
         .layer(GuardLayer::new(config.authentication))
         .add_service(health_service)
@@ -377,4 +375,24 @@ async fn serve(
         let _ = tlog.await;
     }
     served
+}
+
+/// Starts the HTTP listener over `services` (see [`crate::http`]), admitted as `config`
+/// says; it serves until `stop` turns true.
+fn start_http(
+    listener: TcpListener,
+    ledger: Ledger,
+    services: tonic::service::Routes,
+    config: &ServerConfig,
+    stop: watch::Receiver<bool>,
+) -> Result<tokio::task::JoinHandle<()>, ServeError> {
+    let listening = crate::http::listen(
+        listener,
+        ledger,
+        services,
+        config.authentication.clone(),
+        config.tls.as_ref(),
+        stop,
+    )?;
+    Ok(tokio::spawn(listening))
 }

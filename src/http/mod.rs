@@ -10,12 +10,13 @@
 //!
 //! - [`server`]: the listener (plain or TLS, the same certificates as gRPC), connection
 //!   limits, graceful shutdown.
-//! - [`connect`]: routes every method to the unary JSON handler; [`stream`]: NDJSON for
-//!   server streams.
+//! - [`connect`]: routes every method to the unary JSON handler; [`stream`]: NDJSON and
+//!   Connect streaming for server streams.
 //! - [`grpc`]: the in-process gRPC call; [`transcode`]: proto3 JSON ⇄ protobuf;
 //!   [`error`]: gRPC statuses as Connect errors.
 //! - [`descriptors`]: the services and messages everything above is derived from.
 //! - [`console`]: the read-only web console at `/`, which calls the JSON API.
+//! - [`host`]: without authentication, only requests addressed to loopback names.
 //! - [`openapi`]: `GET /openapi.json`, the OpenAPI 3 document of every method.
 
 pub mod connect;
@@ -23,6 +24,7 @@ pub mod console;
 pub mod descriptors;
 pub mod error;
 pub mod grpc;
+pub mod host;
 pub mod openapi;
 pub mod server;
 pub mod stream;
@@ -88,6 +90,10 @@ pub fn listen(
 ) -> Result<impl std::future::Future<Output = ()>, server::HttpServeError> {
     let acceptor = tls.map(server::tls_acceptor).transpose()?;
     let descriptors = Descriptors::load()?;
+    let loopback_names_only = matches!(authentication, crate::api::guard::Authentication::Open)
+        && listener
+            .local_addr()
+            .is_ok_and(|address| address.ip().is_loopback());
     let guarded = tower_layer::Layer::layer(
         &crate::api::guard::GuardLayer::new(authentication),
         services,
@@ -97,5 +103,12 @@ pub fn listen(
         grpc: GrpcClient::new(tower::util::BoxCloneSyncService::new(guarded)),
         descriptors: Arc::new(descriptors),
     };
-    Ok(server::serve(listener, router(state), acceptor, stop))
+    let mut app = router(state.clone());
+    if loopback_names_only {
+        app = app.layer(axum::middleware::from_fn_with_state(
+            state,
+            host::loopback_names_only,
+        ));
+    }
+    Ok(server::serve(listener, app, acceptor, stop))
 }
