@@ -6,7 +6,6 @@ import { h, link, replace, table, figures, errorBox } from '../dom.js';
 import { t, money, compact, monthLabel } from '../i18n.js';
 import { stepChart } from '../charts.js';
 import * as decimal from '../decimal.js';
-import { group } from '../decimal.js';
 import { kindOf, payloadOf } from '../events.js';
 
 /** Events read for the charts at most; a larger log is charted up to there, and says so. */
@@ -35,7 +34,7 @@ function phaseTable(phases) {
     { label: t('col.status'), value: (p) => h('span', { class: 'badge' }, p.closed ? t('phase.closed') : t('phase.open')) },
     { label: t('col.currency'), value: (p) => p.currency || '' },
     // Amounts without the currency in every cell: the row names it once.
-    ...FIGURES.map((name) => ({ label: t(`fig.${name}`), num: true, value: (p) => h('span', { 'data-figure': `${p.phase_id}.${name}` }, group(p[name] || '0')) })),
+    ...FIGURES.map((name) => ({ label: t(`fig.${name}`), num: true, value: (p) => h('span', { 'data-figure': `${p.phase_id}.${name}` }, decimal.group(p[name] || '0')) })),
   ];
   return h('section', { class: 'card' }, table(columns, phases, { id: 'phases' }));
 }
