@@ -110,6 +110,31 @@ await step('a phase shows its balances, report and contributions with their matc
   await shot('phase');
 });
 
+await step('the overview and a phase answer as of an earlier event, as the query API does', async () => {
+  const { events } = await api(BASE, 'QueryService/FindPostingsByReference', { external_ref: 'TRF-2024-0001' });
+  const sequence = Number(events[0].sequence);
+  const { phases: then } = await api(BASE, 'QueryService/ListPhaseBalances', { as_of: { sequence } });
+  await page.goto(`${BASE}/#/?at=${sequence}`);
+  await page.locator('#phases').waitFor();
+  assert.match(await page.locator('#answered-at').textContent(), new RegExp(`event ${sequence}$`));
+  for (const phase of then) {
+    for (const name of ['contributed', 'matched', 'cash']) {
+      assert.equal(await figure(`${phase.phaseId}.${name}`).textContent(), digits(phase[name]), `${phase.name} ${name} at ${sequence}`);
+    }
+  }
+  await figure('chart.contributed').waitFor();
+  assert.equal(await figure('chart.contributed').textContent(), money(then.reduce((sum, p) => sum + BigInt(p.contributed), 0n)));
+  const { phase } = await api(BASE, 'QueryService/GetPhaseBalances', { phase_id: ids.open, as_of: { sequence } });
+  await page.goto(`${BASE}/#/phase/${ids.open}?at=${sequence}`);
+  await page.locator('#contribution-table').waitFor();
+  assert.equal(await figure('contributed').textContent(), money(phase.contributed));
+  assert.equal(await figure('matched').textContent(), money(phase.matched));
+  assert.equal(await page.locator('#contribution-table tbody tr').count(), 1);
+  assert.equal(await page.locator('#contribution-table [data-status="unmatched"]').count(), 1);
+  await page.click('#as-of-now');
+  await page.locator('#contribution-table tbody tr').nth(2).waitFor();
+});
+
 await step('the current phase statement verifies in the browser, and a changed figure does not', async () => {
   await page.fill('#verifier-key', verifierKey);
   await page.click('#verify-statement-current');
