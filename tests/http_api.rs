@@ -1,7 +1,7 @@
 //! The JSON API over real HTTP against the real server: every RPC reachable as JSON, a
 //! programme posted and queried back, refusals with the Connect HTTP statuses and the
 //! same `google.rpc` details as gRPC, idempotent replay, and the protocol's own refusals
-//! (unknown method, wrong content type, oversized body).
+//! (unknown method, wrong content type, oversized body). Streams: `http_streams.rs`.
 
 mod common;
 
@@ -15,7 +15,6 @@ use serde_json::{json, Value};
 
 const POSTING: &str = "/matchledger.v1.PostingService";
 const QUERY: &str = "/matchledger.v1.QueryService";
-const AUDIT: &str = "/matchledger.v1.AuditService";
 
 /// Options with a fresh idempotency key.
 fn options() -> Value {
@@ -337,6 +336,21 @@ async fn the_protocol_refuses_unknown_methods_wrong_content_types_and_bad_json()
         .as_str()
         .expect("message")
         .contains("phase_idd"));
+    // Connect headers the protocol does not allow: 400.
+    for (header, value) in [
+        ("connect-protocol-version", "2"),
+        ("connect-timeout-ms", "soon"),
+        ("connect-timeout-ms", "12345678901"),
+    ] {
+        let request = http::Request::post(format!("{}{QUERY}/ListPhaseBalances", server.base))
+            .header("content-type", "application/json")
+            .header(header, value)
+            .body(http_body_util::Full::new(bytes::Bytes::from_static(b"{}")))
+            .expect("request");
+        let answer = server.send(request).await;
+        assert_eq!(answer.status, 400, "{header}: {value}");
+        assert_eq!(answer.json()["code"], "invalid_argument");
+    }
     // GET on a method: 405, as only POST is a call.
     let get = server.get(&format!("{QUERY}/ListPhaseBalances")).await;
     assert_eq!(get.status, 405);
@@ -378,66 +392,4 @@ async fn binary_protobuf_bodies_pass_through_as_application_proto() {
     let decoded = proto::ListPhaseBalancesResponse::decode(answer.body.clone()).expect("decodes");
     assert!(decoded.phases.is_empty());
     server.stop().await;
-}
-
-#[tokio::test]
-async fn read_events_streams_one_json_event_per_line() {
-    let server = HttpServer::start().await;
-    programme(&server, None).await;
-    let answer = server
-        .call(
-            &format!("{AUDIT}/ReadEvents"),
-            None,
-            &json!({"fromSequence": "2"}),
-        )
-        .await;
-    assert_eq!(answer.status, 200);
-    assert_eq!(answer.content_type(), "application/x-ndjson");
-    let lines = answer.lines();
-    let sequences: Vec<&str> = lines
-        .iter()
-        .map(|line| line["sequence"].as_str().expect("sequence"))
-        .collect();
-    assert_eq!(sequences, ["2", "3", "4"]);
-    assert_eq!(lines[0]["kind"], "EVENT_KIND_CONTRIBUTOR_REGISTERED");
-    server.stop().await;
-}
-
-#[tokio::test]
-async fn a_live_subscription_sends_events_as_they_commit_and_ends_with_an_error_line_at_shutdown() {
-    use http_body_util::BodyExt;
-    let server = HttpServer::start().await;
-    let path = format!("{POSTING}/RegisterContributor");
-    let request = json!({"options": options(), "command": {"name": "Sponsor Steel"}});
-    entity(&server.call(&path, None, &request).await);
-    // Given a live subscription over HTTP.
-    let subscribe = http::Request::post(format!("{}{AUDIT}/Subscribe", server.base))
-        .header("content-type", "application/json")
-        .body(http_body_util::Full::new(bytes::Bytes::from_static(b"{}")))
-        .expect("request");
-    let response = server.open(subscribe).await;
-    assert_eq!(response.status(), 200);
-    let mut body = response.into_body();
-    // When an event commits after it opened, it arrives as a line.
-    let later = json!({"options": options(), "command": {"name": "Later Steel"}});
-    entity(&server.call(&path, None, &later).await);
-    let mut received = String::new();
-    while received.lines().count() < 2 {
-        let frame = body.frame().await.expect("a frame").expect("no error");
-        if let Ok(data) = frame.into_data() {
-            received.push_str(&String::from_utf8_lossy(&data));
-        }
-    }
-    assert!(received.contains("Later Steel"), "{received}");
-    // And when the server stops, the stream ends with the status as an error line.
-    let rest = tokio::spawn(async move { body.collect().await.expect("the rest").to_bytes() });
-    server.stop().await;
-    let rest = rest.await.expect("reader");
-    let last = String::from_utf8_lossy(&rest)
-        .lines()
-        .last()
-        .map(str::to_string)
-        .expect("a last line");
-    let error: Value = serde_json::from_str(&last).expect("JSON");
-    assert_eq!(error["error"]["code"], "unavailable", "{last}");
 }

@@ -4,6 +4,7 @@
 //! limits and every error are exactly the gRPC ones. Nothing here knows a method.
 
 use std::convert::Infallible;
+use std::time::Duration;
 
 use bytes::{Buf, BufMut, Bytes, BytesMut};
 use http::header::{HeaderMap, HeaderValue, AUTHORIZATION, CONTENT_TYPE, TE};
@@ -68,7 +69,22 @@ impl GrpcClient {
         credentials: Credentials,
         message: Bytes,
     ) -> Result<Bytes, Status> {
-        let mut messages = self.server_stream(path, credentials, message).await?;
+        self.unary_within(path, credentials, message, None).await
+    }
+
+    /// As [`GrpcClient::unary`], answering DEADLINE_EXCEEDED once `timeout` has passed (a
+    /// posting already handed to the writer may still commit; a retry with the same
+    /// idempotency key tells).
+    pub async fn unary_within(
+        &self,
+        path: &str,
+        credentials: Credentials,
+        message: Bytes,
+        timeout: Option<Duration>,
+    ) -> Result<Bytes, Status> {
+        let mut messages = self
+            .server_stream_within(path, credentials, message, timeout)
+            .await?;
         let first = messages.next().await?;
         let Some(answer) = first else {
             return Err(Status::internal("the service sent no answer"));
@@ -87,8 +103,23 @@ impl GrpcClient {
         credentials: Credentials,
         message: Bytes,
     ) -> Result<Messages, Status> {
+        self.server_stream_within(path, credentials, message, None)
+            .await
+    }
+
+    /// As [`GrpcClient::server_stream`], with the whole call (every answer) bounded by
+    /// `timeout`.
+    pub async fn server_stream_within(
+        &self,
+        path: &str,
+        credentials: Credentials,
+        message: Bytes,
+        timeout: Option<Duration>,
+    ) -> Result<Messages, Status> {
+        let deadline = timeout.map(|timeout| tokio::time::Instant::now() + timeout);
         let request = grpc_request(path, credentials, message)?;
-        let response = match self.service.clone().oneshot(request).await {
+        let call = self.service.clone().oneshot(request);
+        let response = match within(deadline, call).await? {
             Ok(response) => response,
             Err(never) => match never {},
         };
@@ -103,7 +134,21 @@ impl GrpcClient {
             body,
             buffer: BytesMut::new(),
             finished: false,
+            deadline,
         })
+    }
+}
+
+/// `future`'s output, or DEADLINE_EXCEEDED if `deadline` comes first.
+async fn within<F: std::future::Future>(
+    deadline: Option<tokio::time::Instant>,
+    future: F,
+) -> Result<F::Output, Status> {
+    match deadline {
+        None => Ok(future.await),
+        Some(deadline) => tokio::time::timeout_at(deadline, future)
+            .await
+            .map_err(|_| Status::deadline_exceeded("the call's deadline passed")),
     }
 }
 
@@ -140,6 +185,7 @@ pub struct Messages {
     body: Body,
     buffer: BytesMut,
     finished: bool,
+    deadline: Option<tokio::time::Instant>,
 }
 
 impl Messages {
@@ -152,7 +198,8 @@ impl Messages {
             if self.finished {
                 return self.end();
             }
-            match self.body.frame().await {
+            let deadline = self.deadline;
+            match within(deadline, self.body.frame()).await? {
                 None => self.finished = true,
                 Some(Err(status)) => return Err(status),
                 Some(Ok(frame)) => match frame.into_data() {

@@ -10,8 +10,8 @@
 //!
 //! - [`server`]: the listener (plain or TLS, the same certificates as gRPC), connection
 //!   limits, graceful shutdown.
-//! - [`connect`]: routes every method to the unary JSON handler; [`stream`]: NDJSON for
-//!   server streams.
+//! - [`connect`]: routes every method to the unary JSON handler; [`stream`]: NDJSON and
+//!   Connect streaming for server streams.
 //! - [`grpc`]: the in-process gRPC call; [`transcode`]: proto3 JSON ⇄ protobuf;
 //!   [`error`]: gRPC statuses as Connect errors.
 //! - [`descriptors`]: the services and messages everything above is derived from.
