@@ -110,6 +110,31 @@ await step('a phase shows its balances, report and contributions with their matc
   await shot('phase');
 });
 
+await step('the overview and a phase answer as of an earlier event, as the query API does', async () => {
+  const { events } = await api(BASE, 'QueryService/FindPostingsByReference', { external_ref: 'TRF-2024-0001' });
+  const sequence = Number(events[0].sequence);
+  const { phases: then } = await api(BASE, 'QueryService/ListPhaseBalances', { as_of: { sequence } });
+  await page.goto(`${BASE}/#/?at=${sequence}`);
+  await page.locator('#phases').waitFor();
+  assert.match(await page.locator('#answered-at').textContent(), new RegExp(`event ${sequence}$`));
+  for (const phase of then) {
+    for (const name of ['contributed', 'matched', 'cash']) {
+      assert.equal(await figure(`${phase.phaseId}.${name}`).textContent(), digits(phase[name]), `${phase.name} ${name} at ${sequence}`);
+    }
+  }
+  await figure('chart.contributed').waitFor();
+  assert.equal(await figure('chart.contributed').textContent(), money(then.reduce((sum, p) => sum + BigInt(p.contributed), 0n)));
+  const { phase } = await api(BASE, 'QueryService/GetPhaseBalances', { phase_id: ids.open, as_of: { sequence } });
+  await page.goto(`${BASE}/#/phase/${ids.open}?at=${sequence}`);
+  await page.locator('#contribution-table').waitFor();
+  assert.equal(await figure('contributed').textContent(), money(phase.contributed));
+  assert.equal(await figure('matched').textContent(), money(phase.matched));
+  assert.equal(await page.locator('#contribution-table tbody tr').count(), 1);
+  assert.equal(await page.locator('#contribution-table [data-status="unmatched"]').count(), 1);
+  await page.click('#as-of-now');
+  await page.locator('#contribution-table tbody tr').nth(2).waitFor();
+});
+
 await step('the current phase statement verifies in the browser, and a changed figure does not', async () => {
   await page.fill('#verifier-key', verifierKey);
   await page.click('#verify-statement-current');
@@ -221,6 +246,47 @@ await step('the browser Merkle checks accept the server proofs for every leaf an
     return count;
   });
   assert.ok(checked >= 40, `${checked} proofs checked`);
+});
+
+await step('the page checks give the known answers of the Go and Rust implementations', async () => {
+  // Vectors from src/audit/tests: Go's sumdb/note signature, the eight RFC 6962 test
+  // leaves in a checkpoint signed and cosigned by the same key.
+  const failures = await page.evaluate(async () => {
+    const note = await import('/console/js/note.js');
+    const merkle = await import('/console/js/merkle.js');
+    const decimal = await import('/console/js/decimal.js');
+    const peter = await note.parseVerifierKey('PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW');
+    const cosigner = await note.parseVerifierKey('PeterNeumann+18b9780b+BBpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW');
+    const text = "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n";
+    const line = '\u2014 PeterNeumann x08go/ZJkuBS9UG/SffcvIAQxVBtiFupLLr8pAcElZInNIuGUgYN1FFYC2pZSNXgKvqfqdngotpRZb6KE6RyyBwJnAM=\n';
+    const body = 'example.com/log\n8\nXcnaeacGWamtVZy3Ad7ZoqudgjqtL0lgz+Nw7/RgQyg=\ntimestamp 1732540000\n';
+    const signature = '\u2014 PeterNeumann x08go6vh1nzjIoC7hPzDQwH+2m8pGdeN4rRRjoza3JWN7SpW2Nf+4ohbD3ts7hLQi1TnmpDujGwZGwgjJcSiISWDyw8=\n';
+    const cosignature = '\u2014 PeterNeumann GLl4CwAAAABnRHbEFUYyvit7NIaor1ypeQyJmJFuG1MVRIL3xZLgPFqG34K9dRJUfIZVs8ZfhLKWdfZpA1nd8hGDR4Np9WtnV6iWBA==\n';
+    const failures = [];
+    const expect = (ok, what) => { if (!ok) failures.push(what); };
+    const refuses = async (work) => work().then(() => false, () => true);
+    expect(await note.verifyNote(`${text}\n${line}`, peter) === text, 'Go note verifies');
+    expect(await refuses(() => note.verifyNote(`${text.replace('cryptography', 'Cryptography')}\n${line}`, peter)), 'a changed note fails');
+    const checkpoint = await note.verifyCheckpoint(`${body}\n${signature}`, peter);
+    expect(checkpoint.size === 8n && checkpoint.timestamp === 1732540000, 'checkpoint fields');
+    expect(await note.verifyCheckpoint(`${body}\n${signature}${cosignature}`, cosigner).then(() => true), 'cosignature verifies');
+    expect(await refuses(() => note.verifyCheckpoint(`${body}\n${signature}`, cosigner)), 'no line by the cosigner fails');
+    expect(await refuses(() => note.parseVerifierKey('PeterNeumann+c74f20a4+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW')), 'a wrong key hash is refused');
+    const leaves = ['', '00', '10', '2021', '3031', '40414243', '5051525354555657', '606162636465666768696a6b6c6d6e6f'].map(merkle.fromHex);
+    const root = async (items) => {
+      if (items.length === 1) return merkle.leafHash(items[0]);
+      let split = 1;
+      while (split * 2 < items.length) split *= 2;
+      return merkle.nodeHash(await root(items.slice(0, split)), await root(items.slice(split)));
+    };
+    expect(merkle.equal(await root(leaves), checkpoint.root), 'RFC 6962 root of the eight test leaves');
+    expect(decimal.group('36022284000') === '36,022,284,000', 'grouping');
+    expect(decimal.toText(decimal.mul(decimal.parse('200000000'), decimal.parse('0.50'))) === '100000000', 'exact product');
+    expect(decimal.same('5', '5.00') && !decimal.same('5', '5.01'), 'equality of decimals');
+    expect(await refuses(async () => decimal.parse('1e5')), 'an exponent is not a decimal');
+    return failures;
+  });
+  assert.deepEqual(failures, []);
 });
 
 await step('search by external reference finds the posting', async () => {

@@ -55,6 +55,7 @@ const ASSETS: &[Asset] = &[
     asset!("js/note.js", SCRIPT),
     asset!("js/protowire.js", SCRIPT),
     asset!("js/verify.js", SCRIPT),
+    asset!("js/views/asof.js", SCRIPT),
     asset!("js/views/contribution.js", SCRIPT),
     asset!("js/views/downloads.js", SCRIPT),
     asset!("js/views/feed.js", SCRIPT),

@@ -21,8 +21,9 @@ const main = document.getElementById('main');
 let current = null;
 
 function route() {
-  const [name = '', ...params] = location.hash.replace(/^#\/?/, '').split('/');
-  return { name: ROUTES[name] ? name : '', view: ROUTES[name] || overview, params };
+  const [path, search = ''] = location.hash.replace(/^#\/?/, '').split('?');
+  const [name = '', ...params] = path.split('/');
+  return { name: ROUTES[name] ? name : '', view: ROUTES[name] || overview, params, query: new URLSearchParams(search) };
 }
 
 function drawNav(active) {
@@ -53,14 +54,14 @@ async function render() {
   if (current) current.abort();
   const controller = new AbortController();
   current = controller;
-  const { name, view, params } = route();
+  const { name, view, params, query } = route();
   drawNav(name);
   // Each navigation renders into a root of its own: a slower page still answering after
   // the user moved on writes into its detached root, never over the new page.
   const root = h('div', {}, h('p', { class: 'muted' }, t('loading')));
   replace(main, root);
   try {
-    await view.render(root, params, controller.signal);
+    await view.render(root, params, controller.signal, query);
   } catch (error) {
     if (controller.signal.aborted) return;
     if (error instanceof ApiError && error.needsSignIn) {

@@ -8,7 +8,7 @@ const LANG_KEY = 'matchledger.lang';
 
 const en = {
   loading: 'Loading…', more: 'More', yes: 'yes', no: 'no', total: 'Total', phase: 'Phase', sme: 'SME', download: 'Download',
-  answered_at: 'as of event {sequence}',
+  answered_at: 'as of event {sequence}', 'asof.label': 'As of event', 'asof.show': 'Show', 'asof.now': 'Now',
   'nav.overview': 'Programme', 'nav.feed': 'Live feed', 'nav.trust': 'Verify', 'nav.downloads': 'Downloads',
   'search.placeholder': 'External reference', 'search.title': 'Postings with reference', 'search.found': '{count} events', 'search.none': 'No posting carries this reference.',
   'footer.readonly': 'Read-only console: nothing here can post or change the ledger.',
@@ -60,7 +60,7 @@ const en = {
 
 const ko = {
   loading: '불러오는 중…', more: '더 보기', yes: '예', no: '아니오', total: '합계', phase: '차수', sme: '중소기업', download: '내려받기',
-  answered_at: '이벤트 {sequence} 기준',
+  answered_at: '이벤트 {sequence} 기준', 'asof.label': '기준 이벤트', 'asof.show': '보기', 'asof.now': '현재',
   'nav.overview': '사업 현황', 'nav.feed': '실시간 이벤트', 'nav.trust': '검증', 'nav.downloads': '내려받기',
   'search.placeholder': '외부 참조번호', 'search.title': '참조번호로 찾은 거래', 'search.found': '이벤트 {count}건', 'search.none': '이 참조번호로 기록된 거래가 없습니다.',
   'footer.readonly': '읽기 전용 화면입니다. 이 화면에서는 원장을 기록하거나 바꿀 수 없습니다.',

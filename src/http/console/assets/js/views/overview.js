@@ -6,8 +6,8 @@ import { h, link, replace, table, figures, errorBox } from '../dom.js';
 import { t, money, compact, monthLabel } from '../i18n.js';
 import { stepChart } from '../charts.js';
 import * as decimal from '../decimal.js';
-import { group } from '../decimal.js';
 import { kindOf, payloadOf } from '../events.js';
+import { asOfSequence, asOfRequest, asOfBar } from './asof.js';
 
 /** Events read for the charts at most; a larger log is charted up to there, and says so. */
 const CHART_EVENTS_MAX = 500_000;
@@ -16,17 +16,18 @@ const CHART_KINDS = ['EVENT_KIND_CONTRIBUTION_RECORDED', 'EVENT_KIND_MATCH_RECOR
 
 const FIGURES = ['pledged', 'contributed', 'matched', 'pool', 'awarded', 'disbursed', 'refunded', 'cash'];
 
-export async function render(main) {
-  const answer = await query('ListPhaseBalances', {});
+export async function render(main, _params, _signal, search) {
+  const asOf = asOfSequence(search);
+  const answer = await query('ListPhaseBalances', asOfRequest(asOf));
   const phases = answer.phases || [];
   const charts = h('section', { class: 'card', id: 'charts' }, h('p', { class: 'muted' }, t('chart.loading')));
   replace(main,
     h('h1', {}, t('overview.title')),
-    h('p', { class: 'muted' }, t('answered_at', { sequence: answer.answered_at_sequence || 0 })),
+    asOfBar(asOf, answer.answered_at_sequence),
     phases.length === 0 ? h('p', {}, t('overview.empty')) : phaseTable(phases),
     h('h2', {}, t('chart.title')),
     charts);
-  if (phases.length > 0) drawCharts(charts, phases).catch((error) => replace(charts, errorBox(error)));
+  if (phases.length > 0) drawCharts(charts, phases, Number(answer.answered_at_sequence)).catch((error) => replace(charts, errorBox(error)));
 }
 
 function phaseTable(phases) {
@@ -35,17 +36,17 @@ function phaseTable(phases) {
     { label: t('col.status'), value: (p) => h('span', { class: 'badge' }, p.closed ? t('phase.closed') : t('phase.open')) },
     { label: t('col.currency'), value: (p) => p.currency || '' },
     // Amounts without the currency in every cell: the row names it once.
-    ...FIGURES.map((name) => ({ label: t(`fig.${name}`), num: true, value: (p) => h('span', { 'data-figure': `${p.phase_id}.${name}` }, group(p[name] || '0')) })),
+    ...FIGURES.map((name) => ({ label: t(`fig.${name}`), num: true, value: (p) => h('span', { 'data-figure': `${p.phase_id}.${name}` }, decimal.group(p[name] || '0')) })),
   ];
   return h('section', { class: 'card' }, table(columns, phases, { id: 'phases' }));
 }
 
-/** The changes of contributed, matched and cash, each with its business date. */
-function fold(events, phaseIds) {
+/** The changes of contributed, matched and cash up to `lastSequence`, each with its business date. */
+function fold(events, phaseIds, lastSequence) {
   const changes = { contributed: [], matched: [], cash: [] };
   for (const event of events) {
     const p = payloadOf(event);
-    if (!phaseIds.has(p.phase_id)) continue;
+    if (!phaseIds.has(p.phase_id) || Number(event.sequence) > lastSequence) continue;
     const amount = decimal.parse(p.amount?.amount || '0');
     const negative = { units: -amount.units, scale: amount.scale };
     const kind = kindOf(event);
@@ -89,12 +90,12 @@ function accumulate(changes) {
   return { points, total };
 }
 
-async function drawCharts(section, phases) {
+async function drawCharts(section, phases, lastSequence) {
   const currency = phases[0].currency;
   const phaseIds = new Set(phases.filter((p) => p.currency === currency).map((p) => p.phase_id));
   const events = [];
   await stream('AuditService', 'ReadEvents', { filter: { kinds: CHART_KINDS }, limit: CHART_EVENTS_MAX }, (event) => events.push(event));
-  const changes = fold(events, phaseIds);
+  const changes = fold(events, phaseIds, lastSequence);
   const contributed = accumulate(changes.contributed);
   const matched = accumulate(changes.matched);
   const cash = accumulate(changes.cash);

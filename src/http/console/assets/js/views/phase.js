@@ -7,6 +7,7 @@ import { t, money, count, percent, statusBadge, enumLabel } from '../i18n.js';
 import { save } from '../downloads.js';
 import { verifyStatement } from '../verify.js';
 import { keyPanel, reportView, whatIsChecked } from './trust.js';
+import { asOfSequence, asOfRequest, asOfBar } from './asof.js';
 
 /** Contributions listed with their status at most (one GetMatchStatus each). */
 const CONTRIBUTIONS_LISTED_MAX = 1000;
@@ -17,10 +18,11 @@ const SME_PAGE_SIZE = 50;
 
 const BALANCE_FIGURES = ['pledged', 'contributed', 'matched', 'match_outstanding', 'pool', 'awarded', 'awarded_government', 'awarded_sponsor', 'own_shares', 'disbursed', 'refunded', 'cash', 'uncommitted'];
 
-export async function render(main, [phaseId]) {
+export async function render(main, [phaseId], _signal, search) {
+  const asOf = asOfSequence(search);
   const [{ phase = {}, answered_at_sequence: sequence = 0 }, report] = await Promise.all([
-    query('GetPhaseBalances', { phase_id: phaseId }),
-    query('GetSponsorReport', { phase_id: phaseId }),
+    query('GetPhaseBalances', { phase_id: phaseId, ...asOfRequest(asOf) }),
+    query('GetSponsorReport', { phase_id: phaseId, ...asOfRequest(asOf) }),
   ]);
   const contributions = h('section', { class: 'card', id: 'contributions' }, h('p', { class: 'muted' }, t('loading')));
   const smes = h('section', { class: 'card', id: 'awards' });
@@ -28,7 +30,8 @@ export async function render(main, [phaseId]) {
   replace(main,
     h('h1', {}, phase.name || phaseId),
     h('p', { class: 'muted' }, `${phase.starts_on || ''} – ${phase.ends_on || ''} · ${phase.currency || ''} · ${t('fig.match_ratio')} ${phase.match_ratio || ''} · `,
-      h('span', { class: 'badge' }, phase.closed ? t('phase.closed') : t('phase.open')), ' · ', t('answered_at', { sequence })),
+      h('span', { class: 'badge' }, phase.closed ? t('phase.closed') : t('phase.open'))),
+    asOfBar(asOf, sequence),
     h('section', { class: 'card' }, figures([
       ...BALANCE_FIGURES.map((name) => [t(`fig.${name}`), money(phase[name] || '0', phase.currency), name]),
       [t('fig.smes_supported'), count(phase.smes_supported), 'smes_supported'],
@@ -39,8 +42,8 @@ export async function render(main, [phaseId]) {
     h('h2', {}, t('awards.title')), smes,
     h('h2', {}, t('statement.title')), statements);
   await Promise.all([
-    listContributions(contributions, phaseId, phase.currency).catch((e) => replace(contributions, errorBox(e))),
-    listSmes(smes, phaseId, '').catch((e) => replace(smes, errorBox(e))),
+    listContributions(contributions, phaseId, phase.currency, Number(sequence)).catch((e) => replace(contributions, errorBox(e))),
+    listSmes(smes, phaseId, '', Number(sequence)).catch((e) => replace(smes, errorBox(e))),
     showStatements(statements, phaseId, phase).catch((e) => replace(statements, errorBox(e))),
   ]);
 }
@@ -78,14 +81,15 @@ async function bounded(items, limit, work) {
   return results;
 }
 
-async function listContributions(section, phaseId, currency) {
+/** The phase's contributions recorded up to `sequence`, each with its status then. */
+async function listContributions(section, phaseId, currency, sequence) {
   const recorded = [];
   await stream('AuditService', 'ReadEvents', { filter: { kinds: ['EVENT_KIND_CONTRIBUTION_RECORDED'], phase_id: phaseId } }, (event) => {
-    if (recorded.length < CONTRIBUTIONS_LISTED_MAX) recorded.push(event);
+    if (recorded.length < CONTRIBUTIONS_LISTED_MAX && Number(event.sequence) <= sequence) recorded.push(event);
   });
   const rows = await bounded(recorded, STATUS_QUERIES_IN_FLIGHT, async (event) => {
     const id = event.contribution_recorded.contribution_id;
-    const { contribution = {} } = await query('GetMatchStatus', { contribution_id: id });
+    const { contribution = {} } = await query('GetMatchStatus', { contribution_id: id, as_of: { sequence } });
     return { event, status: contribution };
   });
   const filter = h('select', { id: 'contribution-filter', 'aria-label': t('contributions.filter') },
@@ -111,8 +115,8 @@ async function listContributions(section, phaseId, currency) {
     recorded.length >= CONTRIBUTIONS_LISTED_MAX ? h('p', { class: 'error' }, t('contributions.truncated', { max: CONTRIBUTIONS_LISTED_MAX })) : null);
 }
 
-async function listSmes(section, phaseId, pageToken) {
-  const answer = await query('ListSmeBalances', { phase_id: phaseId, order: 'SME_ORDER_AWARDED_DESC', page_size: SME_PAGE_SIZE, page_token: pageToken });
+async function listSmes(section, phaseId, pageToken, sequence) {
+  const answer = await query('ListSmeBalances', { phase_id: phaseId, order: 'SME_ORDER_AWARDED_DESC', page_size: SME_PAGE_SIZE, page_token: pageToken, as_of: { sequence } });
   const inPhase = (sme) => (sme.phases || []).find((f) => f.phase_id === phaseId) || {};
   const rows = answer.smes || [];
   const body = table([
@@ -125,7 +129,7 @@ async function listSmes(section, phaseId, pageToken) {
     { label: t('fig.outstanding'), num: true, value: (s) => money(inPhase(s).outstanding || '0', inPhase(s).currency) },
   ], rows);
   const more = answer.next_page_token
-    ? h('button', { type: 'button', onclick: (e) => { e.target.disabled = true; listSmes(moreHolder, phaseId, answer.next_page_token).catch((err) => replace(moreHolder, errorBox(err))); } }, t('more'))
+    ? h('button', { type: 'button', onclick: (e) => { e.target.disabled = true; listSmes(moreHolder, phaseId, answer.next_page_token, sequence).catch((err) => replace(moreHolder, errorBox(err))); } }, t('more'))
     : null;
   const moreHolder = h('div', {}, more);
   if (!pageToken) replace(section, h('p', { class: 'muted' }, t('awards.total', { total: answer.total || 0 })), body, moreHolder);
