@@ -3,7 +3,8 @@
 //! event bytes and rebuild the signed root, the tiles carry the spec's cache headers, a
 //! partial tile never changes as the log grows, and paths beyond the tree or not in the
 //! spec's canonical spelling are not found. Then an implementation we did not write, Go's
-//! `golang.org/x/mod/sumdb/tlog` and `sumdb/note`, checks the same server.
+//! `golang.org/x/mod/sumdb/tlog` and `sumdb/note`, checks the same server, and during a
+//! key rotation accepts its checkpoint under the old key and under the new one.
 
 mod common;
 
@@ -54,11 +55,21 @@ async fn load(dir: &Path, skip: usize, commands: usize) -> u64 {
 /// A server over `dir` signing with the fixed key, with the tlog-tiles face on its own
 /// loopback port; returns it and the tlog-tiles URL prefix.
 async fn start(dir: &Path) -> (TestServer, String) {
+    start_with_keys(dir, log_key(), None).await
+}
+
+/// [`start`] signing with `key`, and with `previous` too during a key rotation.
+async fn start_with_keys(
+    dir: &Path,
+    key: SigningKey,
+    previous: Option<SigningKey>,
+) -> (TestServer, String) {
     let tlog = TlogListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)), false).expect("bind");
     let prefix = format!("http://{}/tlog", tlog.local_addr().expect("address"));
     let setup = Setup {
         config: ServerConfig {
-            signing_key: Some(log_key()),
+            signing_key: Some(key),
+            previous_signing_key: previous,
             tlog: Some(tlog),
             ..ServerConfig::default()
         },
@@ -289,6 +300,21 @@ async fn go_sumdb_tlog_verifies_the_checkpoint_reads_the_tiles_and_proves_events
         "{}",
         String::from_utf8_lossy(&refused.stderr)
     );
+    server.stop().await;
+
+    // During a key rotation to that key, Go verifies the checkpoint under either key.
+    let (server, prefix) = start_with_keys(data.path(), impostor.clone(), Some(log_key())).await;
+    for key in [log_key(), impostor] {
+        let mut check = Command::new(&binary);
+        check.arg(&prefix).arg(key.verifier_key()).arg("5");
+        let output = run(check).await;
+        assert!(
+            output.status.success(),
+            "under {}: {}",
+            key.verifier_key(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
     server.stop().await;
 }
 
