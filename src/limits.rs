@@ -94,6 +94,19 @@ pub const SNAPSHOT_EVENTS_INTERVAL: u64 = 100_000;
 pub const SHUTDOWN_SNAPSHOT_EVENTS_MIN: u64 = 10_000;
 const _: () = assert!(SHUTDOWN_SNAPSHOT_EVENTS_MIN <= SNAPSHOT_EVENTS_INTERVAL);
 
+/// How often a running server re-verifies its whole event log in the background (and once
+/// at start-up), by default (`serve --verify-interval-secs`). A walk reads and hashes every
+/// event at low priority, about 1 s of one core per 100,000 events in a release build, so
+/// hourly costs little and bounds how long damage to old history can go unnoticed.
+pub const VERIFICATION_INTERVAL_DEFAULT: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// How often the background verification logs its progress during a walk.
+pub const VERIFY_PROGRESS_INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Events the background verification walks between looks at whether it was asked to
+/// stop: a few milliseconds of reading, so a shutdown never waits on it for long.
+pub const VERIFY_STOP_CHECK_EVENTS: u64 = 1024;
+
 /// Largest scale the programme generator accepts (larger requests are clamped). Scale
 /// 10,000 is 200 five-year phases of ~88k SMEs each, some 150 million commands, and keeps
 /// every generated date inside year 3100.
@@ -170,6 +183,34 @@ pub const HEADS_KEPT: usize = 64;
 /// callers of the audit service cannot grow a head without bound.
 pub const COSIGNATURES_PER_HEAD_MAX: usize = 32;
 
+/// Bytes of one JSON request body on the HTTP listener. Proto3 JSON is at most about twice
+/// its protobuf size (base64, quoted 64-bit numbers, field names), so a full batch that
+/// fits `REQUEST_BYTES_MAX` as protobuf fits here as JSON; the transcoded message must
+/// still fit `REQUEST_BYTES_MAX` at the service.
+pub const HTTP_REQUEST_BYTES_MAX: usize = 2 * REQUEST_BYTES_MAX;
+
+/// Bytes of one protobuf message the HTTP listener accepts back from a service before it
+/// turns it into JSON: the same bound a gRPC client of ours accepts.
+pub const HTTP_RESPONSE_MESSAGE_BYTES_MAX: usize = CLIENT_RESPONSE_BYTES_MAX;
+
+/// Messages one HTTP stream (NDJSON) sends; past it the stream ends with a
+/// RESOURCE_EXHAUSTED error line and the client continues from the last sequence it got.
+/// Ten million events of ~500 bytes of JSON is ~5 GB: a whole-log read still fits, and no
+/// single response grows without bound.
+pub const HTTP_STREAM_MESSAGES_MAX: u64 = 10_000_000;
+
+/// Connections open at once on the HTTP listener; past it new connections wait to be
+/// accepted. Each costs a task and buffers of a few KB: 1,024 is ~ 10 MB, far beyond the
+/// browsers and finance systems of one programme.
+pub const HTTP_CONNECTIONS_MAX: usize = 1024;
+
+/// Seconds a client has to send a request's headers (and, over TLS, to finish the
+/// handshake), so that slow or half-open connections cannot pile up.
+pub const HTTP_HEADER_READ_SECONDS_MAX: u64 = 10;
+
+/// Seconds the HTTP listener waits, on shutdown, for requests in flight to finish before
+/// it drops their connections.
+pub const HTTP_SHUTDOWN_SECONDS_MAX: u64 = 10;
 /// Tiles and entry bundles the tlog-tiles face reads from the store at once; more requests
 /// wait their turn. A full entry bundle is 256 events (≈ 100 KB, at most 16 MB) read from
 /// four blocks, a hash tile above level 0 is 256 stored hashes: 16 readers keep the two
@@ -203,3 +244,32 @@ pub const WITNESS_PUSH_ATTEMPTS_MAX: usize = 2;
 /// Bytes of one entry bundle the witness reads from a log: 256 entries at their largest,
 /// each with its two-byte length.
 pub const TLOG_BUNDLE_BYTES_MAX: usize = 256 * (2 + EVENT_BYTES_MAX);
+/// Signed heads read from the store per page while streaming them to a backup: a page
+/// of notes (≈ 300 bytes each, with a few cosignatures) stays well under a megabyte.
+pub const BACKUP_HEADS_PAGE_MAX: usize = 1000;
+
+/// Events a restore appends per atomic batch: one fsync per batch keeps a restore of a
+/// million events to a thousand syncs, and a batch of 1000 events of at most
+/// `EVENT_BYTES_MAX` each stays within memory a restore can afford.
+pub const RESTORE_BATCH_EVENTS: usize = 1000;
+
+/// How long `backup --follow` waits between rounds when no event committed, in
+/// milliseconds: new events are picked up from the live feed at once, this only paces
+/// the refresh of cosignatures and statements added without a new event.
+pub const BACKUP_FOLLOW_IDLE_MS: u64 = 2000;
+
+/// Shortest time between two rounds of `backup --follow`, in milliseconds: each round asks
+/// for a signed head, which the server signs and keeps when the tree grew, so this bounds
+/// the heads a follower adds to the log's keeping at one a second under any load.
+pub const BACKUP_FOLLOW_ROUND_MS: u64 = 1000;
+
+/// Rounds of `backup --follow` between two full listings of the kept heads: in between a
+/// round lists only heads from the previous round's size on, so its cost does not grow
+/// with the log's history; a full listing (every ten minutes at one round a second) picks
+/// up cosignatures a witness added to an older head.
+pub const BACKUP_HEADS_REFRESH_ROUNDS: u64 = 600;
+
+/// Scoped keys one `ReadIdempotencyRecords` request may name: a follow round names the
+/// commands it received (a few thousand a second under load); 10 000 lookups are a few
+/// milliseconds of sled reads, and the request stays under a megabyte.
+pub const BACKUP_IDEMPOTENCY_KEYS_MAX: usize = 10_000;

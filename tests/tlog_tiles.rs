@@ -331,3 +331,30 @@ async fn run(mut command: Command) -> std::process::Output {
             )
         })
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_tlog_on_http_the_http_listener_serves_the_log_under_tlog_and_not_without() {
+    use common::http::HttpServer;
+
+    let server = HttpServer::start_with(ServerConfig {
+        signing_key: Some(log_key()),
+        tlog_on_http: true,
+        ..ServerConfig::default()
+    })
+    .await;
+    let checkpoint = server.get("/tlog/checkpoint").await;
+    assert_eq!(checkpoint.status, 200);
+    let note = String::from_utf8(checkpoint.body.to_vec()).expect("UTF-8");
+    let signed = audit::verify_checkpoint(&note, &log_key().verifier_key()).expect("verifies");
+    assert_eq!((signed.origin.as_str(), signed.size), (ORIGIN, 0));
+    assert_eq!(server.get("/tlog/tile/0/000.p/1").await.status, 404);
+    server.stop().await;
+
+    let server = HttpServer::start_with(ServerConfig {
+        signing_key: Some(log_key()),
+        ..ServerConfig::default()
+    })
+    .await;
+    assert_eq!(server.get("/tlog/checkpoint").await.status, 404);
+    server.stop().await;
+}

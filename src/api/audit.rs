@@ -10,6 +10,7 @@ use tokio::sync::{broadcast, mpsc, watch, Semaphore};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::{Code, Request, Response, Status};
 
+use super::backup::{self, RecordStream};
 use super::closing::ClosingStatements;
 use super::convert::{event_kind_from_proto, event_to_proto, parse_id, ConvertError};
 use super::proofs;
@@ -18,9 +19,10 @@ use super::proto::{
     AddCosignatureRequest, AddCosignatureResponse, ConsistencyProof, Event as ProtoEvent,
     EventFilter, GetConsistencyProofRequest, GetInclusionProofRequest, GetMatchBundleRequest,
     GetPhaseStatementRequest, GetSignedExportManifestRequest, GetTreeHeadRequest,
-    GetVerifierKeyRequest, InclusionProof, MatchBundle, PhaseStatement, ReadEventsRequest,
-    ReadStoredEventsRequest, SignedExportManifest, StoredEvent, SubscribeRequest, TreeHead,
-    VerifierKey,
+    GetVerifierKeyRequest, InclusionProof, KeptClosingStatement, KeptIdempotencyRecord,
+    KeptSignedHead, ListClosingStatementsRequest, ListSignedHeadsRequest, MatchBundle,
+    PhaseStatement, ReadEventsRequest, ReadIdempotencyRecordsRequest, ReadStoredEventsRequest,
+    SignedExportManifest, StoredEvent, SubscribeRequest, TreeHead, VerifierKey,
 };
 use super::status::{invalid_field, ledger_error, over_limit};
 use super::tree_heads::TreeHeads;
@@ -246,6 +248,39 @@ impl AuditService for AuditApi {
     type ReadEventsStream = EventStream;
     type SubscribeStream = EventStream;
     type ReadStoredEventsStream = StoredEventStream;
+    type ListSignedHeadsStream = RecordStream<KeptSignedHead>;
+    type ListClosingStatementsStream = RecordStream<KeptClosingStatement>;
+    type ReadIdempotencyRecordsStream = RecordStream<KeptIdempotencyRecord>;
+
+    async fn list_signed_heads(
+        &self,
+        request: Request<ListSignedHeadsRequest>,
+    ) -> Result<Response<Self::ListSignedHeadsStream>, Status> {
+        let store = self.ledger.store().clone();
+        Ok(Response::new(backup::signed_heads(
+            store,
+            request.into_inner(),
+        )))
+    }
+
+    async fn list_closing_statements(
+        &self,
+        request: Request<ListClosingStatementsRequest>,
+    ) -> Result<Response<Self::ListClosingStatementsStream>, Status> {
+        let store = self.ledger.store().clone();
+        Ok(Response::new(backup::closing_statements(
+            store,
+            request.into_inner(),
+        )))
+    }
+
+    async fn read_idempotency_records(
+        &self,
+        request: Request<ReadIdempotencyRecordsRequest>,
+    ) -> Result<Response<Self::ReadIdempotencyRecordsStream>, Status> {
+        let store = self.ledger.store().clone();
+        backup::idempotency_records(store, request.into_inner()).map(Response::new)
+    }
 
     async fn read_stored_events(
         &self,
@@ -269,7 +304,7 @@ impl AuditService for AuditApi {
                         sequence,
                         stored_bytes,
                     }),
-                    Err(error) => Err(Status::internal(error.to_string())),
+                    Err(error) => Err(super::status::store_error(&error)),
                 };
                 let failed = item.is_err();
                 if sender.blocking_send(item).is_err() || failed {

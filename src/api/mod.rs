@@ -5,9 +5,11 @@
 
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod closing;
 pub mod convert;
 pub mod guard;
+pub mod health;
 pub mod posting;
 pub mod principals;
 pub mod proofs;

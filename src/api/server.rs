@@ -25,7 +25,9 @@ use super::tree_heads::{generate_key, TreeHeads, DEFAULT_ORIGIN};
 use super::witness_keys::WitnessKeys;
 use crate::audit::SigningKey;
 use crate::ledger::Ledger;
-use crate::limits::{CONNECTION_STREAMS_MAX, REQUEST_BYTES_MAX, SUBSCRIPTIONS_MAX};
+use crate::limits::{
+    CONNECTION_STREAMS_MAX, REQUEST_BYTES_MAX, SUBSCRIPTIONS_MAX, VERIFICATION_INTERVAL_DEFAULT,
+};
 use crate::tlog::push::WitnessUrl;
 use crate::tlog::{TlogListener, TlogState};
 
@@ -47,6 +49,9 @@ pub enum ServeError {
     /// No key to sign tree heads with.
     #[error("signing key: {0}")]
     SigningKey(#[from] crate::audit::AuditError),
+    /// The HTTP listener could not be set up.
+    #[error("{0}")]
+    Http(#[from] crate::http::server::HttpServeError),
 }
 
 /// How the server admits callers and limits them.
@@ -70,9 +75,18 @@ pub struct ServerConfig {
     /// cosignature is refused (FAILED_PRECONDITION), so unverified lines can neither crowd
     /// out real ones nor be served as if they meant something.
     pub witness_keys: Option<WitnessKeys>,
+    /// How often the whole chain is re-verified in the background, starting at once;
+    /// never when `None`.
+    pub verification_interval: Option<std::time::Duration>,
     /// A listener of its own for the log as C2SP tlog-tiles (`serve --tlog-listen`),
     /// served under `/tlog` with the same signer as the audit service.
     pub tlog: Option<TlogListener>,
+    /// Also serve the log as tlog-tiles under `/tlog` on the HTTP listener (`serve
+    /// --tlog-on-http`); off loopback only with `tlog_public`.
+    pub tlog_on_http: bool,
+    /// The operator declared the log's events public (`--tlog-public`): the tlog-tiles face,
+    /// which serves them unauthenticated, may be reached off loopback.
+    pub tlog_public: bool,
     /// tlog-witness witnesses the log pushes each grown tree head to (`serve --witness`);
     /// their cosignatures are kept only under `witness_keys`, so these need them.
     pub witnesses: Vec<WitnessUrl>,
@@ -81,7 +95,8 @@ pub struct ServerConfig {
 }
 
 impl Default for ServerConfig {
-    /// No authentication (loopback only), no TLS, the standard limits.
+    /// No authentication (loopback only), no TLS, the standard limits, the whole chain
+    /// verified in the background at start-up and every `VERIFICATION_INTERVAL_DEFAULT`.
     fn default() -> ServerConfig {
         ServerConfig {
             authentication: Authentication::Open,
@@ -91,7 +106,10 @@ impl Default for ServerConfig {
             signing_key: None,
             previous_signing_key: None,
             witness_keys: None,
+            verification_interval: Some(VERIFICATION_INTERVAL_DEFAULT),
             tlog: None,
+            tlog_on_http: false,
+            tlog_public: false,
             witnesses: Vec::new(),
             witness_push_interval: crate::limits::WITNESS_PUSH_INTERVAL,
         }
@@ -118,8 +136,30 @@ pub async fn run_with(
     config: ServerConfig,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
-    let result = match check_safe(&listener, &config) {
-        Ok(()) => serve(listener, ledger.clone(), config, shutdown).await,
+    run_with_http(listener, None, ledger, config, shutdown).await
+}
+
+/// As [`run_with`], and with `http` also serves the HTTP listener (the JSON API, OpenAPI
+/// and the console; see [`crate::http`]) over the same services, admitted the same way.
+pub async fn run_with_http(
+    listener: TcpListener,
+    http: Option<TcpListener>,
+    ledger: Ledger,
+    config: ServerConfig,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServeError> {
+    let checked = check_safe(&listener, &config).and_then(|()| match &http {
+        Some(http) => check_safe(http, &config).and_then(|()| {
+            if !config.tlog_on_http {
+                return Ok(());
+            }
+            crate::tlog::check_address(http.local_addr()?, config.tlog_public)
+                .map_err(ServeError::Unsafe)
+        }),
+        None => Ok(()),
+    });
+    let result = match checked {
+        Ok(()) => serve(listener, http, ledger.clone(), config, shutdown).await,
         Err(error) => Err(error),
     };
     ledger.shutdown().await;
@@ -193,6 +233,7 @@ fn check_safe(listener: &TcpListener, config: &ServerConfig) -> Result<(), Serve
 
 async fn serve(
     listener: TcpListener,
+    http: Option<TcpListener>,
     ledger: Ledger,
     config: ServerConfig,
     shutdown: impl Future<Output = ()>,
@@ -230,18 +271,14 @@ async fn serve(
             Err(error) => tracing::warn!(%error, "loading the last signed tree head failed"),
         }
     }
+    if let Some(interval) = config.verification_interval {
+        ledger.start_verification(interval);
+    }
     let closing = Arc::new(ClosingStatements::new(ledger.clone(), Arc::clone(&heads)));
     let (health, health_service) = tonic_health::server::health_reporter();
-    // A read-only ledger (damaged log) answers queries but takes no postings.
-    if ledger.damage().is_some() {
-        health
-            .set_not_serving::<PostingServiceServer<PostingApi>>()
-            .await;
-    } else {
-        health
-            .set_serving::<PostingServiceServer<PostingApi>>()
-            .await;
-    }
+    // A read-only ledger (damaged log) or a stopped writer answers queries but takes no
+    // postings; the posting service's health follows it from now on.
+    super::health::set_posting_health(&health, &ledger.status()).await;
     health.set_serving::<QueryServiceServer<QueryApi>>().await;
     health.set_serving::<AuditServiceServer<AuditApi>>().await;
     // Both reflection versions: grpcurl 1.8, evans, grpcui, Postman and Python's
@@ -258,12 +295,25 @@ async fn serve(
     let query = QueryServiceServer::new(QueryApi::new(ledger.clone()))
         .max_decoding_message_size(REQUEST_BYTES_MAX);
     let (stopping, stop_signal) = watch::channel(false);
-    let shutdown = async move {
-        shutdown.await;
-        // Live subscriptions end now; the graceful shutdown would wait for them forever.
-        let _ = stopping.send(true);
+    let stopping = Arc::new(stopping);
+    let shutdown = {
+        let stopping = Arc::clone(&stopping);
+        async move {
+            shutdown.await;
+            // Live subscriptions end now; the graceful shutdown would wait for them forever.
+            let _ = stopping.send(true);
+        }
     };
     tokio::spawn(Arc::clone(&closing).run(stop_signal.clone()));
+    tokio::spawn(super::health::follow_ledger(
+        health.clone(),
+        ledger.watch_status(),
+        stop_signal.clone(),
+    ));
+    let (ledger_for_http, stop_signal_for_http) = (ledger.clone(), stop_signal.clone());
+    let tlog_for_http = config
+        .tlog_on_http
+        .then(|| TlogState::new(ledger.store().clone(), Arc::clone(&heads)));
     if !config.witnesses.is_empty() {
         tokio::spawn(crate::tlog::push::run(
             ledger.store().clone(),
@@ -293,6 +343,25 @@ async fn serve(
         closing,
     ))
     .max_decoding_message_size(REQUEST_BYTES_MAX);
+    // The HTTP listener calls these same services in-process, behind its own guard.
+    let http = match http {
+        Some(http) => {
+            let services = tonic::service::Routes::new(posting.clone())
+                .add_service(query.clone())
+                .add_service(audit.clone());
+            let listening = crate::http::listen(
+                http,
+                ledger_for_http,
+                services,
+                config.authentication.clone(),
+                config.tls.as_ref(),
+                stop_signal_for_http,
+                tlog_for_http,
+            )?;
+            Some(tokio::spawn(listening))
+        }
+        None => None,
+    };
     let mut builder = Server::builder().max_concurrent_streams(CONNECTION_STREAMS_MAX);
     if let Some(tls) = &config.tls {
         builder = builder.tls_config(tls.server_config())?;
@@ -314,6 +383,13 @@ async fn serve(
         )
         .await
         .map_err(ServeError::from);
+    // The HTTP listener stops with the gRPC one, whichever way that ended.
+    let _ = stopping.send(true);
+    if let Some(http) = http {
+        if let Err(error) = http.await {
+            tracing::warn!(%error, "the HTTP listener's task failed");
+        }
+    }
     if let Some(tlog) = tlog {
         // Tile reads in flight finish before the writer stops.
         let _ = tlog.await;

@@ -1,10 +1,16 @@
 //! The `matchledger` command line: the server, the client, the demo and offline tools.
 
+pub mod backup;
 pub mod check;
+pub mod check_copy;
 pub mod client;
+pub mod completions;
 pub mod demo;
+pub mod exit;
+pub mod http_listen;
 pub mod load;
 pub mod principal;
+pub mod progress;
 pub mod serve;
 pub mod signing_key;
 pub mod verifiable;
@@ -13,9 +19,14 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// The exit codes, shown under `--help` (see [`exit`]).
+const EXIT_CODES_HELP: &str = "Exit codes: 0 success; 1 other failure; 2 usage; \
+3 unavailable, retry later; 4 refused by a rule or as invalid, do not retry as is; \
+5 verification failed. Under --json a failure is one JSON object on stderr.";
+
 /// matchledger: an event-sourced, verifiable ledger for matched SME support funds.
 #[derive(Debug, Parser)]
-#[command(name = "matchledger", version, about)]
+#[command(name = "matchledger", version, about, after_help = EXIT_CODES_HELP)]
 pub struct Cli {
     /// Server address for client commands.
     #[arg(
@@ -66,17 +77,25 @@ pub enum TopCommand {
     Principal(principal::PrincipalArgs),
     /// Verify a data directory offline: the whole hash chain, then the books.
     Check(check::CheckArgs),
+    /// Take a verified copy of a running server's history (`--follow` keeps it current).
+    Backup(backup::BackupArgs),
+    /// Build a new data directory from a backup or an export.
+    Restore(backup::RestoreArgs),
     /// Load a server on this machine with concurrent clients and report throughput and
     /// latency.
     BenchLoad(load::LoadArgs),
     /// Verifiable history: tree heads, proofs, bundles, exports and the witness.
     #[command(flatten)]
     Verifiable(Box<verifiable::VerifiableCommand>),
+    /// Prints a shell completion script: `source <(matchledger completions bash)`.
+    Completions(completions::CompletionsArgs),
 }
 
-/// Parses the command line, runs it, and turns any error into a message and exit code 1.
+/// Parses the command line, runs it, and turns any error into a message and the exit
+/// code of its class (see [`exit`]).
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    let json = cli.json;
     init_tracing(cli.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -84,8 +103,10 @@ pub fn main() -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
-            return ExitCode::FAILURE;
+            return exit::report(
+                &anyhow::anyhow!("cannot start the async runtime: {error}"),
+                json,
+            );
         }
     };
     let result = runtime.block_on(async move {
@@ -98,6 +119,11 @@ pub fn main() -> ExitCode {
             TopCommand::Check(args) => {
                 tokio::task::spawn_blocking(move || check::check(&args)).await?
             }
+            TopCommand::Completions(args) => completions::completions(&args),
+            TopCommand::Backup(args) => backup::backup(&cli.server, args).await,
+            TopCommand::Restore(args) => {
+                tokio::task::spawn_blocking(move || backup::restore(&args).map(|_| ())).await?
+            }
             TopCommand::Verifiable(command) => {
                 verifiable::run(&cli.server, cli.json, *command).await
             }
@@ -105,10 +131,7 @@ pub fn main() -> ExitCode {
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            ExitCode::FAILURE
-        }
+        Err(error) => exit::report(&error, json),
     }
 }
 

@@ -143,7 +143,79 @@ impl WriterState {
             sequence: last.sequence,
             hash: last.hash,
         });
-        for (key, record) in &idempotency {
+        self.commit(db, batch, blocks, frontier, head, &idempotency)?;
+        Ok((recorded, head))
+    }
+
+    /// Appends events given as their exact stored bytes (a restore from a backup or an
+    /// export), each checked to be the next sequence and to link to the one before, with
+    /// their idempotency records, in one atomic sled batch, not yet durable. The bytes are
+    /// kept as given, so hashes and the Merkle tree are those of the original log.
+    pub(crate) fn write_stored(
+        &mut self,
+        db: &sled::Db,
+        events: &[Vec<u8>],
+        idempotency: &[(String, IdempotencyRecord)],
+    ) -> Result<Head, StoreError> {
+        if let Some(reason) = &self.failed {
+            return Err(StoreError::Refused(format!("no appends: {reason}")));
+        }
+        let mut batch = sled::Batch::default();
+        let mut frontier = self.frontier.clone();
+        let mut blocks: Vec<OpenBlock> = Vec::new();
+        let mut current = self.reopened_tail();
+        let mut head = self.head;
+        let mut nodes = Vec::with_capacity(2 * events.len());
+        for bytes in events {
+            let sequence = current.next_sequence();
+            let event = codec::decode_at(sequence, bytes)?;
+            // `decode_at` has checked the envelope's sequence; the link is checked here.
+            if event.prev_hash != head.hash {
+                return Err(StoreError::corrupt(
+                    sequence,
+                    "does not link to the event before it (prev_hash differs)",
+                ));
+            }
+            if !current.fits(bytes.len()) {
+                let full = std::mem::replace(&mut current, OpenBlock::new(sequence));
+                blocks.push(full);
+            }
+            current.push(bytes);
+            nodes.extend(frontier.append(bytes));
+            if let Some(external_ref) = &event.meta.external_ref {
+                batch.insert(layout::external_ref_key(external_ref, sequence), &[]);
+            }
+            head = Head {
+                sequence,
+                hash: event.hash,
+            };
+        }
+        blocks.push(current);
+        merkle::stage(&mut batch, &nodes, &frontier, merkle::STORED_LEVEL_MIN);
+        self.commit(db, batch, blocks, frontier, head, idempotency)?;
+        Ok(head)
+    }
+
+    /// The block the next event goes into: the open tail while it is small, else a new one.
+    fn reopened_tail(&self) -> OpenBlock {
+        match &self.tail {
+            Some(tail) if tail.count < BLOCK_REOPEN_EVENTS_MAX => tail.clone(),
+            _ => OpenBlock::new(self.head.sequence + 1),
+        }
+    }
+
+    /// Adds the idempotency records, the changed blocks and the new head to `batch`,
+    /// applies it atomically, and only then moves the writer's state to `head`.
+    fn commit(
+        &mut self,
+        db: &sled::Db,
+        mut batch: sled::Batch,
+        blocks: Vec<OpenBlock>,
+        frontier: Frontier,
+        head: Head,
+        idempotency: &[(String, IdempotencyRecord)],
+    ) -> Result<(), StoreError> {
+        for (key, record) in idempotency {
             batch.insert(
                 layout::idempotency_key(key),
                 records::encode_idempotency(record),
@@ -170,7 +242,7 @@ impl WriterState {
             self.tail.as_ref().map_or(0, |t| t.next_sequence() - 1),
             self.head.sequence
         );
-        Ok((recorded, head))
+        Ok(())
     }
 
     /// Numbers, encodes and chains `events` after the head, packing them into blocks
@@ -184,10 +256,7 @@ impl WriterState {
         frontier: &mut Frontier,
     ) -> Result<(Vec<RecordedEvent>, Vec<OpenBlock>), StoreError> {
         let mut blocks: Vec<OpenBlock> = Vec::new();
-        let mut current = match &self.tail {
-            Some(tail) if tail.count < BLOCK_REOPEN_EVENTS_MAX => tail.clone(),
-            _ => OpenBlock::new(self.head.sequence + 1),
-        };
+        let mut current = self.reopened_tail();
         let mut prev_hash = self.head.hash;
         let mut recorded = Vec::with_capacity(events.len());
         let mut nodes = Vec::with_capacity(2 * events.len());

@@ -5,6 +5,8 @@
 
 #![allow(dead_code)]
 
+pub mod backup;
+pub mod http;
 pub mod pki;
 
 use std::path::{Path, PathBuf};
@@ -64,12 +66,18 @@ impl TestServer {
 
     /// Starts a server configured as `setup` says on an existing data directory.
     pub async fn start_in_with(dir: &Path, setup: Setup) -> TestServer {
+        TestServer::start_at(dir, setup, "127.0.0.1:0").await
+    }
+
+    /// Starts a server configured as `setup` says on an existing data directory, listening
+    /// on `address` (a restarted server on the port its clients know).
+    pub async fn start_at(dir: &Path, setup: Setup, address: &str) -> TestServer {
         let path = dir.to_path_buf();
         let ledger = tokio::task::spawn_blocking(move || Ledger::open_or_read_only(&path))
             .await
             .expect("join")
             .expect("ledger opens");
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
+        let listener = TcpListener::bind(address).await.expect("bind");
         let scheme = if setup.config.tls.is_some() {
             "https"
         } else {
@@ -479,4 +487,24 @@ pub async fn verifier_key(server: &mut TestServer) -> String {
         .expect("verifier key")
         .into_inner()
         .verifier_key
+}
+
+/// What grpc.health.v1 says of the posting service of the server at `address`.
+pub async fn posting_health(
+    address: &str,
+) -> tonic_health::pb::health_check_response::ServingStatus {
+    let channel = Channel::from_shared(address.to_string())
+        .expect("uri")
+        .connect()
+        .await
+        .expect("connect");
+    let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
+    let reply = health
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: "matchledger.v1.PostingService".into(),
+        })
+        .await
+        .expect("health answers");
+    tonic_health::pb::health_check_response::ServingStatus::try_from(reply.into_inner().status)
+        .expect("known status")
 }

@@ -20,7 +20,7 @@ pub enum VerifiableCommand {
     ProveInclusion(heads::ProveInclusionArgs),
     /// Prints a contribution's match verification bundle (JSON) for offline checking.
     MatchBundle(bundle::MatchBundleArgs),
-    /// Checks a match bundle offline: MATCHED / PARTIAL / UNMATCHED, or INVALID (exit 1).
+    /// Checks a match bundle offline: MATCHED / PARTIAL / UNMATCHED, or INVALID (exit 5).
     VerifyMatch(bundle::VerifyMatchArgs),
     /// Writes a self-verifying export: events.jsonl, balances.csv, smes.csv, manifest.json.
     Export(export::ExportArgs),
