@@ -3,7 +3,8 @@
 //! event bytes and rebuild the signed root, the tiles carry the spec's cache headers, a
 //! partial tile never changes as the log grows, and paths beyond the tree or not in the
 //! spec's canonical spelling are not found. Then an implementation we did not write, Go's
-//! `golang.org/x/mod/sumdb/tlog` and `sumdb/note`, checks the same server.
+//! `golang.org/x/mod/sumdb/tlog` and `sumdb/note`, checks the same server, and during a
+//! key rotation accepts its checkpoint under the old key and under the new one.
 
 mod common;
 
@@ -54,11 +55,21 @@ async fn load(dir: &Path, skip: usize, commands: usize) -> u64 {
 /// A server over `dir` signing with the fixed key, with the tlog-tiles face on its own
 /// loopback port; returns it and the tlog-tiles URL prefix.
 async fn start(dir: &Path) -> (TestServer, String) {
+    start_with_keys(dir, log_key(), None).await
+}
+
+/// [`start`] signing with `key`, and with `previous` too during a key rotation.
+async fn start_with_keys(
+    dir: &Path,
+    key: SigningKey,
+    previous: Option<SigningKey>,
+) -> (TestServer, String) {
     let tlog = TlogListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)), false).expect("bind");
     let prefix = format!("http://{}/tlog", tlog.local_addr().expect("address"));
     let setup = Setup {
         config: ServerConfig {
-            signing_key: Some(log_key()),
+            signing_key: Some(key),
+            previous_signing_key: previous,
             tlog: Some(tlog),
             ..ServerConfig::default()
         },
@@ -290,6 +301,21 @@ async fn go_sumdb_tlog_verifies_the_checkpoint_reads_the_tiles_and_proves_events
         String::from_utf8_lossy(&refused.stderr)
     );
     server.stop().await;
+
+    // During a key rotation to that key, Go verifies the checkpoint under either key.
+    let (server, prefix) = start_with_keys(data.path(), impostor.clone(), Some(log_key())).await;
+    for key in [log_key(), impostor] {
+        let mut check = Command::new(&binary);
+        check.arg(&prefix).arg(key.verifier_key()).arg("5");
+        let output = run(check).await;
+        assert!(
+            output.status.success(),
+            "under {}: {}",
+            key.verifier_key(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    server.stop().await;
 }
 
 /// Runs a command off the async threads; a missing Go toolchain fails loudly.
@@ -304,4 +330,31 @@ async fn run(mut command: Command) -> std::process::Output {
                  MATCHLEDGER_SKIP_GO_INTEROP=1 to skip it"
             )
         })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_tlog_on_http_the_http_listener_serves_the_log_under_tlog_and_not_without() {
+    use common::http::HttpServer;
+
+    let server = HttpServer::start_with(ServerConfig {
+        signing_key: Some(log_key()),
+        tlog_on_http: true,
+        ..ServerConfig::default()
+    })
+    .await;
+    let checkpoint = server.get("/tlog/checkpoint").await;
+    assert_eq!(checkpoint.status, 200);
+    let note = String::from_utf8(checkpoint.body.to_vec()).expect("UTF-8");
+    let signed = audit::verify_checkpoint(&note, &log_key().verifier_key()).expect("verifies");
+    assert_eq!((signed.origin.as_str(), signed.size), (ORIGIN, 0));
+    assert_eq!(server.get("/tlog/tile/0/000.p/1").await.status, 404);
+    server.stop().await;
+
+    let server = HttpServer::start_with(ServerConfig {
+        signing_key: Some(log_key()),
+        ..ServerConfig::default()
+    })
+    .await;
+    assert_eq!(server.get("/tlog/checkpoint").await.status, 404);
+    server.stop().await;
 }

@@ -81,6 +81,12 @@ pub struct ServerConfig {
     /// A listener of its own for the log as C2SP tlog-tiles (`serve --tlog-listen`),
     /// served under `/tlog` with the same signer as the audit service.
     pub tlog: Option<TlogListener>,
+    /// Also serve the log as tlog-tiles under `/tlog` on the HTTP listener (`serve
+    /// --tlog-on-http`); off loopback only with `tlog_public`.
+    pub tlog_on_http: bool,
+    /// The operator declared the log's events public (`--tlog-public`): the tlog-tiles face,
+    /// which serves them unauthenticated, may be reached off loopback.
+    pub tlog_public: bool,
     /// tlog-witness witnesses the log pushes each grown tree head to (`serve --witness`);
     /// their cosignatures are kept only under `witness_keys`, so these need them.
     pub witnesses: Vec<WitnessUrl>,
@@ -102,6 +108,8 @@ impl Default for ServerConfig {
             witness_keys: None,
             verification_interval: Some(VERIFICATION_INTERVAL_DEFAULT),
             tlog: None,
+            tlog_on_http: false,
+            tlog_public: false,
             witnesses: Vec::new(),
             witness_push_interval: crate::limits::WITNESS_PUSH_INTERVAL,
         }
@@ -141,7 +149,13 @@ pub async fn run_with_http(
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
     let checked = check_safe(&listener, &config).and_then(|()| match &http {
-        Some(http) => check_safe(http, &config),
+        Some(http) => check_safe(http, &config).and_then(|()| {
+            if !config.tlog_on_http {
+                return Ok(());
+            }
+            crate::tlog::check_address(http.local_addr()?, config.tlog_public)
+                .map_err(ServeError::Unsafe)
+        }),
         None => Ok(()),
     });
     let result = match checked {
@@ -297,6 +311,9 @@ async fn serve(
         stop_signal.clone(),
     ));
     let (ledger_for_http, stop_signal_for_http) = (ledger.clone(), stop_signal.clone());
+    let tlog_for_http = config
+        .tlog_on_http
+        .then(|| TlogState::new(ledger.store().clone(), Arc::clone(&heads)));
     if !config.witnesses.is_empty() {
         tokio::spawn(crate::tlog::push::run(
             ledger.store().clone(),
@@ -342,6 +359,7 @@ async fn serve(
                 services,
                 &config,
                 stop_signal_for_http,
+                tlog_for_http,
             )?)
         }
         None => None,
@@ -385,6 +403,7 @@ fn start_http(
     services: tonic::service::Routes,
     config: &ServerConfig,
     stop: watch::Receiver<bool>,
+    tlog: Option<TlogState>,
 ) -> Result<tokio::task::JoinHandle<()>, ServeError> {
     let listening = crate::http::listen(
         listener,
@@ -393,6 +412,7 @@ fn start_http(
         config.authentication.clone(),
         config.tls.as_ref(),
         stop,
+        tlog,
     )?;
     Ok(tokio::spawn(listening))
 }

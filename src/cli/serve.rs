@@ -92,8 +92,13 @@ pub struct ServeArgs {
     /// this address, under `/tlog/`. Unauthenticated: loopback only unless --tlog-public.
     #[arg(long, env = "MATCHLEDGER_TLOG_LISTEN")]
     pub tlog_listen: Option<SocketAddr>,
-    /// The log's events are public: allow --tlog-listen on a non-loopback address.
-    #[arg(long, requires = "tlog_listen")]
+    /// Also serve the log as C2SP tlog-tiles under `/tlog/` on the HTTP listener
+    /// (unauthenticated: loopback only unless --tlog-public).
+    #[arg(long)]
+    pub tlog_on_http: bool,
+    /// The log's events are public: allow --tlog-listen, or --tlog-on-http, on a
+    /// non-loopback address.
+    #[arg(long)]
     pub tlog_public: bool,
     /// A C2SP tlog-witness to push each grown tree head to (its URL prefix; the log POSTs
     /// `<URL>/add-checkpoint`). Repeatable. Its key must be in --witness-keys.
@@ -158,6 +163,8 @@ impl ServeArgs {
         Ok(ServerConfig {
             authentication,
             tlog,
+            tlog_on_http: self.tlog_on_http,
+            tlog_public: self.tlog_public,
             witnesses,
             tls,
             insecure: self.insecure,

@@ -87,6 +87,7 @@ pub fn listen(
     authentication: crate::api::guard::Authentication,
     tls: Option<&crate::api::tls::TlsSettings>,
     stop: tokio::sync::watch::Receiver<bool>,
+    tlog: Option<crate::tlog::TlogState>,
 ) -> Result<impl std::future::Future<Output = ()>, server::HttpServeError> {
     let acceptor = tls.map(server::tls_acceptor).transpose()?;
     let descriptors = Descriptors::load()?;
@@ -104,6 +105,10 @@ pub fn listen(
         descriptors: Arc::new(descriptors),
     };
     let mut app = router(state.clone());
+    // The log as C2SP tlog-tiles, unauthenticated by design (`docs/tlog.md`).
+    if let Some(tlog) = tlog {
+        app = app.nest(crate::tlog::PREFIX, crate::tlog::router(tlog));
+    }
     if loopback_names_only {
         app = app.layer(axum::middleware::from_fn_with_state(
             state,
