@@ -12,7 +12,7 @@ use std::time::Duration;
 use common::backup::*;
 use common::{contribute, options_with_key, programme, record_match};
 use matchledger::api::proto;
-use matchledger::cli::backup::format::EVENTS_FILE;
+use matchledger::cli::backup::format::{EVENTS_FILE, HEADS_FILE, IDEMPOTENCY_FILE};
 use matchledger::cli::backup::restore;
 use matchledger::cli::check::{check, CheckArgs};
 use matchledger::cli::verifiable::export::{export, ExportArgs};
@@ -198,6 +198,66 @@ async fn a_backup_with_one_flipped_event_byte_is_refused_naming_the_event_and_no
     assert!(message.contains("event 7"), "names the event: {message}");
     assert!(message.contains("nothing was written"), "{message}");
     assert!(!restored_dir.exists(), "no directory is created");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_whose_idempotency_record_or_kept_head_was_altered_is_refused_naming_it() {
+    let temp = tempfile::tempdir().unwrap();
+    let (mut server, key) = start(&temp.path().join("data")).await;
+    let programme = programme(&mut server).await;
+    for _ in 0..4 {
+        contribute(&mut server, &programme, "1000").await;
+    }
+    let backup = temp.path().join("backup");
+    let size = take(&server, &backup).await;
+    server.stop().await;
+    let restored_dir = temp.path().join("restored");
+
+    // A record moved onto another command's events: a retry would replay the wrong ones.
+    let path = backup.join(IDEMPOTENCY_FILE);
+    let original = std::fs::read_to_string(&path).unwrap();
+    let moved = original.replacen("\"first_sequence\":1,", "\"first_sequence\":2,", 1);
+    assert_ne!(moved, original);
+    std::fs::write(&path, &moved).unwrap();
+    let message = format!(
+        "{:#}",
+        restore(&restore_args(&backup, &restored_dir, &key)).unwrap_err()
+    );
+    assert!(
+        message.contains(IDEMPOTENCY_FILE) && message.contains("sequence 2"),
+        "{message}"
+    );
+    std::fs::write(&path, &original).unwrap();
+
+    // A kept head whose root is not the events': it would be served as the log's.
+    let path = backup.join(HEADS_FILE);
+    let heads = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<serde_json::Value> = heads
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let note = lines[0]["note"].as_str().unwrap().to_string();
+    // The note's third line is the root, base64; 32 zero bytes take as many characters.
+    let root = note.lines().nth(2).unwrap();
+    let forged = note.replacen(root, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", 1);
+    lines[0]["note"] = serde_json::Value::String(forged);
+    let text: String = lines.iter().map(|line| format!("{line}\n")).collect();
+    assert_eq!(
+        text.len(),
+        heads.len(),
+        "same length: the manifest still covers it"
+    );
+    std::fs::write(&path, text).unwrap();
+    let message = format!(
+        "{:#}",
+        restore(&restore_args(&backup, &restored_dir, &key)).unwrap_err()
+    );
+    assert!(
+        message.contains(HEADS_FILE) && message.contains("root"),
+        "{message}"
+    );
+    assert!(!restored_dir.exists(), "nothing was written");
+    assert!(size >= 4);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
