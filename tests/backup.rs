@@ -123,6 +123,17 @@ async fn a_directory_whose_db_bytes_were_damaged_is_restored_from_its_backup_los
     for _ in 0..40 {
         contribute(&mut server, &programme, "1000").await;
     }
+    server
+        .posting
+        .close_phase(proto::ClosePhaseRequest {
+            options: common::options(),
+            command: Some(proto::ClosePhase {
+                phase_id: programme.phase.clone(),
+            }),
+        })
+        .await
+        .expect("phase closed");
+    let statement = closing_statement(&mut server, &programme.phase).await;
     let head = common::head(&mut server).await;
     let backup = temp.path().join("backup");
     assert_eq!(take(&server, &backup).await, head);
@@ -156,7 +167,8 @@ async fn a_directory_whose_db_bytes_were_damaged_is_restored_from_its_backup_los
     }
 
     let restored_dir = temp.path().join("restored");
-    restore(&restore_args(&backup, &restored_dir, &key)).expect("restore");
+    let summary = restore(&restore_args(&backup, &restored_dir, &key)).expect("restore");
+    assert_eq!(summary.statements, 1);
     let (mut restored, _) = start(&restored_dir).await;
     assert_eq!(
         stored_events(&mut restored, 0).await,
@@ -164,6 +176,11 @@ async fn a_directory_whose_db_bytes_were_damaged_is_restored_from_its_backup_los
         "nothing lost"
     );
     assert_eq!(balances(&mut restored, head).await, balances_before);
+    assert_eq!(
+        closing_statement(&mut restored, &programme.phase).await,
+        statement,
+        "the statement signed at close is the original's"
+    );
     restored.stop().await;
 }
 
@@ -318,4 +335,25 @@ async fn an_export_restores_the_same_events_and_root_and_a_retry_is_refused_not_
         "nothing posted twice"
     );
     restored.stop().await;
+}
+
+/// The statement signed when `phase` closed, waiting while it is being produced.
+async fn closing_statement(server: &mut common::TestServer, phase: &str) -> String {
+    for _ in 0..100 {
+        let reply = server
+            .audit
+            .get_phase_statement(proto::GetPhaseStatementRequest {
+                phase_id: phase.to_string(),
+                at_close: true,
+            })
+            .await;
+        match reply {
+            Ok(statement) => return statement.into_inner().note,
+            Err(status) if status.code() == tonic::Code::Unavailable => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(status) => panic!("closing statement: {status:?}"),
+        }
+    }
+    panic!("no closing statement was produced");
 }
