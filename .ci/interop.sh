@@ -21,7 +21,7 @@ rm -rf "$generated" && mkdir -p "$generated"
 cargo build --release --quiet
 data_dir=$(mktemp -d)
 port=$(( 40000 + RANDOM % 20000 ))
-"$target_dir/release/matchledger" serve --data-dir "$data_dir" --listen "127.0.0.1:$port" > "$data_dir/server.log" 2>&1 &
+"$target_dir/release/matchledger" serve --data-dir "$data_dir" --listen "127.0.0.1:$port" --http-listen off > "$data_dir/server.log" 2>&1 &
 server=$!
 cleanup() { kill "$server" 2>/dev/null || true; wait "$server" 2>/dev/null || true; rm -rf "$data_dir"; }
 trap cleanup EXIT

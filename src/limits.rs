@@ -65,9 +65,11 @@ const _: () = assert!(BLOCK_REOPEN_EVENTS_MAX <= BLOCK_EVENTS_MAX);
 
 /// Stored bytes of one event. The largest legitimate event (a phase with every support
 /// type, or a posting with all its metadata, reference and reason at their limits) is
-/// about 50 KB; this backstop keeps one event inside one inline sled page (see `store`).
-/// An event over it is refused and nothing is written.
-pub const EVENT_BYTES_MAX: usize = 64 * 1024;
+/// about 50 KB; this backstop keeps one event inside one inline sled page (see `store`),
+/// and within the `u16` length prefix of a tlog-tiles entry bundle (65 535 bytes; it was
+/// 65 536 before the log was served as tiles). An event over it is refused and nothing is
+/// written.
+pub const EVENT_BYTES_MAX: usize = u16::MAX as usize;
 
 /// Milliseconds a match bundle waits for the projections to catch up with a tree head
 /// signed between the writer's append and its publication (normally microseconds).
@@ -91,6 +93,19 @@ pub const SNAPSHOT_EVENTS_INTERVAL: u64 = 100_000;
 /// replay). A shorter tail replays in well under 0.2 s, less than writing the snapshot.
 pub const SHUTDOWN_SNAPSHOT_EVENTS_MIN: u64 = 10_000;
 const _: () = assert!(SHUTDOWN_SNAPSHOT_EVENTS_MIN <= SNAPSHOT_EVENTS_INTERVAL);
+
+/// How often a running server re-verifies its whole event log in the background (and once
+/// at start-up), by default (`serve --verify-interval-secs`). A walk reads and hashes every
+/// event at low priority, about 1 s of one core per 100,000 events in a release build, so
+/// hourly costs little and bounds how long damage to old history can go unnoticed.
+pub const VERIFICATION_INTERVAL_DEFAULT: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// How often the background verification logs its progress during a walk.
+pub const VERIFY_PROGRESS_INTERVAL: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Events the background verification walks between looks at whether it was asked to
+/// stop: a few milliseconds of reading, so a shutdown never waits on it for long.
+pub const VERIFY_STOP_CHECK_EVENTS: u64 = 1024;
 
 /// Largest scale the programme generator accepts (larger requests are clamped). Scale
 /// 10,000 is 200 five-year phases of ~88k SMEs each, some 150 million commands, and keeps
@@ -168,6 +183,67 @@ pub const HEADS_KEPT: usize = 64;
 /// callers of the audit service cannot grow a head without bound.
 pub const COSIGNATURES_PER_HEAD_MAX: usize = 32;
 
+/// Bytes of one JSON request body on the HTTP listener. Proto3 JSON is at most about twice
+/// its protobuf size (base64, quoted 64-bit numbers, field names), so a full batch that
+/// fits `REQUEST_BYTES_MAX` as protobuf fits here as JSON; the transcoded message must
+/// still fit `REQUEST_BYTES_MAX` at the service.
+pub const HTTP_REQUEST_BYTES_MAX: usize = 2 * REQUEST_BYTES_MAX;
+
+/// Bytes of one protobuf message the HTTP listener accepts back from a service before it
+/// turns it into JSON: the same bound a gRPC client of ours accepts.
+pub const HTTP_RESPONSE_MESSAGE_BYTES_MAX: usize = CLIENT_RESPONSE_BYTES_MAX;
+
+/// Messages one HTTP stream (NDJSON) sends; past it the stream ends with a
+/// RESOURCE_EXHAUSTED error line and the client continues from the last sequence it got.
+/// Ten million events of ~500 bytes of JSON is ~5 GB: a whole-log read still fits, and no
+/// single response grows without bound.
+pub const HTTP_STREAM_MESSAGES_MAX: u64 = 10_000_000;
+
+/// Connections open at once on the HTTP listener; past it new connections wait to be
+/// accepted. Each costs a task and buffers of a few KB: 1,024 is ~ 10 MB, far beyond the
+/// browsers and finance systems of one programme.
+pub const HTTP_CONNECTIONS_MAX: usize = 1024;
+
+/// Seconds a client has to send a request's headers (and, over TLS, to finish the
+/// handshake), so that slow or half-open connections cannot pile up.
+pub const HTTP_HEADER_READ_SECONDS_MAX: u64 = 10;
+
+/// Seconds the HTTP listener waits, on shutdown, for requests in flight to finish before
+/// it drops their connections.
+pub const HTTP_SHUTDOWN_SECONDS_MAX: u64 = 10;
+/// Tiles and entry bundles the tlog-tiles face reads from the store at once; more requests
+/// wait their turn. A full entry bundle is 256 events (≈ 100 KB, at most 16 MB) read from
+/// four blocks, a hash tile above level 0 is 256 stored hashes: 16 readers keep the two
+/// cores busy without letting a crawler hold every blocking thread.
+pub const TLOG_TILE_READS_MAX: usize = 16;
+
+/// Seconds a cache may keep a partial tile (the right edge of the tree). Its bytes never
+/// change, but the spec lets a log stop serving it once the full tile exists, and a client
+/// wants the wider tile soon after the tree grows.
+pub const TLOG_PARTIAL_TILE_MAX_AGE_SECONDS: u64 = 60;
+
+/// Hashes in the consistency proof of one tlog-witness `add-checkpoint` request: a proof
+/// between two trees of at most 2^64 leaves has at most 2 · 64.
+pub const WITNESS_PROOF_HASHES_MAX: usize = 128;
+
+/// Bytes of a witness's answer the log reads: its cosignature lines (≈ 130 bytes each, at
+/// most `NOTE_SIGNATURES_MAX`) or its size.
+pub const WITNESS_RESPONSE_BYTES_MAX: usize = 64 * 1024;
+
+/// How long the log waits for one witness to answer before trying again later.
+pub const WITNESS_REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// How often the log looks for a grown tree to push to its witnesses. Each push signs (and
+/// keeps) a head, so this bounds the heads signed for witnesses to one per interval: 17 280
+/// a day, ≈ 4 MB of kept heads.
+pub const WITNESS_PUSH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Attempts of one push to one witness: the first, and one retry from the size a 409 named.
+pub const WITNESS_PUSH_ATTEMPTS_MAX: usize = 2;
+
+/// Bytes of one entry bundle the witness reads from a log: 256 entries at their largest,
+/// each with its two-byte length.
+pub const TLOG_BUNDLE_BYTES_MAX: usize = 256 * (2 + EVENT_BYTES_MAX);
 /// Signed heads read from the store per page while streaming them to a backup: a page
 /// of notes (≈ 300 bytes each, with a few cosignatures) stays well under a megabyte.
 pub const BACKUP_HEADS_PAGE_MAX: usize = 1000;

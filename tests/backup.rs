@@ -64,6 +64,7 @@ async fn a_backup_taken_under_load_restores_to_an_identical_ledger() {
     assert!(summary.cosignatures >= 1);
     check(&CheckArgs {
         data_dir: restored_dir.clone(),
+        scratch_dir: None,
     })
     .expect("check passes on the restored directory");
 

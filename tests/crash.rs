@@ -262,6 +262,8 @@ impl Server {
         let child = Command::new(&self.binary)
             .args(["serve", "--listen", &self.listen, "--data-dir"])
             .arg(&self.data_dir)
+            // Parallel servers must not all take the default HTTP port.
+            .args(["--http-listen", "off"])
             .env("RUST_LOG", "info,sled=warn,h2=warn")
             .stdout(Stdio::null())
             .stderr(log)

@@ -10,8 +10,6 @@ use common::*;
 use matchledger::api::proto;
 use tonic::Code;
 use tonic_health::pb::health_check_response::ServingStatus;
-use tonic_health::pb::health_client::HealthClient;
-use tonic_health::pb::HealthCheckRequest;
 use tonic_types::StatusExt;
 
 /// The idempotency key of the posting whose stored event the test damages.
@@ -59,22 +57,6 @@ fn flip_a_byte_of_the_target_event(dir: &Path) {
         "exactly one stored block holds the target event"
     );
     db.flush().expect("flushed");
-}
-
-async fn posting_health(address: &str) -> ServingStatus {
-    let channel = tonic::transport::Channel::from_shared(address.to_string())
-        .expect("uri")
-        .connect()
-        .await
-        .expect("connect");
-    let mut health = HealthClient::new(channel);
-    let reply = health
-        .check(HealthCheckRequest {
-            service: "matchledger.v1.PostingService".into(),
-        })
-        .await
-        .expect("health answers");
-    ServingStatus::try_from(reply.into_inner().status).expect("known status")
 }
 
 #[tokio::test]
@@ -252,4 +234,270 @@ fn check_refuses_a_directory_without_data() {
 
     assert!(!ok);
     assert!(stderr.contains("holds no matchledger data"), "{stderr}");
+}
+
+/// Events enough that a clean stop saves a snapshot at the head (so the next start
+/// replays, and open re-verifies, nothing) with the target event early in the log, past
+/// the first hundred events. Returns the directory, the target's sequence and the head.
+async fn large_ledger_with_early_target() -> (tempfile::TempDir, u64, u64) {
+    use matchledger::generator::{generate, GeneratedCommand, ProgrammeConfig};
+    use matchledger::ledger::{Ledger, Submission};
+    use matchledger::limits::{BATCH_COMMANDS_MAX, SHUTDOWN_SNAPSHOT_EVENTS_MIN};
+
+    let temp = tempfile::tempdir().expect("temp dir");
+    let ledger = Ledger::open(temp.path()).expect("opens");
+    let mut programme = generate(&ProgrammeConfig::default()).into_iter();
+    let submit = |commands: Vec<GeneratedCommand>, key: String| {
+        let context = matchledger::domain::command::CommandContext {
+            idempotency_key: key,
+            ..commands
+                .first()
+                .expect("the programme is long enough")
+                .context("finance")
+        };
+        let commands = commands
+            .into_iter()
+            .map(|generated| generated.command)
+            .collect();
+        Submission::new(commands, context)
+    };
+    let first = submit(programme.by_ref().take(100).collect(), "first".into());
+    ledger.submit(first).await.expect("accepted");
+    let target = submit(programme.by_ref().take(1).collect(), TARGET_KEY.into());
+    let target = ledger.submit(target).await.expect("accepted").events[0].sequence;
+    let mut batch = 0;
+    while ledger.head() < SHUTDOWN_SNAPSHOT_EVENTS_MIN + target {
+        let commands = programme.by_ref().take(BATCH_COMMANDS_MAX).collect();
+        ledger
+            .submit(submit(commands, format!("batch-{batch}")))
+            .await
+            .expect("accepted");
+        batch += 1;
+    }
+    let head = ledger.head();
+    ledger.shutdown().await;
+    drop(ledger);
+    (temp, target, head)
+}
+
+/// A server on `dir` with background verification every `interval`, or none.
+async fn server_verifying(dir: &Path, interval: Option<std::time::Duration>) -> TestServer {
+    let setup = Setup {
+        config: matchledger::api::server::ServerConfig {
+            verification_interval: interval,
+            ..Default::default()
+        },
+        client_tls: None,
+    };
+    TestServer::start_in_with(dir, setup).await
+}
+
+/// Every posting is refused, naming the damaged target.
+async fn assert_postings_refused_naming(server: &mut TestServer, target: u64) {
+    let refused = server
+        .posting
+        .open_phase(proto::OpenPhaseRequest {
+            options: options(),
+            command: Some(proto::OpenPhase {
+                phase_id: String::new(),
+                name: "after the damage".into(),
+                currency: "KRW".into(),
+                starts_on: "2024-01-01".into(),
+                ends_on: "2028-12-31".into(),
+                match_ratio: "1".into(),
+                support_types: Vec::new(),
+            }),
+        })
+        .await
+        .expect_err("writes are refused");
+    assert_eq!(refused.code(), Code::FailedPrecondition, "{refused:?}");
+    let info = refused.get_details_error_info().expect("error info");
+    assert_eq!(info.reason, "LEDGER_READ_ONLY");
+    let damaged: u64 = info.metadata["damaged_sequence"]
+        .parse()
+        .expect("a sequence");
+    // A broken link may be noticed at the event before the altered one (never after).
+    assert!(
+        damaged == target || damaged + 1 == target,
+        "{damaged} for {target}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_read_that_meets_damaged_history_answers_data_loss_and_turns_the_server_read_only() {
+    // Given a large ledger whose open trusts its history (verified checkpoint and snapshot
+    // at the head), with one byte of an early event flipped on disk.
+    let (temp, target, head_before) = large_ledger_with_early_target().await;
+    flip_a_byte_of_the_target_event(temp.path());
+    let mut server = server_verifying(temp.path(), None).await;
+    assert_eq!(
+        head(&mut server).await,
+        head_before,
+        "open does not re-read it"
+    );
+    assert_eq!(
+        posting_health(&server.address).await,
+        ServingStatus::Serving
+    );
+
+    // When a reader reaches the damaged event.
+    let mut stream = server
+        .audit
+        .read_events(proto::ReadEventsRequest {
+            from_sequence: 1,
+            limit: 0,
+            filter: None,
+        })
+        .await
+        .expect("the stream starts")
+        .into_inner();
+    let failure = loop {
+        match stream.message().await {
+            Ok(Some(_)) => {}
+            Ok(None) => panic!("the damaged history was streamed to the end"),
+            Err(status) => break status,
+        }
+    };
+
+    // Then the read fails as data loss, and the server is read-only from that moment.
+    assert_eq!(failure.code(), Code::DataLoss, "{failure:?}");
+    assert_eq!(
+        posting_health(&server.address).await,
+        ServingStatus::NotServing
+    );
+    assert_postings_refused_naming(&mut server, target).await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn background_verification_finds_damage_no_reader_reached_and_turns_the_server_read_only() {
+    // Given the same damage, and a server verifying its whole chain in the background.
+    let (temp, target, _) = large_ledger_with_early_target().await;
+    flip_a_byte_of_the_target_event(temp.path());
+    let mut server =
+        server_verifying(temp.path(), Some(std::time::Duration::from_secs(3600))).await;
+
+    // When nobody reads, the verification at start-up finds it.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while posting_health(&server.address).await == ServingStatus::Serving {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the background verification did not find the damage"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+
+    // Then postings are refused naming it.
+    assert_postings_refused_naming(&mut server, target).await;
+    server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn background_verification_of_an_intact_log_leaves_the_server_serving() {
+    let (temp, _, head_before) = large_ledger_with_early_target().await;
+    let mut server =
+        server_verifying(temp.path(), Some(std::time::Duration::from_millis(200))).await;
+
+    // Several walks of the whole chain, with postings going on meanwhile.
+    let programme = programme(&mut server).await;
+    for _ in 0..10 {
+        contribute(&mut server, &programme, "1000000").await;
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+
+    assert_eq!(
+        posting_health(&server.address).await,
+        ServingStatus::Serving
+    );
+    assert!(head(&mut server).await > head_before);
+    server.stop().await;
+}
+
+/// Every file under `dir`, by path relative to it, with its bytes.
+fn every_file(dir: &Path) -> std::collections::BTreeMap<std::path::PathBuf, Vec<u8>> {
+    let mut files = std::collections::BTreeMap::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(at) = pending.pop() {
+        for entry in std::fs::read_dir(&at).expect("readable directory") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let bytes = std::fs::read(&path).expect("readable file");
+                let relative = path.strip_prefix(dir).expect("under dir").to_path_buf();
+                files.insert(relative, bytes);
+            }
+        }
+    }
+    files
+}
+
+#[tokio::test]
+async fn check_leaves_the_directory_it_checks_unchanged_file_for_file_byte_for_byte() {
+    let (temp, _) = ledger_with_target().await;
+    for damaged in [false, true] {
+        if damaged {
+            flip_a_byte_of_the_target_event(temp.path());
+        }
+        let before = every_file(temp.path());
+
+        let (ok, stdout, _) = run_check(temp.path());
+
+        assert_eq!(ok, !damaged, "{stdout}");
+        assert!(stdout.contains("working on a copy"), "{stdout}");
+        let after = every_file(temp.path());
+        assert_eq!(
+            before.keys().collect::<Vec<_>>(),
+            after.keys().collect::<Vec<_>>(),
+            "no file added or removed"
+        );
+        assert!(before == after, "no file changed");
+    }
+}
+
+#[tokio::test]
+async fn check_refuses_a_directory_a_running_server_holds() {
+    let server = TestServer::start().await;
+
+    let (ok, _, stderr) = run_check(&server.data_dir);
+
+    assert!(!ok);
+    assert!(stderr.contains("is in use"), "{stderr}");
+    server.stop().await;
+}
+
+/// Damages a stopped ledger's directory on disk.
+type Damaging = fn(&Path);
+
+#[tokio::test]
+async fn check_fails_on_every_kind_of_damage_on_disk() {
+    let damages: [(&str, Damaging); 3] = [
+        (
+            "a flipped byte of an event",
+            flip_a_byte_of_the_target_event,
+        ),
+        ("sled's data file cut short", |dir| {
+            let path = dir.join("db");
+            let length = std::fs::metadata(&path).expect("db").len();
+            let file = std::fs::OpenOptions::new()
+                .write(true)
+                .open(&path)
+                .expect("db opens");
+            file.set_len(length / 2).expect("truncated");
+        }),
+        ("the acknowledged-head evidence altered", |dir| {
+            let path = dir.join("acknowledged.head");
+            let mut bytes = std::fs::read(&path).expect("evidence");
+            bytes[10] ^= 0x40;
+            std::fs::write(&path, bytes).expect("rewritten");
+        }),
+    ];
+    for (what, damage) in damages {
+        let (temp, _) = ledger_with_target().await;
+        damage(temp.path());
+
+        let (ok, stdout, stderr) = run_check(temp.path());
+
+        assert!(!ok, "{what}: check passed\n{stdout}\n{stderr}");
+    }
 }

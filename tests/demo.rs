@@ -40,6 +40,10 @@ fn demo_loads_the_programme_and_its_balances_add_up_and_a_rerun_writes_nothing()
         first.contains("tree heads are signed by matchledger.local/demo+"),
         "{first}"
     );
+    assert!(
+        first.contains("HTTP (JSON API, console) on http://127.0.0.1:"),
+        "{first}"
+    );
     assert!(dir.path().join("signing.key").exists());
 
     // The same programme on the same directory is answered from the idempotency index,

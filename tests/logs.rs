@@ -16,6 +16,7 @@ fn startup_log_lines(extra: &[&str]) -> Vec<String> {
         .args(extra)
         .args(["serve", "--listen", "127.0.0.1:0", "--data-dir"])
         .arg(dir.path())
+        .args(["--http-listen", "127.0.0.1:0"])
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()

@@ -304,7 +304,7 @@ impl AuditService for AuditApi {
                         sequence,
                         stored_bytes,
                     }),
-                    Err(error) => Err(Status::internal(error.to_string())),
+                    Err(error) => Err(super::status::store_error(&error)),
                 };
                 let failed = item.is_err();
                 if sender.blocking_send(item).is_err() || failed {

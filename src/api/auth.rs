@@ -3,6 +3,7 @@
 //! principals file, loopback callers are the principal `local`, holding every role.
 
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use tonic::{Request, Status};
 
@@ -32,6 +33,12 @@ impl Principal {
         roles.iter().any(|role| self.roles.contains(role))
     }
 }
+
+/// The verified client certificate chain (DER, end-entity first) of a connection that
+/// another listener of this server accepted (the HTTP listener), put into the request
+/// extensions so that the guard can map it to a principal as it does for gRPC.
+#[derive(Debug, Clone)]
+pub struct PeerCertificates(pub Arc<Vec<Vec<u8>>>);
 
 /// Actor recorded when the server runs without authentication.
 pub const LOCAL_ACTOR: &str = "local";

@@ -25,7 +25,7 @@ use tonic::codegen::Service;
 use tonic::transport::server::{TcpConnectInfo, TlsConnectInfo};
 use tonic::Status;
 
-use super::auth::Principal;
+use super::auth::{PeerCertificates, Principal};
 use super::principals::Principals;
 use super::status::{permission_denied, restate_decode_error, unauthenticated};
 use crate::domain::Role;
@@ -191,6 +191,10 @@ fn bearer_token(value: &str) -> Option<&str> {
 
 /// The subject common name of the verified client certificate, if the connection has one.
 fn certificate_name(request: &http::Request<Body>) -> Option<String> {
+    // A call that came through the HTTP listener carries that connection's certificates.
+    if let Some(PeerCertificates(certificates)) = request.extensions().get::<PeerCertificates>() {
+        return super::tls::subject_common_name(certificates.first()?);
+    }
     let certificates = request
         .extensions()
         .get::<TlsConnectInfo<TcpConnectInfo>>()

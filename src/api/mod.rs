@@ -9,6 +9,7 @@ pub mod backup;
 pub mod closing;
 pub mod convert;
 pub mod guard;
+pub mod health;
 pub mod posting;
 pub mod principals;
 pub mod proofs;

@@ -10,6 +10,7 @@ use super::proto::{
     GetInclusionProofRequest, InclusionProof, MatchBundle, PhaseStatement, SignedExportManifest,
     TreeHead, VerifierKey,
 };
+use super::status::store_error;
 use super::tree_heads::{TreeHeadError, TreeHeads};
 use crate::audit;
 use std::sync::Arc;
@@ -35,7 +36,7 @@ pub fn tree_head_status(error: TreeHeadError) -> Status {
         TreeHeadError::NoWitnesses => Status::failed_precondition(error.to_string()),
         TreeHeadError::UnknownHead => Status::not_found(error.to_string()),
         TreeHeadError::TooManyCosignatures => Status::resource_exhausted(error.to_string()),
-        TreeHeadError::Store(error) => Status::internal(error.to_string()),
+        TreeHeadError::Store(error) => store_error(&error),
     }
 }
 
@@ -125,7 +126,7 @@ pub fn inclusion(
     let to_head = audit::consistency_proof(size, head_size, store).map_err(proof_status)?;
     let leaf = store
         .raw(request.sequence)
-        .map_err(|error| Status::internal(error.to_string()))?
+        .map_err(|error| store_error(&error))?
         .ok_or_else(|| Status::internal("the event is missing from the store"))?;
     Ok(InclusionProof {
         sequence: request.sequence,
@@ -214,7 +215,7 @@ pub fn match_bundle(heads: &TreeHeads, ledger: &Ledger, id: &str) -> Result<Matc
     {
         let bytes = store
             .raw(sequence)
-            .map_err(|error| Status::internal(error.to_string()))?
+            .map_err(|error| store_error(&error))?
             .ok_or_else(|| Status::internal(format!("event {sequence} is missing")))?;
         let event =
             crate::store::decode(&bytes).map_err(|error| Status::internal(error.to_string()))?;
@@ -337,7 +338,7 @@ pub fn export_manifest(
         .raw_from(1)
         .take(usize::try_from(checkpoint.size).unwrap_or(usize::MAX))
     {
-        let (_, bytes) = entry.map_err(|error| Status::internal(error.to_string()))?;
+        let (_, bytes) = entry.map_err(|error| store_error(&error))?;
         builder
             .push(&bytes)
             .map_err(|error| Status::internal(error.to_string()))?;

@@ -25,7 +25,11 @@ use super::tree_heads::{generate_key, TreeHeads, DEFAULT_ORIGIN};
 use super::witness_keys::WitnessKeys;
 use crate::audit::SigningKey;
 use crate::ledger::Ledger;
-use crate::limits::{CONNECTION_STREAMS_MAX, REQUEST_BYTES_MAX, SUBSCRIPTIONS_MAX};
+use crate::limits::{
+    CONNECTION_STREAMS_MAX, REQUEST_BYTES_MAX, SUBSCRIPTIONS_MAX, VERIFICATION_INTERVAL_DEFAULT,
+};
+use crate::tlog::push::WitnessUrl;
+use crate::tlog::{TlogListener, TlogState};
 
 /// Why the server stopped abnormally or would not start.
 #[derive(Debug, thiserror::Error)]
@@ -39,9 +43,15 @@ pub enum ServeError {
     /// The configuration would expose the ledger unsafely; nothing was served.
     #[error("refusing to serve: {0}")]
     Unsafe(String),
+    /// The retiring key does not belong with the signing key.
+    #[error(transparent)]
+    KeyRotation(#[from] super::tree_heads::KeyRotationError),
     /// No key to sign tree heads with.
     #[error("signing key: {0}")]
     SigningKey(#[from] crate::audit::AuditError),
+    /// The HTTP listener could not be set up.
+    #[error("{0}")]
+    Http(#[from] crate::http::server::HttpServeError),
 }
 
 /// How the server admits callers and limits them.
@@ -58,14 +68,29 @@ pub struct ServerConfig {
     /// The key that signs tree heads (its name is the checkpoint origin); a fresh key
     /// named [`DEFAULT_ORIGIN`], forgotten at exit, when `None`.
     pub signing_key: Option<SigningKey>,
+    /// During a key rotation, the key being retired (same name as `signing_key`): every
+    /// head, statement and manifest is signed by both until it is dropped.
+    pub previous_signing_key: Option<SigningKey>,
     /// The witnesses whose cosignatures are accepted, each verified; when `None`, every
     /// cosignature is refused (FAILED_PRECONDITION), so unverified lines can neither crowd
     /// out real ones nor be served as if they meant something.
     pub witness_keys: Option<WitnessKeys>,
+    /// How often the whole chain is re-verified in the background, starting at once;
+    /// never when `None`.
+    pub verification_interval: Option<std::time::Duration>,
+    /// A listener of its own for the log as C2SP tlog-tiles (`serve --tlog-listen`),
+    /// served under `/tlog` with the same signer as the audit service.
+    pub tlog: Option<TlogListener>,
+    /// tlog-witness witnesses the log pushes each grown tree head to (`serve --witness`);
+    /// their cosignatures are kept only under `witness_keys`, so these need them.
+    pub witnesses: Vec<WitnessUrl>,
+    /// How often the log looks for a grown tree to push to `witnesses`.
+    pub witness_push_interval: std::time::Duration,
 }
 
 impl Default for ServerConfig {
-    /// No authentication (loopback only), no TLS, the standard limits.
+    /// No authentication (loopback only), no TLS, the standard limits, the whole chain
+    /// verified in the background at start-up and every `VERIFICATION_INTERVAL_DEFAULT`.
     fn default() -> ServerConfig {
         ServerConfig {
             authentication: Authentication::Open,
@@ -73,7 +98,12 @@ impl Default for ServerConfig {
             insecure: false,
             subscriptions_max: SUBSCRIPTIONS_MAX,
             signing_key: None,
+            previous_signing_key: None,
             witness_keys: None,
+            verification_interval: Some(VERIFICATION_INTERVAL_DEFAULT),
+            tlog: None,
+            witnesses: Vec::new(),
+            witness_push_interval: crate::limits::WITNESS_PUSH_INTERVAL,
         }
     }
 }
@@ -98,8 +128,24 @@ pub async fn run_with(
     config: ServerConfig,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), ServeError> {
-    let result = match check_safe(&listener, &config) {
-        Ok(()) => serve(listener, ledger.clone(), config, shutdown).await,
+    run_with_http(listener, None, ledger, config, shutdown).await
+}
+
+/// As [`run_with`], and with `http` also serves the HTTP listener (the JSON API, OpenAPI
+/// and the console; see [`crate::http`]) over the same services, admitted the same way.
+pub async fn run_with_http(
+    listener: TcpListener,
+    http: Option<TcpListener>,
+    ledger: Ledger,
+    config: ServerConfig,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), ServeError> {
+    let checked = check_safe(&listener, &config).and_then(|()| match &http {
+        Some(http) => check_safe(http, &config),
+        None => Ok(()),
+    });
+    let result = match checked {
+        Ok(()) => serve(listener, http, ledger.clone(), config, shutdown).await,
         Err(error) => Err(error),
     };
     ledger.shutdown().await;
@@ -112,6 +158,16 @@ impl ServerConfig {
     /// map certificates to. Checked again by [`run_with`]; callers may check before
     /// opening anything.
     pub fn check(&self, address: SocketAddr) -> Result<(), ServeError> {
+        if let Some(tlog) = &self.tlog {
+            tlog.check().map_err(ServeError::Unsafe)?;
+        }
+        if !self.witnesses.is_empty() && self.witness_keys.is_none() {
+            return Err(ServeError::Unsafe(
+                "--witness pushes heads to witnesses whose cosignatures are kept only when they \
+                 verify: name their keys with --witness-keys"
+                    .into(),
+            ));
+        }
         let mutual = self.tls.as_ref().is_some_and(TlsSettings::is_mutual);
         match &self.authentication {
             Authentication::Open if mutual => Err(ServeError::Unsafe(
@@ -163,6 +219,7 @@ fn check_safe(listener: &TcpListener, config: &ServerConfig) -> Result<(), Serve
 
 async fn serve(
     listener: TcpListener,
+    http: Option<TcpListener>,
     ledger: Ledger,
     config: ServerConfig,
     shutdown: impl Future<Output = ()>,
@@ -182,10 +239,15 @@ async fn serve(
              being verified"
         );
     }
-    let heads = Arc::new(TreeHeads::with_witnesses(
-        signing_key,
-        config.witness_keys.clone(),
-    ));
+    let mut heads = TreeHeads::with_witnesses(signing_key, config.witness_keys.clone());
+    if let Some(previous) = config.previous_signing_key.clone() {
+        heads = heads.with_previous_key(previous)?;
+        tracing::info!(
+            retiring_verifier_key = ?heads.previous_verifier_key(),
+            "key rotation: every note is signed by the current and the retiring key"
+        );
+    }
+    let heads = Arc::new(heads);
     {
         let (heads, store) = (Arc::clone(&heads), ledger.store().clone());
         match tokio::task::spawn_blocking(move || heads.load(&store)).await {
@@ -195,18 +257,14 @@ async fn serve(
             Err(error) => tracing::warn!(%error, "loading the last signed tree head failed"),
         }
     }
+    if let Some(interval) = config.verification_interval {
+        ledger.start_verification(interval);
+    }
     let closing = Arc::new(ClosingStatements::new(ledger.clone(), Arc::clone(&heads)));
     let (health, health_service) = tonic_health::server::health_reporter();
-    // A read-only ledger (damaged log) answers queries but takes no postings.
-    if ledger.damage().is_some() {
-        health
-            .set_not_serving::<PostingServiceServer<PostingApi>>()
-            .await;
-    } else {
-        health
-            .set_serving::<PostingServiceServer<PostingApi>>()
-            .await;
-    }
+    // A read-only ledger (damaged log) or a stopped writer answers queries but takes no
+    // postings; the posting service's health follows it from now on.
+    super::health::set_posting_health(&health, &ledger.status()).await;
     health.set_serving::<QueryServiceServer<QueryApi>>().await;
     health.set_serving::<AuditServiceServer<AuditApi>>().await;
     // Both reflection versions: grpcurl 1.8, evans, grpcui, Postman and Python's
@@ -223,12 +281,43 @@ async fn serve(
     let query = QueryServiceServer::new(QueryApi::new(ledger.clone()))
         .max_decoding_message_size(REQUEST_BYTES_MAX);
     let (stopping, stop_signal) = watch::channel(false);
-    let shutdown = async move {
-        shutdown.await;
-        // Live subscriptions end now; the graceful shutdown would wait for them forever.
-        let _ = stopping.send(true);
+    let stopping = Arc::new(stopping);
+    let shutdown = {
+        let stopping = Arc::clone(&stopping);
+        async move {
+            shutdown.await;
+            // Live subscriptions end now; the graceful shutdown would wait for them forever.
+            let _ = stopping.send(true);
+        }
     };
     tokio::spawn(Arc::clone(&closing).run(stop_signal.clone()));
+    tokio::spawn(super::health::follow_ledger(
+        health.clone(),
+        ledger.watch_status(),
+        stop_signal.clone(),
+    ));
+    let (ledger_for_http, stop_signal_for_http) = (ledger.clone(), stop_signal.clone());
+    if !config.witnesses.is_empty() {
+        tokio::spawn(crate::tlog::push::run(
+            ledger.store().clone(),
+            Arc::clone(&heads),
+            config.witnesses.clone(),
+            config.witness_push_interval,
+            stop_signal.clone(),
+        ));
+    }
+    let tlog = config.tlog.clone().map(|listener| {
+        let state = TlogState::new(ledger.store().clone(), Arc::clone(&heads));
+        let mut stop = stop_signal.clone();
+        tokio::spawn(async move {
+            let stopped = async move {
+                let _ = stop.wait_for(|stopping| *stopping).await;
+            };
+            if let Err(error) = listener.serve(state, stopped).await {
+                tracing::error!(%error, "the tlog-tiles listener stopped");
+            }
+        })
+    });
     let audit = AuditServiceServer::new(AuditApi::with_shutdown(
         ledger,
         config.subscriptions_max,
@@ -237,11 +326,29 @@ async fn serve(
         closing,
     ))
     .max_decoding_message_size(REQUEST_BYTES_MAX);
+    // The HTTP listener calls these same services in-process, behind its own guard.
+    let http = match http {
+        Some(http) => {
+            let services = tonic::service::Routes::new(posting.clone())
+                .add_service(query.clone())
+                .add_service(audit.clone());
+            let listening = crate::http::listen(
+                http,
+                ledger_for_http,
+                services,
+                config.authentication.clone(),
+                config.tls.as_ref(),
+                stop_signal_for_http,
+            )?;
+            Some(tokio::spawn(listening))
+        }
+        None => None,
+    };
     let mut builder = Server::builder().max_concurrent_streams(CONNECTION_STREAMS_MAX);
     if let Some(tls) = &config.tls {
         builder = builder.tls_config(tls.server_config())?;
     }
-    builder
+    let served = builder
         .layer(GuardLayer::new(config.authentication))
         .add_service(health_service)
         .add_service(reflection)
@@ -257,5 +364,17 @@ async fn serve(
             shutdown,
         )
         .await
-        .map_err(ServeError::from)
+        .map_err(ServeError::from);
+    // The HTTP listener stops with the gRPC one, whichever way that ended.
+    let _ = stopping.send(true);
+    if let Some(http) = http {
+        if let Err(error) = http.await {
+            tracing::warn!(%error, "the HTTP listener's task failed");
+        }
+    }
+    if let Some(tlog) = tlog {
+        // Tile reads in flight finish before the writer stops.
+        let _ = tlog.await;
+    }
+    served
 }

@@ -10,7 +10,7 @@ use super::convert::ConvertError;
 use crate::domain::{Role, RuleViolation, ViolationClass};
 use crate::ledger::LedgerError;
 use crate::limits::{REQUEST_BYTES_MAX, STATUS_MESSAGE_BYTES_MAX};
-use crate::store::Damage;
+use crate::store::{Damage, StoreError};
 
 /// Domain used in `ErrorInfo` details.
 const ERROR_DOMAIN: &str = "matchledger";
@@ -177,13 +177,46 @@ pub fn ledger_error(error: LedgerError) -> Status {
                 details,
             )
         }
-        LedgerError::Store(error) => {
-            tracing::error!(%error, "storage failure");
-            Status::internal(bounded(format!("storage failure: {error}")))
-        }
+        LedgerError::Store(error) => store_error(&error),
         LedgerError::ReadOnly { damage } => read_only(&damage),
+        LedgerError::WriterFailed(reason) => writer_failed(&reason),
         LedgerError::Unavailable(reason) => Status::unavailable(bounded(reason)),
     }
+}
+
+/// A failed store read: DATA_LOSS when the stored history is not what was written (the
+/// store has then turned read-only), INTERNAL for any other failure.
+pub fn store_error(error: &StoreError) -> Status {
+    tracing::error!(%error, "storage failure");
+    if !error.is_damage() {
+        return Status::internal(bounded(format!("storage failure: {error}")));
+    }
+    let mut details = ErrorDetails::new();
+    details.set_error_info("STORED_HISTORY_DAMAGED", ERROR_DOMAIN, HashMap::new());
+    detailed(
+        Code::DataLoss,
+        format!(
+            "stored history is damaged ({error}); the ledger is now read-only: run \
+             `matchledger check` and restore the data directory from a backup"
+        ),
+        details,
+    )
+}
+
+/// A posting after a storage failure stopped the writer: FAILED_PRECONDITION (retrying
+/// will not help until the server is restarted), naming the failure.
+fn writer_failed(reason: &str) -> Status {
+    let mut details = ErrorDetails::new();
+    details.set_error_info("WRITER_STOPPED", ERROR_DOMAIN, HashMap::new());
+    details.add_precondition_failure_violation("WRITER_STOPPED", "storage", bounded(reason));
+    detailed(
+        Code::FailedPrecondition,
+        format!(
+            "the ledger stopped writing after a storage failure, nothing was written: {reason}; \
+             free the disk or fix the fault, then restart the server"
+        ),
+        details,
+    )
 }
 
 /// A command of a submission that the poster's roles do not allow (a reversal of an entry

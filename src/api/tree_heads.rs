@@ -92,11 +92,23 @@ pub enum TreeHeadError {
     },
 }
 
+/// A retiring key that is not another key of the same log name.
+#[derive(Debug, thiserror::Error)]
+#[error("a key rotation keeps the log's origin: the previous key is named {previous}, the current one {current}, and they must differ in key only")]
+pub struct KeyRotationError {
+    /// The current key's name.
+    pub current: String,
+    /// The previous key's name.
+    pub previous: String,
+}
+
 /// The log's signer, the heads it signed (the latest [`HEADS_KEPT`] in memory, all of them
 /// in the store) and the witnesses it accepts cosignatures from.
 #[derive(Debug)]
 pub struct TreeHeads {
     key: SigningKey,
+    /// During a key rotation, the key being retired: it signs every note beside `key`.
+    previous: Option<SigningKey>,
     /// `None`: no witness is known, so every cosignature is refused.
     witnesses: Option<WitnessKeys>,
     heads: Mutex<VecDeque<SignedHead>>,
@@ -114,6 +126,7 @@ impl TreeHeads {
     pub fn with_witnesses(key: SigningKey, witnesses: Option<WitnessKeys>) -> TreeHeads {
         TreeHeads {
             key,
+            previous: None,
             witnesses,
             heads: Mutex::new(VecDeque::new()),
         }
@@ -129,6 +142,32 @@ impl TreeHeads {
             }
         }
         Ok(())
+    }
+
+    /// Signs every note with `previous` too, the key being retired in a rotation: it must
+    /// have the same name (the log's origin does not change) and be another key.
+    pub fn with_previous_key(
+        mut self,
+        previous: SigningKey,
+    ) -> Result<TreeHeads, KeyRotationError> {
+        if previous.name() != self.key.name() || previous.key_hash() == self.key.key_hash() {
+            return Err(KeyRotationError {
+                current: self.key.name().to_string(),
+                previous: previous.name().to_string(),
+            });
+        }
+        self.previous = Some(previous);
+        Ok(self)
+    }
+
+    /// The verifier key of the retiring key, during a rotation.
+    pub fn previous_verifier_key(&self) -> Option<String> {
+        self.previous.as_ref().map(SigningKey::verifier_key)
+    }
+
+    /// The log's keys, current first, then the retiring one.
+    fn keys(&self) -> Vec<&SigningKey> {
+        std::iter::once(&self.key).chain(&self.previous).collect()
     }
 
     /// The checkpoint origin line.
@@ -148,7 +187,7 @@ impl TreeHeads {
 
     /// Signs arbitrary note text (a phase statement) with the log's key.
     pub fn sign_text(&self, text: &str) -> Result<String, audit::AuditError> {
-        audit::note::sign(text, &self.key)
+        audit::note::sign_by_all(text, &self.keys())
     }
 
     /// The signed head of the store's current tree: the one signed before for this size
@@ -172,19 +211,29 @@ impl TreeHeads {
             self.remember(&mut heads, head.clone());
             return Ok(head);
         }
-        let checkpoint = Checkpoint {
-            origin: self.key.name().to_string(),
-            size,
-            root,
-            timestamp: now_seconds(),
-            extensions: Vec::new(),
+        // At the start of a rotation the retiring key signed this size: the same
+        // checkpoint (time included) is signed again by both, so cosignatures of it hold.
+        let retired = self.retired_head(store, size, root)?;
+        let (checkpoint, cosignatures) = match retired {
+            Some(head) => (head.checkpoint, head.cosignatures),
+            None => (
+                Checkpoint {
+                    origin: self.key.name().to_string(),
+                    size,
+                    root,
+                    timestamp: now_seconds(),
+                    extensions: Vec::new(),
+                },
+                Vec::new(),
+            ),
         };
-        let note = audit::sign_checkpoint(&checkpoint, &self.key)?;
+        checkpoint.validate()?;
+        let note = audit::note::sign_by_all(&checkpoint.to_body(), &self.keys())?;
         keep(store.put_signed_head(size, checkpoint.timestamp, &note))?;
         let head = SignedHead {
             checkpoint,
             note,
-            cosignatures: Vec::new(),
+            cosignatures,
         };
         self.remember(&mut heads, head.clone());
         Ok(head)
@@ -223,7 +272,7 @@ impl TreeHeads {
             return Err(TreeHeadError::NoWitnesses);
         }
         let signature = audit::note::NoteSignature::parse_line(line)?;
-        if claims_key(&signature, &self.key) {
+        if self.keys().iter().any(|key| claims_key(&signature, key)) {
             return Err(TreeHeadError::OwnKey {
                 name: signature.name,
                 key_hash: signature.key_hash,
@@ -290,6 +339,29 @@ impl TreeHeads {
                 name: key.name().to_string(),
                 error,
             })
+    }
+
+    /// The head kept at `size` with `root`, if the retiring key of a rotation signed it.
+    fn retired_head(
+        &self,
+        store: &Store,
+        size: u64,
+        root: audit::Hash,
+    ) -> Result<Option<SignedHead>, TreeHeadError> {
+        let Some(previous) = &self.previous else {
+            return Ok(None);
+        };
+        let Some(stored) = store.signed_head(size)? else {
+            return Ok(None);
+        };
+        let checkpoint = audit::verify_checkpoint(&stored.note, &previous.verifier_key()).ok();
+        Ok(checkpoint
+            .filter(|checkpoint| checkpoint.root == root && checkpoint.origin == self.key.name())
+            .map(|checkpoint| SignedHead {
+                checkpoint,
+                note: stored.note.clone(),
+                cosignatures: stored.cosignatures,
+            }))
     }
 
     /// A kept head as served, if this log's current key signed it.

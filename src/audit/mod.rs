@@ -24,6 +24,8 @@ pub mod checkpoint;
 pub mod keys;
 pub mod merkle;
 pub mod note;
+pub mod tiles;
+pub mod witness_protocol;
 
 mod error;
 #[cfg(test)]

@@ -175,6 +175,25 @@ pub fn sign(text: &str, key: &SigningKey) -> Result<String, AuditError> {
     Ok(format!("{text}\n{}", line.to_line()))
 }
 
+/// Signs `text` with every key of `keys`, in order: the note a log serves while it moves
+/// from one key to the next (same name, another key hash), so that verifiers holding
+/// either key accept it. At least one key is needed.
+pub fn sign_by_all(text: &str, keys: &[&SigningKey]) -> Result<String, AuditError> {
+    let (first, rest) = keys.split_first().ok_or(AuditError::MalformedNote(
+        "a note needs at least one signature",
+    ))?;
+    let mut note = sign(text, first)?;
+    for key in rest {
+        let line = NoteSignature {
+            name: key.name().to_string(),
+            key_hash: key.key_hash(),
+            signature: key.sign(text.as_bytes()).to_vec(),
+        };
+        note = add_signature(&note, &line.to_line())?;
+    }
+    Ok(note)
+}
+
 /// The `cosignature/v1` line of `key` over `text` at `time` (POSIX seconds).
 pub fn cosignature_line(text: &str, key: &SigningKey, time: u64) -> Result<String, AuditError> {
     check_text(text)?;

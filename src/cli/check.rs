@@ -5,9 +5,12 @@
 //! projections and checks the books: the trial balance is zero and no phase's cash is
 //! negative, every `BALANCE_CHECK_EVENTS` events and at the end. A saved snapshot is
 //! compared with the replay at its sequence. Prints a summary on stdout and progress on
-//! stderr; fails (exit code 1) naming the first bad sequence.
+//! stderr (plain lines off a terminal); fails (exit code 5) naming the first bad
+//! sequence. It checks a private copy of the directory (`check_copy.rs`), so the
+//! directory itself is never changed.
 
-use std::io::Write;
+use crate::cli::exit::verification_failed;
+use crate::cli::progress::Progress;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -33,6 +36,11 @@ pub struct CheckArgs {
     /// Directory of the embedded database to check.
     #[arg(long, env = "MATCHLEDGER_DATA_DIR", default_value = "matchledger-data")]
     pub data_dir: PathBuf,
+    /// Where the copy that is checked is made (the directory itself is never opened for
+    /// writing); the system's temporary directory by default. It needs room for the
+    /// whole data directory.
+    #[arg(long)]
+    pub scratch_dir: Option<PathBuf>,
 }
 
 /// Runs the check; an error names what is wrong and where.
@@ -43,14 +51,19 @@ pub fn check(args: &CheckArgs) -> anyhow::Result<()> {
         bail!("{} holds no matchledger data", dir.display());
     }
     let started = Instant::now();
-    let (store, open_damage) =
-        Store::open_until_damage(dir).with_context(|| format!("opening {}", dir.display()))?;
+    let copy = super::check_copy::copy_for_check(dir, args.scratch_dir.as_deref())?;
+    let (store, open_damage) = Store::open_until_damage(&copy.dir)
+        .with_context(|| format!("opening the copy of {}", dir.display()))?;
     println!("matchledger check of {}", dir.display());
+    println!(
+        "  working on a copy in {} (opening sled writes to a directory; this one is left as it is)",
+        copy.dir.display()
+    );
     let head = verify_chain(&store, open_damage.as_ref().map(|d| d.sequence))?;
     if let Some(damage) = open_damage {
         println!("  hash chain   DAMAGED at sequence {}", damage.sequence);
         println!("result: FAILED");
-        bail!("{damage}");
+        return Err(verification_failed(damage.to_string()));
     }
     println!(
         "  hash chain   ok: {} events, head hash {}",
@@ -71,12 +84,13 @@ pub fn check(args: &CheckArgs) -> anyhow::Result<()> {
 /// `damaged_after` is the damage open found (beyond the readable head), for the message.
 fn verify_chain(store: &Store, damaged_after: Option<u64>) -> anyhow::Result<Head> {
     let head = store.head().sequence;
+    let bar = Progress::new("verifying", "events", head);
     let verified = store.verify_all(|sequence| {
         if sequence % PROGRESS_EVENTS == 0 || sequence == head {
-            progress("verifying", sequence, head);
+            bar.set_position(sequence);
         }
     });
-    eprintln!();
+    bar.finish();
     match verified {
         Ok(head) => Ok(head),
         Err(error) => {
@@ -102,6 +116,7 @@ fn first_bad_sequence(error: &StoreError) -> Option<u64> {
 /// way and the saved snapshot at its sequence.
 fn replay_and_check_books(store: &Store) -> anyhow::Result<Projections> {
     let head = store.head().sequence;
+    let bar = Progress::new("replaying", "events", head);
     let saved = load_snapshot(store)?;
     let mut state = State::default();
     let mut projections = Projections::default();
@@ -115,7 +130,9 @@ fn replay_and_check_books(store: &Store) -> anyhow::Result<Projections> {
             if let Err(problem) = books_problem(&projections) {
                 println!("  books        WRONG between sequences {last_balanced} and {sequence}");
                 println!("result: FAILED");
-                bail!("{problem} after sequence {sequence} (balanced at {last_balanced})");
+                return Err(verification_failed(format!(
+                    "{problem} after sequence {sequence} (balanced at {last_balanced})"
+                )));
             }
             last_balanced = sequence;
         }
@@ -123,14 +140,16 @@ fn replay_and_check_books(store: &Store) -> anyhow::Result<Projections> {
             if *at == sequence && (saved_state != &state || saved_projections != &projections) {
                 println!("  snapshot     DIFFERS from a fresh replay at sequence {at}");
                 println!("result: FAILED");
-                bail!("the saved snapshot at sequence {at} differs from a fresh replay of the log");
+                return Err(verification_failed(format!(
+                    "the saved snapshot at sequence {at} differs from a fresh replay of the log"
+                )));
             }
         }
         if sequence % PROGRESS_EVENTS == 0 || sequence == head {
-            progress("replaying", sequence, head);
+            bar.set_position(sequence);
         }
     }
-    eprintln!();
+    bar.finish();
     match saved {
         Some((at, ..)) => println!("  snapshot     ok: equals a fresh replay at sequence {at}"),
         None => println!("  snapshot     none usable (start-up replays the whole log)"),
@@ -171,13 +190,6 @@ pub fn books_problem(projections: &Projections) -> Result<(), String> {
         ));
     }
     Ok(())
-}
-
-/// One progress line on stderr, rewritten in place.
-fn progress(what: &str, done: u64, total: u64) {
-    let percent = (done * 100).checked_div(total).unwrap_or(100);
-    eprint!("\r{what}: {done}/{total} events ({percent}%)");
-    let _ = std::io::stderr().flush();
 }
 
 /// Whether `dir` holds a store (sled's data file).

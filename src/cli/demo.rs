@@ -4,8 +4,8 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
+use crate::cli::progress::Progress;
 use anyhow::{ensure, Context};
-use indicatif::{ProgressBar, ProgressStyle};
 use rust_decimal::Decimal;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
@@ -36,6 +36,9 @@ pub struct DemoArgs {
     /// Address of the embedded server.
     #[arg(long, default_value = "127.0.0.1:0")]
     pub listen: SocketAddr,
+    /// Address of the embedded HTTP listener (JSON API, console); `off` for none.
+    #[arg(long, default_value = "127.0.0.1:0")]
+    pub http_listen: super::http_listen::HttpListen,
     /// Seed of the generated programme.
     #[arg(long, default_value_t = 2013)]
     pub seed: u64,
@@ -60,6 +63,8 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
         .await
         .context("binding the demo server")?;
     let address = listener.local_addr()?;
+    let http = args.http_listen.bind().await?;
+    let http_address = http.as_ref().map(TcpListener::local_addr).transpose()?;
     // The demo keeps its tree-head key in its data directory, like `serve`, so that heads
     // and proofs fetched from it can be checked offline with the printed verifier key.
     let signing_key = super::signing_key::load_or_create(&data_dir, None, DEMO_ORIGIN)?;
@@ -69,14 +74,23 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
         ..server::ServerConfig::default()
     };
     let (stop, stopped) = oneshot::channel::<()>();
-    let server = tokio::spawn(server::run_with(listener, ledger, config, async {
-        let _ = stopped.await;
-    }));
+    let server = tokio::spawn(server::run_with_http(
+        listener,
+        http,
+        ledger,
+        config,
+        async {
+            let _ = stopped.await;
+        },
+    ));
     println!(
         "matchledger demo: data in {}, serving on {address}",
         data_dir.display()
     );
     println!("tree heads are signed by {verifier_key}");
+    if let Some(http_address) = http_address {
+        println!("HTTP (JSON API, console) on http://{http_address}/");
+    }
 
     let channel = Channel::from_shared(format!("http://{address}"))?
         .connect()
@@ -106,15 +120,7 @@ async fn load(
 ) -> anyhow::Result<()> {
     let programme = Programme::new(config);
     let total = programme.summary().commands;
-    let progress = ProgressBar::new(total);
-    progress.set_style(
-        ProgressStyle::with_template(
-            "{msg:>10} [{bar:40}] {pos}/{len} commands ({per_sec}, {eta} left)",
-        )
-        .unwrap_or_else(|_| ProgressStyle::default_bar())
-        .progress_chars("=> "),
-    );
-    progress.set_message("loading");
+    let progress = Progress::new("loading", "commands", total);
     let mut batch: Vec<GeneratedCommand> = Vec::with_capacity(DEMO_BATCH_COMMANDS);
     let (mut posted, mut replayed) = (0u64, 0u64);
     for command in programme {
@@ -133,7 +139,8 @@ async fn load(
         replayed += post(&mut posting, &batch).await?;
         posted += batch.len() as u64;
     }
-    progress.finish_with_message("loaded");
+    progress.set_position(posted);
+    progress.finish();
     println!("posted {posted} commands ({replayed} batches were replays of an earlier load)");
     Ok(())
 }

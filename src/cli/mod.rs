@@ -2,10 +2,15 @@
 
 pub mod backup;
 pub mod check;
+pub mod check_copy;
 pub mod client;
+pub mod completions;
 pub mod demo;
+pub mod exit;
+pub mod http_listen;
 pub mod load;
 pub mod principal;
+pub mod progress;
 pub mod serve;
 pub mod signing_key;
 pub mod verifiable;
@@ -14,9 +19,14 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// The exit codes, shown under `--help` (see [`exit`]).
+const EXIT_CODES_HELP: &str = "Exit codes: 0 success; 1 other failure; 2 usage; \
+3 unavailable, retry later; 4 refused by a rule or as invalid, do not retry as is; \
+5 verification failed. Under --json a failure is one JSON object on stderr.";
+
 /// matchledger: an event-sourced, verifiable ledger for matched SME support funds.
 #[derive(Debug, Parser)]
-#[command(name = "matchledger", version, about)]
+#[command(name = "matchledger", version, about, after_help = EXIT_CODES_HELP)]
 pub struct Cli {
     /// Server address for client commands.
     #[arg(
@@ -57,7 +67,7 @@ pub enum LogFormat {
 #[derive(Debug, Subcommand)]
 pub enum TopCommand {
     /// Run the ledger as a gRPC server.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Start an embedded server, load a realistic programme through the API, print balances.
     Demo(demo::DemoArgs),
     /// Client commands: postings, queries and the event stream of a running server.
@@ -77,11 +87,15 @@ pub enum TopCommand {
     /// Verifiable history: tree heads, proofs, bundles, exports and the witness.
     #[command(flatten)]
     Verifiable(Box<verifiable::VerifiableCommand>),
+    /// Prints a shell completion script: `source <(matchledger completions bash)`.
+    Completions(completions::CompletionsArgs),
 }
 
-/// Parses the command line, runs it, and turns any error into a message and exit code 1.
+/// Parses the command line, runs it, and turns any error into a message and the exit
+/// code of its class (see [`exit`]).
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    let json = cli.json;
     init_tracing(cli.log_format);
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -89,13 +103,15 @@ pub fn main() -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("error: cannot start the async runtime: {error}");
-            return ExitCode::FAILURE;
+            return exit::report(
+                &anyhow::anyhow!("cannot start the async runtime: {error}"),
+                json,
+            );
         }
     };
     let result = runtime.block_on(async move {
         match cli.command {
-            TopCommand::Serve(args) => serve::serve(args).await,
+            TopCommand::Serve(args) => serve::serve(*args).await,
             TopCommand::Demo(args) => demo::demo(args).await,
             TopCommand::Client(command) => client::run(&cli.server, cli.json, *command).await,
             TopCommand::Principal(args) => principal::principal(args),
@@ -103,6 +119,7 @@ pub fn main() -> ExitCode {
             TopCommand::Check(args) => {
                 tokio::task::spawn_blocking(move || check::check(&args)).await?
             }
+            TopCommand::Completions(args) => completions::completions(&args),
             TopCommand::Backup(args) => backup::backup(&cli.server, args).await,
             TopCommand::Restore(args) => {
                 tokio::task::spawn_blocking(move || backup::restore(&args).map(|_| ())).await?
@@ -114,10 +131,7 @@ pub fn main() -> ExitCode {
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(error) => {
-            eprintln!("error: {error:#}");
-            ExitCode::FAILURE
-        }
+        Err(error) => exit::report(&error, json),
     }
 }
 

@@ -1,4 +1,4 @@
-//! `matchledger serve`: the ledger as a gRPC server.
+//! `matchledger serve`: the ledger as a gRPC server, with the HTTP listener beside it.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -13,6 +13,8 @@ use crate::api::server::{self, ServerConfig};
 use crate::api::tls::TlsSettings;
 use crate::api::witness_keys::WitnessKeys;
 use crate::ledger::Ledger;
+use crate::tlog::push::WitnessUrl;
+use crate::tlog::TlogListener;
 
 /// Options of `serve`.
 #[derive(Debug, Clone, clap::Args)]
@@ -23,6 +25,14 @@ pub struct ServeArgs {
     /// Address to listen on.
     #[arg(long, env = "MATCHLEDGER_LISTEN", default_value = "127.0.0.1:50051")]
     pub listen: SocketAddr,
+    /// Address of the HTTP listener (JSON API, OpenAPI, console), with the same TLS,
+    /// principals and roles as gRPC; `off` for gRPC only.
+    #[arg(
+        long,
+        env = "MATCHLEDGER_HTTP_LISTEN",
+        default_value = "127.0.0.1:8080"
+    )]
+    pub http_listen: super::http_listen::HttpListen,
     /// Principals file (see `matchledger principal add`). Without it the server runs
     /// without authentication, and only on a loopback address.
     #[arg(long, env = "MATCHLEDGER_PRINCIPALS")]
@@ -48,6 +58,11 @@ pub struct ServeArgs {
     /// `<data-dir>/signing.key`, created on first start.
     #[arg(long, env = "MATCHLEDGER_SIGNING_KEY")]
     pub signing_key: Option<PathBuf>,
+    /// During a key rotation, the key being retired (a `PRIVATE+KEY+...` file with the same
+    /// name as the signing key): every note is signed by both keys, so verifiers holding
+    /// either accept it (see docs/tlog.md, "Rotating the signing key").
+    #[arg(long, env = "MATCHLEDGER_PREVIOUS_SIGNING_KEY")]
+    pub previous_signing_key: Option<PathBuf>,
     /// The checkpoint origin (the signing key's name) of a key created on first start.
     #[arg(long, env = "MATCHLEDGER_ORIGIN", default_value = crate::api::tree_heads::DEFAULT_ORIGIN)]
     pub origin: String,
@@ -59,6 +74,26 @@ pub struct ServeArgs {
     /// name or key hash is always refused.
     #[arg(long, env = "MATCHLEDGER_WITNESS_KEYS")]
     pub witness_keys: Option<PathBuf>,
+    /// Seconds between background verifications of the whole event log, the first at
+    /// start-up (reads and postings go on meanwhile; damage found makes the server
+    /// read-only). 0 turns background verification off.
+    #[arg(
+        long,
+        env = "MATCHLEDGER_VERIFY_INTERVAL_SECS",
+        default_value_t = crate::limits::VERIFICATION_INTERVAL_DEFAULT.as_secs()
+    )]
+    pub verify_interval_secs: u64,
+    /// Also serve the log as C2SP tlog-tiles (checkpoint, hash tiles, entry bundles) on
+    /// this address, under `/tlog/`. Unauthenticated: loopback only unless --tlog-public.
+    #[arg(long, env = "MATCHLEDGER_TLOG_LISTEN")]
+    pub tlog_listen: Option<SocketAddr>,
+    /// The log's events are public: allow --tlog-listen on a non-loopback address.
+    #[arg(long, requires = "tlog_listen")]
+    pub tlog_public: bool,
+    /// A C2SP tlog-witness to push each grown tree head to (its URL prefix; the log POSTs
+    /// `<URL>/add-checkpoint`). Repeatable. Its key must be in --witness-keys.
+    #[arg(long = "witness", value_name = "URL")]
+    pub witnesses: Vec<String>,
 }
 
 impl ServeArgs {
@@ -86,6 +121,10 @@ impl ServeArgs {
             &self.origin,
         )?;
         tracing::info!(verifier_key = %signing_key.verifier_key(), "tree heads are signed");
+        let previous_signing_key = match &self.previous_signing_key {
+            Some(path) => Some(super::signing_key::load(path)?),
+            None => None,
+        };
         let witness_keys = match &self.witness_keys {
             Some(path) => {
                 let keys = WitnessKeys::load(path)
@@ -95,12 +134,33 @@ impl ServeArgs {
             }
             None => None,
         };
+        let tlog = match self.tlog_listen {
+            Some(address) => {
+                crate::tlog::check_address(address, self.tlog_public)
+                    .map_err(anyhow::Error::msg)?;
+                Some(
+                    TlogListener::bind(address, self.tlog_public)
+                        .with_context(|| format!("listening for tlog-tiles on {address}"))?,
+                )
+            }
+            None => None,
+        };
+        let witnesses = self
+            .witnesses
+            .iter()
+            .map(|url| WitnessUrl::parse(url).map_err(anyhow::Error::msg))
+            .collect::<anyhow::Result<Vec<_>>>()?;
         Ok(ServerConfig {
             authentication,
+            tlog,
+            witnesses,
             tls,
             insecure: self.insecure,
             signing_key: Some(signing_key),
+            previous_signing_key,
             witness_keys,
+            verification_interval: (self.verify_interval_secs > 0)
+                .then(|| std::time::Duration::from_secs(self.verify_interval_secs)),
             ..ServerConfig::default()
         })
     }
@@ -111,6 +171,9 @@ impl ServeArgs {
 pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let config = args.server_config()?;
     config.check(args.listen)?;
+    if let super::http_listen::HttpListen::On(address) = args.http_listen {
+        config.check(address)?;
+    }
     let data_dir = args.data_dir.clone();
     let ledger = tokio::task::spawn_blocking(move || Ledger::open_or_read_only(&data_dir))
         .await?
@@ -118,6 +181,11 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     let listener = TcpListener::bind(args.listen)
         .await
         .with_context(|| format!("listening on {}", args.listen))?;
+    let http = args.http_listen.bind().await?;
+    let http_address = match &http {
+        Some(http) => http.local_addr()?.to_string(),
+        None => "off".to_string(),
+    };
     if let Some(damage) = ledger.damage() {
         tracing::error!(
             damaged_sequence = damage.sequence,
@@ -130,6 +198,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
     }
     tracing::info!(
         address = %listener.local_addr()?,
+        http_address = %http_address,
         read_only = ledger.damage().is_some(),
         data_dir = %args.data_dir.display(),
         head = ledger.head(),
@@ -138,7 +207,7 @@ pub async fn serve(args: ServeArgs) -> anyhow::Result<()> {
         authenticated = matches!(config.authentication, Authentication::Principals(_)),
         "matchledger serving"
     );
-    server::run_with(listener, ledger, config, shutdown_signal()).await?;
+    server::run_with_http(listener, http, ledger, config, shutdown_signal()).await?;
     tracing::info!("matchledger stopped cleanly");
     Ok(())
 }

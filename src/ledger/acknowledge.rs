@@ -27,6 +27,15 @@ pub(crate) type Reply = oneshot::Sender<Result<Committed, LedgerError>>;
 /// slow disk pushes back on callers instead of growing memory.
 const GROUPS_IN_FLIGHT_MAX: usize = 256;
 
+/// The answer to a posting caught in flight by a storage failure: it may or may not be on
+/// disk, which only a restart can tell, so the caller retries it with the same key then.
+pub(crate) fn uncertain(reason: &str) -> LedgerError {
+    LedgerError::Unavailable(format!(
+        "{reason}; whether this posting was written is known after the restart: retry it \
+         with the same idempotency key"
+    ))
+}
+
 /// What the writer decided for one submission of a group.
 pub(crate) enum Decision {
     /// New events, at `range` of the group's recorded events.
@@ -121,7 +130,7 @@ impl Stage {
         let failure = self.store.sync().err().map(|error| {
             let reason = format!("storage failure, restart to recover: {error}");
             tracing::error!(%reason, "writer stopping");
-            self.shared.mark_stopped(&reason);
+            self.shared.mark_failed(&reason);
             reason
         });
         for group in groups {
@@ -136,7 +145,7 @@ impl Stage {
             for (reply, decision) in group.replies {
                 let outcome = match decision {
                     Decision::Refused(error) => Err(error),
-                    _ => Err(LedgerError::Unavailable(reason.to_string())),
+                    _ => Err(uncertain(reason)),
                 };
                 let _ = reply.send(outcome);
             }

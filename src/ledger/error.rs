@@ -36,7 +36,12 @@ pub enum LedgerError {
     /// refuses every write until the damage is repaired.
     #[error("the ledger is read-only: {damage}")]
     ReadOnly { damage: Damage },
-    /// The writer has stopped (shutdown, or a storage failure made writes unsafe).
+    /// A storage failure stopped the writer; nothing of this posting was written, and
+    /// nothing is until a restart re-reads the log.
+    #[error("the ledger stopped writing after a storage failure, nothing was written: {0}")]
+    WriterFailed(String),
+    /// The ledger is shutting down, or a storage failure struck while this posting was
+    /// being written, so whether it is durable is known only after a restart.
     #[error("the ledger is not accepting writes: {0}")]
     Unavailable(String),
 }

@@ -9,7 +9,9 @@ mod error;
 mod reads;
 mod shared;
 pub mod snapshot;
+mod status;
 mod submission;
+mod verification;
 mod writer;
 
 use std::collections::BTreeSet;
@@ -20,6 +22,7 @@ use tokio::sync::{mpsc, oneshot, Mutex};
 
 pub use error::LedgerError;
 pub use reads::AsOf;
+pub use status::{StatusWatch, WriteStatus};
 pub use submission::{fingerprint_of, Committed, Submission};
 
 use crate::domain::Role;
@@ -39,6 +42,8 @@ pub struct Ledger {
     store: Store,
     shared: Arc<Shared>,
     writer: Arc<Mutex<Option<std::thread::JoinHandle<()>>>>,
+    /// The background verification of the whole chain, once started.
+    verifier: Arc<std::sync::Mutex<Option<verification::Verifier>>>,
 }
 
 impl Ledger {
@@ -73,7 +78,7 @@ impl Ledger {
     /// A ledger over a damaged store: the read side only.
     fn start_read_only(store: Store, rebuilt: reads::Rebuilt, damage: &Damage) -> Ledger {
         let shared = Arc::new(Shared::new(rebuilt.projections, rebuilt.checkpoints));
-        shared.mark_stopped(&damage.to_string());
+        shared.mark_failed(&damage.to_string());
         // No writer: the receiver is dropped, so nothing can be queued.
         let (queue, _) = mpsc::channel(1);
         Ledger {
@@ -81,12 +86,27 @@ impl Ledger {
             store,
             shared,
             writer: Arc::new(Mutex::new(None)),
+            verifier: Arc::default(),
         }
     }
 
     /// The damage that made the ledger read-only, if it is.
     pub fn damage(&self) -> Option<&Damage> {
         self.store.damage()
+    }
+
+    /// Whether the ledger takes postings now, and if not, why.
+    pub fn status(&self) -> WriteStatus {
+        WriteStatus::of(self.store.damage(), self.shared.stopped().as_ref())
+    }
+
+    /// Follows [`Ledger::status`] as it changes: damage found by any read or by the
+    /// background verification, a storage failure that stops the writer, a shutdown.
+    pub fn watch_status(&self) -> StatusWatch {
+        StatusWatch {
+            damage: self.store.watch_damage(),
+            stopped: self.shared.watch_stopped(),
+        }
     }
 
     fn start(store: Store, rebuilt: reads::Rebuilt) -> Ledger {
@@ -114,7 +134,7 @@ impl Ledger {
         let handle = match handle {
             Ok(handle) => Some(handle),
             Err(error) => {
-                shared.mark_stopped(&format!("could not start the writer thread: {error}"));
+                shared.mark_failed(&format!("could not start the writer thread: {error}"));
                 None
             }
         };
@@ -123,6 +143,7 @@ impl Ledger {
             store,
             shared,
             writer: Arc::new(Mutex::new(handle)),
+            verifier: Arc::default(),
         }
     }
 
@@ -165,8 +186,8 @@ impl Ledger {
                 damage: damage.clone(),
             });
         }
-        if let Some(reason) = self.shared.stopped_reason() {
-            return Err(LedgerError::Unavailable(reason));
+        if let Some(stopped) = self.shared.stopped() {
+            return Err(stopped.refusal());
         }
         let (reply, answer) = oneshot::channel();
         self.queue
@@ -182,8 +203,30 @@ impl Ledger {
             .map_err(|_| LedgerError::Unavailable("the writer stopped before answering".into()))?
     }
 
-    /// Stops the writer after the group in progress is durable. Idempotent.
+    /// Verifies the whole chain in the background now and then every `interval`, while
+    /// reads and postings go on; damage found makes the ledger read-only (see
+    /// `verification.rs`). A second call changes nothing. Stopped by [`Ledger::shutdown`].
+    pub fn start_verification(&self, interval: std::time::Duration) {
+        let mut verifier = self
+            .verifier
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if verifier.is_none() {
+            *verifier = verification::Verifier::start(self.store.clone(), interval);
+        }
+    }
+
+    /// Stops the writer after the group in progress is durable, and the background
+    /// verification. Idempotent.
     pub async fn shutdown(&self) {
+        let verifier = self
+            .verifier
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take();
+        if let Some(verifier) = verifier {
+            let _ = tokio::task::spawn_blocking(move || verifier.stop()).await;
+        }
         let (done, finished) = oneshot::channel();
         if self
             .queue

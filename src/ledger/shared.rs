@@ -2,10 +2,12 @@
 //! live event feed and the writer's health. Readers never take a lock the writer waits on
 //! for long: the view is swapped atomically, checkpoints are appended rarely.
 
-use std::sync::{Arc, Mutex, RwLock};
+use std::sync::{Arc, RwLock};
 
 use arc_swap::ArcSwap;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, watch};
+
+use super::status::Stopped;
 
 use crate::domain::RecordedEvent;
 use crate::limits::CHECKPOINT_EVENTS_INTERVAL;
@@ -20,7 +22,8 @@ pub(crate) struct Shared {
     view: ArcSwap<Projections>,
     checkpoints: RwLock<Vec<Arc<Projections>>>,
     feed: broadcast::Sender<Arc<[RecordedEvent]>>,
-    stopped: Mutex<Option<String>>,
+    /// Why the writer stopped, once it has; a watch so that health can follow it.
+    stopped: watch::Sender<Option<Stopped>>,
 }
 
 impl Shared {
@@ -30,7 +33,7 @@ impl Shared {
             view: ArcSwap::from_pointee(projections),
             checkpoints: RwLock::new(checkpoints),
             feed,
-            stopped: Mutex::new(None),
+            stopped: watch::Sender::new(None),
         }
     }
 
@@ -74,18 +77,35 @@ impl Shared {
         }
     }
 
-    pub(crate) fn mark_stopped(&self, reason: &str) {
-        let mut stopped = self
-            .stopped
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner());
-        stopped.get_or_insert_with(|| reason.to_string());
+    /// Records that the writer stopped because of a storage failure (or could not start):
+    /// nothing more is written until a restart re-reads the log.
+    pub(crate) fn mark_failed(&self, reason: &str) {
+        self.mark(Stopped::Failed(reason.to_string()));
     }
 
-    pub(crate) fn stopped_reason(&self) -> Option<String> {
-        self.stopped
-            .lock()
-            .unwrap_or_else(|poison| poison.into_inner())
-            .clone()
+    /// Records a clean stop.
+    pub(crate) fn mark_shut_down(&self) {
+        self.mark(Stopped::ShutDown);
+    }
+
+    /// The first reason stands: a clean stop after a failure is still a failure.
+    fn mark(&self, reason: Stopped) {
+        self.stopped.send_if_modified(|stopped| {
+            if stopped.is_some() {
+                return false;
+            }
+            *stopped = Some(reason);
+            true
+        });
+    }
+
+    /// Why the writer stopped, if it has.
+    pub(crate) fn stopped(&self) -> Option<Stopped> {
+        self.stopped.borrow().clone()
+    }
+
+    /// Follows [`Shared::stopped`].
+    pub(crate) fn watch_stopped(&self) -> watch::Receiver<Option<Stopped>> {
+        self.stopped.subscribe()
     }
 }

@@ -54,11 +54,13 @@ async fn a_failed_sync_is_never_acknowledged_stops_writes_and_a_retry_after_rest
     // Nothing of the failed group is visible, and the writer takes nothing more.
     assert_eq!(ledger.head(), head_before);
     assert_eq!(ledger.store().head().sequence, head_before);
+    // A posting after the failure is refused outright, naming it.
     let outcome = ledger.submit(after.clone()).await;
     assert!(
-        matches!(outcome, Err(LedgerError::Unavailable(_))),
+        matches!(&outcome, Err(LedgerError::WriterFailed(reason)) if reason.contains("injected sync failure")),
         "{outcome:?}"
     );
+    assert!(matches!(ledger.status(), super::WriteStatus::Failed(_)));
     ledger.shutdown().await;
     drop(ledger);
 
@@ -130,4 +132,42 @@ async fn a_clean_shutdown_after_a_short_tail_writes_no_snapshot() {
     drop(ledger);
     let store = Store::open(dir.path()).expect("reopens");
     assert!(store.load_snapshot().expect("readable").is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_whole_chain_walk_verifies_every_event_up_to_the_published_head() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ledger = Ledger::open(dir.path()).expect("opens");
+    for submission in submissions(30) {
+        ledger.submit(submission).await.expect("accepted");
+    }
+    let (_keep, stopped) = std::sync::mpsc::channel::<()>();
+
+    let walk = super::verification::verify_whole_chain(ledger.store(), &stopped);
+
+    assert_eq!(
+        walk,
+        super::verification::Walk::Verified(ledger.store().head())
+    );
+    assert_eq!(ledger.store().head().sequence, ledger.head());
+    assert!(ledger.status().is_writable());
+    ledger.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn shutdown_stops_the_background_verification_so_the_directory_reopens() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let ledger = Ledger::open(dir.path()).expect("opens");
+    for submission in submissions(10) {
+        ledger.submit(submission).await.expect("accepted");
+    }
+    ledger.start_verification(std::time::Duration::from_millis(1));
+    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+
+    ledger.shutdown().await;
+    drop(ledger);
+
+    let reopened = Ledger::open(dir.path()).expect("nothing holds the store any more");
+    assert_eq!(reopened.status(), super::WriteStatus::Writable);
+    reopened.shutdown().await;
 }

@@ -90,7 +90,7 @@ impl Writer {
             let _ = task.join();
         }
         self.snapshot_at_shutdown();
-        self.shared.mark_stopped("the ledger has shut down");
+        self.shared.mark_shut_down();
         if let Some(done) = shutdown {
             let _ = done.send(());
         }
@@ -102,9 +102,9 @@ impl Writer {
         permits: &[Option<BTreeSet<Role>>],
         acknowledger: &Acknowledger,
     ) {
-        if let Some(reason) = self.shared.stopped_reason() {
+        if let Some(stopped) = self.shared.stopped() {
             for (_, reply) in group {
-                let _ = reply.send(Err(LedgerError::Unavailable(reason.clone())));
+                let _ = reply.send(Err(stopped.refusal()));
             }
             return;
         }
@@ -174,9 +174,9 @@ impl Writer {
                     // re-reads the log. Groups written before it are still answered.
                     let reason = format!("storage failure, restart to recover: {error}");
                     tracing::error!(%reason, "writer stopping");
-                    self.shared.mark_stopped(&reason);
+                    self.shared.mark_failed(&reason);
                     for (_, reply) in group {
-                        let _ = reply.send(Err(LedgerError::Unavailable(reason.clone())));
+                        let _ = reply.send(Err(super::acknowledge::uncertain(&reason)));
                     }
                     return;
                 }
@@ -254,7 +254,7 @@ impl Writer {
     /// next start replays nothing. Never after a storage failure: the state decided in
     /// place may then hold a group the log does not.
     fn snapshot_at_shutdown(&self) {
-        if self.shared.stopped_reason().is_some() {
+        if self.shared.stopped().is_some() {
             return;
         }
         let sequence = self.projections.sequence();

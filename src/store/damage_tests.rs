@@ -106,6 +106,32 @@ fn a_truncated_log_opens_read_only_up_to_its_last_stored_event() {
 }
 
 #[test]
+fn damage_met_by_any_read_turns_the_store_read_only_and_tells_its_followers() {
+    let dir = TempDir::new().unwrap();
+    drop(store_with(&dir, 50));
+    drop(Store::open(dir.path()).unwrap());
+    let store = Store::open(dir.path()).unwrap();
+    tamper(&store, 20, |bytes| flip_actor(bytes));
+    drop(store);
+    let (store, _) = Store::open_until_damage(dir.path()).unwrap();
+    let mut watch = store.watch_damage();
+    assert_eq!(*watch.borrow_and_update(), None);
+
+    let error = store.read(1, 100).expect_err("the read meets the damage");
+
+    assert!(error.is_damage(), "{error}");
+    let damage = store
+        .damage()
+        .cloned()
+        .expect("the read itself restricted the store");
+    assert_eq!((damage.sequence, damage.last_good.sequence), (20, 19));
+    assert!(watch.has_changed().unwrap());
+    assert_eq!(watch.borrow_and_update().as_ref(), Some(&damage));
+    assert_eq!(store.head().sequence, 19);
+    assert!(store.append(batch(20, 1), Vec::new()).is_err());
+}
+
+#[test]
 fn damage_before_the_checkpoint_found_by_a_read_restricts_the_store() {
     let dir = TempDir::new().unwrap();
     drop(store_with(&dir, 50));

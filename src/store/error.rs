@@ -47,6 +47,19 @@ impl StoreError {
         }
     }
 
+    /// The stored bytes are not what was written (a corrupt, undecodable or missing event,
+    /// or a page sled's own checksum refuses), as opposed to an I/O failure or a refusal:
+    /// the store turns read-only when a read meets it.
+    pub fn is_damage(&self) -> bool {
+        matches!(
+            self,
+            StoreError::Corrupt { .. }
+                | StoreError::Decode { .. }
+                | StoreError::Truncated { .. }
+                | StoreError::Sled(sled::Error::Corruption { .. })
+        )
+    }
+
     /// Names the position of a decoding failure once the caller knows it.
     pub(crate) fn at(self, sequence: u64) -> StoreError {
         match self {

@@ -35,6 +35,7 @@ mod evidence;
 mod layout;
 mod merkle;
 mod payload;
+mod read_damage;
 mod records;
 mod restore;
 mod signed;
@@ -166,6 +167,11 @@ struct Inner {
     writer: Mutex<WriterState>,
     /// Set when the log was found damaged: the store is then read-only.
     damage: std::sync::OnceLock<Damage>,
+    /// Tells followers (health) the moment `damage` is set.
+    damage_signal: tokio::sync::watch::Sender<Option<Damage>>,
+    /// Held while a failed read is traced to the damage, so that readers failing at once
+    /// walk the log once.
+    locating: Mutex<()>,
 }
 
 impl Store {
@@ -279,11 +285,18 @@ impl Store {
             "event log damaged: read-only up to the last good event"
         );
         // The first damage found stands; a later one is at or after it.
-        let _ = self.inner.damage.set(damage);
+        if self.inner.damage.set(damage.clone()).is_ok() {
+            self.inner.damage_signal.send_replace(Some(damage));
+        }
+    }
+
+    /// Follows [`Store::damage`]: changes once, when damage is first found.
+    pub fn watch_damage(&self) -> tokio::sync::watch::Receiver<Option<Damage>> {
+        self.inner.damage_signal.subscribe()
     }
 
     fn open_files(dir: &Path) -> Result<(sled::Db, DataFile), StoreError> {
-        std::fs::create_dir_all(dir)?;
+        durability::create_dir_durably(dir)?;
         let db = open_sled(dir)?;
         let data_file = DataFile::open(dir)?;
         Ok((db, data_file))
@@ -306,6 +319,8 @@ impl Store {
                 sync_failed: std::sync::OnceLock::new(),
                 writer: Mutex::new(writer),
                 damage: std::sync::OnceLock::new(),
+                damage_signal: tokio::sync::watch::Sender::new(None),
+                locating: Mutex::new(()),
             }),
         }
     }
@@ -431,13 +446,15 @@ impl Store {
             return Ok(None);
         }
         let mut raw = RawCursor::new(self.tree(), sequence, sequence, head);
-        match raw.next().transpose()? {
-            Some((_, bytes)) => codec::decode_at(sequence, &bytes).map(Some),
-            None => Err(StoreError::Truncated {
+        let event = match raw.next().transpose() {
+            Ok(Some((_, bytes))) => codec::decode_at(sequence, &bytes).map(Some),
+            Ok(None) => Err(StoreError::Truncated {
                 expected: head,
                 found: sequence - 1,
             }),
-        }
+            Err(error) => Err(error),
+        };
+        self.observed(event)
     }
 
     /// The exact stored bytes of event `sequence` (its Merkle leaf), or `None` beyond the
@@ -448,13 +465,15 @@ impl Store {
             return Ok(None);
         }
         let mut raw = RawCursor::new(self.tree(), sequence, sequence, head);
-        match raw.next().transpose()? {
-            Some((_, bytes)) => Ok(Some(bytes)),
-            None => Err(StoreError::Truncated {
+        let bytes = match raw.next().transpose() {
+            Ok(Some((_, bytes))) => Ok(Some(bytes)),
+            Ok(None) => Err(StoreError::Truncated {
                 expected: head,
                 found: sequence - 1,
             }),
-        }
+            Err(error) => Err(error),
+        };
+        self.observed(bytes)
     }
 
     /// Up to `limit` events from `from` (0 means 1), each checked to link to the one
@@ -466,7 +485,7 @@ impl Store {
             return Ok(Vec::new());
         }
         let end = from.saturating_add(limit as u64 - 1).min(head);
-        EventCursor::new(self.tree(), from, end, head).collect()
+        self.observed(EventCursor::new(self.tree(), from, end, head).collect())
     }
 
     /// Every event from `from` (0 means 1) to the head at the time of the call, linkage
@@ -476,7 +495,12 @@ impl Store {
         from: u64,
     ) -> impl Iterator<Item = Result<RecordedEvent, StoreError>> + Send + 'static {
         let head = self.head().sequence;
-        EventCursor::new(self.tree(), from, head, head)
+        let store = self.clone();
+        EventCursor::new(self.tree(), from, head, head).inspect(move |event| {
+            if let Err(error) = event {
+                store.note_read_failure(error);
+            }
+        })
     }
 
     /// The exact stored bytes of every event from `from` (0 means 1) to the head at the
@@ -486,14 +510,22 @@ impl Store {
         from: u64,
     ) -> impl Iterator<Item = Result<(u64, Vec<u8>), StoreError>> + Send + 'static {
         let head = self.head().sequence;
-        RawCursor::new(self.tree(), from, head, head)
+        let store = self.clone();
+        RawCursor::new(self.tree(), from, head, head).inspect(move |entry| {
+            if let Err(error) = entry {
+                store.note_read_failure(error);
+            }
+        })
     }
 
     /// The record stored under an (actor-scoped) idempotency key.
     pub fn idempotency(&self, scoped_key: &str) -> Result<Option<IdempotencyRecord>, StoreError> {
-        self.inner
+        let record = self
+            .inner
             .db
-            .get(layout::idempotency_key(scoped_key))?
+            .get(layout::idempotency_key(scoped_key))
+            .map_err(StoreError::from);
+        self.observed(record)?
             .map(|bytes| records::decode_idempotency(&bytes))
             .transpose()
     }
@@ -512,7 +544,7 @@ impl Store {
             if sequences.len() >= limit {
                 break;
             }
-            let (key, _) = entry?;
+            let (key, _) = self.observed(entry.map_err(StoreError::from))?;
             if let Some(sequence) = layout::parse_external_ref_key(&prefix, &key) {
                 if sequence <= head {
                     sequences.push(sequence);

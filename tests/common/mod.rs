@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod backup;
+pub mod http;
 pub mod pki;
 
 use std::path::{Path, PathBuf};
@@ -486,4 +487,24 @@ pub async fn verifier_key(server: &mut TestServer) -> String {
         .expect("verifier key")
         .into_inner()
         .verifier_key
+}
+
+/// What grpc.health.v1 says of the posting service of the server at `address`.
+pub async fn posting_health(
+    address: &str,
+) -> tonic_health::pb::health_check_response::ServingStatus {
+    let channel = Channel::from_shared(address.to_string())
+        .expect("uri")
+        .connect()
+        .await
+        .expect("connect");
+    let mut health = tonic_health::pb::health_client::HealthClient::new(channel);
+    let reply = health
+        .check(tonic_health::pb::HealthCheckRequest {
+            service: "matchledger.v1.PostingService".into(),
+        })
+        .await
+        .expect("health answers");
+    tonic_health::pb::health_check_response::ServingStatus::try_from(reply.into_inner().status)
+        .expect("known status")
 }

@@ -274,7 +274,10 @@ pub struct ReverseArgs {
 /// `batch`.
 #[derive(Debug, Clone, PartialEq, Eq, Args)]
 pub struct BatchArgs {
-    /// JSON Lines file, one command per line (see the `batch` module for the shape).
+    /// JSON Lines file, one command per line: `{"record_contribution": {"phase_id": ...,
+    /// "contributor_id": ..., "amount": "100000000"}}`. Amounts are decimal strings. The
+    /// format is in docs/batch.md, its JSON Schema in docs/batch.schema.json, a whole
+    /// programme in examples/programme.batch.jsonl.
     pub file: PathBuf,
     #[command(flatten)]
     pub posting: PostingFlags,

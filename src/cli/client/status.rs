@@ -6,6 +6,8 @@ use std::fmt::Write;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
+use crate::cli::exit::Refusal;
+
 /// The full text of a refusal, one fact per line, for standard error.
 pub fn status_text(status: &Status) -> String {
     let mut text = format!("{}: {}", code_name(status.code()), status.message());
@@ -13,9 +15,14 @@ pub fn status_text(status: &Status) -> String {
     text
 }
 
-/// A refusal as an error for `run` to return; its text is [`status_text`].
+/// A refusal as an error for `run` to return; its text is [`status_text`], and it keeps
+/// the status so that the exit code and `--json` output can classify it.
 pub fn status_error(status: &Status) -> anyhow::Error {
-    anyhow::anyhow!(status_text(status))
+    anyhow::Error::new(Refusal {
+        status: status.clone(),
+        key: None,
+        hint: None,
+    })
 }
 
 /// A refused or failed posting: the refusal plus its idempotency key. Where the outcome
@@ -30,12 +37,13 @@ pub fn posting_error(status: &Status, key: &str) -> anyhow::Error {
             | Code::Unknown
             | Code::Internal
     );
-    let hint = if uncertain {
-        format!(" (the posting may have been written: pass --key {key} to retry it safely)")
-    } else {
-        String::new()
-    };
-    anyhow::anyhow!("{}\n  idempotency key: {key}{hint}", status_text(status))
+    let hint = uncertain
+        .then(|| format!("the posting may have been written: pass --key {key} to retry it safely"));
+    anyhow::Error::new(Refusal {
+        status: status.clone(),
+        key: Some(key.to_string()),
+        hint,
+    })
 }
 
 /// The canonical upper-case name of a gRPC code, e.g. `FAILED_PRECONDITION`.

@@ -1,9 +1,10 @@
 //! `match-bundle` fetches a contribution's verification bundle; `verify-match` checks one
 //! offline and prints MATCHED / PARTIAL / UNMATCHED, or INVALID with its reasons.
 
+use crate::cli::exit::verification_failed;
 use std::path::PathBuf;
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 
 use crate::api::proto::GetMatchBundleRequest;
 use crate::cli::client::connect;
@@ -75,7 +76,10 @@ pub fn verify_match(json: bool, args: VerifyMatchArgs) -> anyhow::Result<()> {
             for reason in &reasons {
                 println!("  - {reason}");
             }
-            bail!("the bundle does not verify ({} problems)", reasons.len())
+            Err(verification_failed(format!(
+                "the bundle does not verify ({} problems)",
+                reasons.len()
+            )))
         }
     }
 }

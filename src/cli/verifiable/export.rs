@@ -1,11 +1,12 @@
 //! `export` writes a self-verifying export of the log, from a server or offline from a
 //! data directory; `verify` checks one with no server.
 
+use crate::cli::exit::verification_failed;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context};
-use indicatif::{ProgressBar, ProgressStyle};
+use crate::cli::progress::Progress;
+use anyhow::Context;
 
 use super::heads::fetch_verified_head;
 use crate::api::proto::{GetSignedExportManifestRequest, ReadStoredEventsRequest};
@@ -45,14 +46,6 @@ pub struct VerifyArgs {
     pub public_key: String,
 }
 
-fn progress_bar(length: u64) -> ProgressBar {
-    let bar = ProgressBar::new(length);
-    if let Ok(style) = ProgressStyle::with_template("{msg} [{bar:40}] {pos}/{len} events ({eta})") {
-        bar.set_style(style.progress_chars("=> "));
-    }
-    bar
-}
-
 /// Writes the events file as lines arrive, then the rest.
 struct ExportWriter {
     out: PathBuf,
@@ -89,11 +82,10 @@ impl ExportWriter {
         self.events.flush()?;
         let tail = self.builder.finish(note);
         if tail.size != checkpoint.size || tail.root != checkpoint.root {
-            bail!(
+            return Err(verification_failed(format!(
                 "the exported events (size {}) do not give the signed root of size {}",
-                tail.size,
-                checkpoint.size
-            );
+                tail.size, checkpoint.size
+            )));
         }
         Ok((self.out, tail))
     }
@@ -125,8 +117,7 @@ async fn export_from_server(server: &str, args: &ExportArgs) -> anyhow::Result<(
     let (head, checkpoint) =
         fetch_verified_head(&mut clients.audit, args.public_key.as_deref()).await?;
     let mut writer = ExportWriter::create(&args.out)?;
-    let bar = progress_bar(checkpoint.size);
-    bar.set_message("exporting");
+    let bar = Progress::new("exporting", "events", checkpoint.size);
     if checkpoint.size > 0 {
         let mut stream = clients
             .audit
@@ -146,7 +137,7 @@ async fn export_from_server(server: &str, args: &ExportArgs) -> anyhow::Result<(
             bar.inc(1);
         }
     }
-    bar.finish_and_clear();
+    bar.finish();
     let tree_head = head.note.clone();
     let (out, mut tail) = writer.finish(head.note, &checkpoint)?;
     let signed = clients
@@ -187,8 +178,7 @@ fn export_offline(data_dir: &Path, key: Option<&Path>, out: &Path) -> anyhow::Re
     };
     let note = audit::sign_checkpoint(&checkpoint, &key)?;
     let mut writer = ExportWriter::create(out)?;
-    let bar = progress_bar(size);
-    bar.set_message("exporting");
+    let bar = Progress::new("exporting", "events", size);
     for entry in store
         .raw_from(1)
         .take(usize::try_from(size).unwrap_or(usize::MAX))
@@ -197,7 +187,7 @@ fn export_offline(data_dir: &Path, key: Option<&Path>, out: &Path) -> anyhow::Re
         writer.push(&bytes)?;
         bar.inc(1);
     }
-    bar.finish_and_clear();
+    bar.finish();
     let (out_dir, mut tail) = writer.finish(note, &checkpoint)?;
     tail.manifest.sign(&key)?;
     write_tail(&out_dir, &tail)?;
@@ -211,14 +201,13 @@ fn export_offline(data_dir: &Path, key: Option<&Path>, out: &Path) -> anyhow::Re
 
 /// `matchledger verify DIR --public-key K`: no server involved.
 pub fn verify(args: VerifyArgs) -> anyhow::Result<()> {
-    let bar = progress_bar(0);
-    bar.set_message("verifying");
+    let bar = Progress::new("verifying", "events", 0);
     let result = verify_export(&args.dir, &args.public_key, |count| {
         if count % 1024 == 0 {
             bar.set_position(count);
         }
     });
-    bar.finish_and_clear();
+    bar.finish();
     match result {
         Ok(summary) => {
             println!(
@@ -241,7 +230,10 @@ pub fn verify(args: VerifyArgs) -> anyhow::Result<()> {
             for problem in &problems {
                 println!("  - {problem}");
             }
-            bail!("the export does not verify ({} problems)", problems.len())
+            Err(verification_failed(format!(
+                "the export does not verify ({} problems)",
+                problems.len()
+            )))
         }
     }
 }

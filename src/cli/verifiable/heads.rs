@@ -1,5 +1,6 @@
 //! `tree-head` and `prove-inclusion`: the signed tree head and one event's inclusion in it.
 
+use crate::cli::exit::verification_failed;
 use anyhow::{bail, Context};
 
 use crate::api::proto::audit_service_client::AuditServiceClient;
@@ -55,10 +56,15 @@ pub async fn fetch_verified_head_at(
         .context("fetching the tree head")?
         .into_inner();
     let key = public_key.unwrap_or(&head.verifier_key);
-    let checkpoint = audit::verify_checkpoint(&head.note, key)
-        .context("the tree head's signature does not verify")?;
+    let checkpoint = audit::verify_checkpoint(&head.note, key).map_err(|error| {
+        verification_failed(format!(
+            "the tree head's signature does not verify: {error:#}"
+        ))
+    })?;
     if checkpoint.size != head.size || checkpoint.root[..] != head.root[..] {
-        bail!("the tree head's fields differ from its signed note");
+        return Err(verification_failed(
+            "the tree head's fields differ from its signed note",
+        ));
     }
     Ok((head, checkpoint))
 }
@@ -132,17 +138,18 @@ pub async fn prove_inclusion(
         .context("fetching the inclusion proof")?
         .into_inner();
     if proof.tree_size != size || proof.leaf_index != args.sequence - 1 {
-        bail!("the server answered for another event or size");
+        return Err(verification_failed(
+            "the server answered for another event or size",
+        ));
     }
     let hashes = to_hashes(&proof.hashes)?;
     let root = verify_against_head(&proof, &hashes, &checkpoint)?;
     let event = crate::store::decode(&proof.leaf).context("the proven leaf is not an event")?;
     if event.sequence != args.sequence {
-        bail!(
+        return Err(verification_failed(format!(
             "the proven leaf is event {}, not {}",
-            event.sequence,
-            args.sequence
-        );
+            event.sequence, args.sequence
+        )));
     }
     if json {
         let value = serde_json::json!({
@@ -196,19 +203,18 @@ pub fn verify_against_head(
         proof.tree_size,
         hashes,
     )
-    .context("the inclusion proof does not verify")?;
+    .map_err(|error| {
+        verification_failed(format!("the inclusion proof does not verify: {error:#}"))
+    })?;
     let consistency = proof
         .head_consistency
         .as_ref()
         .context("the server sent no consistency proof to the head")?;
     if consistency.old_size != proof.tree_size || consistency.new_size != checkpoint.size {
-        bail!(
+        return Err(verification_failed(format!(
             "the consistency proof is from {} to {}, not from {} to the signed head's {}",
-            consistency.old_size,
-            consistency.new_size,
-            proof.tree_size,
-            checkpoint.size
-        );
+            consistency.old_size, consistency.new_size, proof.tree_size, checkpoint.size
+        )));
     }
     audit::verify_consistency(
         proof.tree_size,
@@ -217,7 +223,11 @@ pub fn verify_against_head(
         &checkpoint.root,
         &to_hashes(&consistency.hashes)?,
     )
-    .context("the proven tree is not a prefix of the signed head")?;
+    .map_err(|error| {
+        verification_failed(format!(
+            "the proven tree is not a prefix of the signed head: {error:#}"
+        ))
+    })?;
     Ok(root)
 }
 

@@ -4,8 +4,10 @@
 pub mod bundle;
 pub mod export;
 pub mod heads;
+pub mod new_key;
 pub mod statement;
 pub mod witness;
+pub mod witness_serve;
 
 use clap::Subcommand;
 
@@ -18,7 +20,7 @@ pub enum VerifiableCommand {
     ProveInclusion(heads::ProveInclusionArgs),
     /// Prints a contribution's match verification bundle (JSON) for offline checking.
     MatchBundle(bundle::MatchBundleArgs),
-    /// Checks a match bundle offline: MATCHED / PARTIAL / UNMATCHED, or INVALID (exit 1).
+    /// Checks a match bundle offline: MATCHED / PARTIAL / UNMATCHED, or INVALID (exit 5).
     VerifyMatch(bundle::VerifyMatchArgs),
     /// Writes a self-verifying export: events.jsonl, balances.csv, smes.csv, manifest.json.
     Export(export::ExportArgs),
@@ -31,6 +33,10 @@ pub enum VerifiableCommand {
     /// Checks the log only grew since the last trusted head, optionally replays its rules,
     /// then cosigns the head and hands the cosignature back.
     Witness(witness::WitnessArgs),
+    /// Serves the witness as a C2SP tlog-witness (`POST /add-checkpoint`) for one log.
+    WitnessServe(witness_serve::WitnessServeArgs),
+    /// Creates a signing key file (for a key rotation or a witness) and prints its keys.
+    NewSigningKey(new_key::NewKeyArgs),
 }
 
 /// Runs one command; `server` is used only by commands that talk to one.
@@ -45,5 +51,7 @@ pub async fn run(server: &str, json: bool, command: VerifiableCommand) -> anyhow
         VerifiableCommand::PhaseStatement(args) => statement::phase_statement(server, args).await,
         VerifiableCommand::VerifyStatement(args) => statement::verify_statement(json, args),
         VerifiableCommand::Witness(args) => witness::witness(server, args).await.map(|_| ()),
+        VerifiableCommand::WitnessServe(args) => witness_serve::witness_serve(args).await,
+        VerifiableCommand::NewSigningKey(args) => new_key::new_signing_key(args),
     }
 }

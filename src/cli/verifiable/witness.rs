@@ -2,9 +2,10 @@
 //! refuses loudly a head that does not extend it, optionally replays the log through the
 //! ledger's rules, then cosigns the head (cosignature/v1) and hands the cosignature back.
 
+use crate::cli::exit::verification_failed;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context};
+use anyhow::Context;
 
 use super::heads::{fetch_verified_head, to_hashes};
 use crate::api::proto::audit_service_client::AuditServiceClient;
@@ -172,10 +173,10 @@ pub async fn witness(server: &str, args: WitnessArgs) -> anyhow::Result<WitnessR
         };
         if let Err(problem) = check_growth(old, &checkpoint, &to_hashes(&proof)?) {
             eprintln!("!!! {problem}");
-            bail!(
+            return Err(verification_failed(format!(
                 "the log is not consistent with the head trusted in {}",
                 args.state.display()
-            );
+            )));
         }
     }
     let mut report = WitnessReport {
@@ -202,10 +203,10 @@ pub async fn witness(server: &str, args: WitnessArgs) -> anyhow::Result<WitnessR
                 for problem in &problems {
                     eprintln!("!!! {problem}");
                 }
-                bail!(
+                return Err(verification_failed(format!(
                     "the log breaks the ledger's rules, refusing to cosign: {}",
                     problems.join("; ")
-                );
+                )));
             }
         }
         checked = Some((rules, checker));
