@@ -12,7 +12,7 @@ use std::time::Duration;
 use common::backup::*;
 use common::{contribute, options_with_key, programme, record_match};
 use matchledger::api::proto;
-use matchledger::cli::backup::format::EVENTS_FILE;
+use matchledger::cli::backup::format::{EVENTS_FILE, HEADS_FILE, IDEMPOTENCY_FILE};
 use matchledger::cli::backup::restore;
 use matchledger::cli::check::{check, CheckArgs};
 use matchledger::cli::verifiable::export::{export, ExportArgs};
@@ -124,6 +124,17 @@ async fn a_directory_whose_db_bytes_were_damaged_is_restored_from_its_backup_los
     for _ in 0..40 {
         contribute(&mut server, &programme, "1000").await;
     }
+    server
+        .posting
+        .close_phase(proto::ClosePhaseRequest {
+            options: common::options(),
+            command: Some(proto::ClosePhase {
+                phase_id: programme.phase.clone(),
+            }),
+        })
+        .await
+        .expect("phase closed");
+    let statement = closing_statement(&mut server, &programme.phase).await;
     let head = common::head(&mut server).await;
     let backup = temp.path().join("backup");
     assert_eq!(take(&server, &backup).await, head);
@@ -157,7 +168,8 @@ async fn a_directory_whose_db_bytes_were_damaged_is_restored_from_its_backup_los
     }
 
     let restored_dir = temp.path().join("restored");
-    restore(&restore_args(&backup, &restored_dir, &key)).expect("restore");
+    let summary = restore(&restore_args(&backup, &restored_dir, &key)).expect("restore");
+    assert_eq!(summary.statements, 1);
     let (mut restored, _) = start(&restored_dir).await;
     assert_eq!(
         stored_events(&mut restored, 0).await,
@@ -165,6 +177,11 @@ async fn a_directory_whose_db_bytes_were_damaged_is_restored_from_its_backup_los
         "nothing lost"
     );
     assert_eq!(balances(&mut restored, head).await, balances_before);
+    assert_eq!(
+        closing_statement(&mut restored, &programme.phase).await,
+        statement,
+        "the statement signed at close is the original's"
+    );
     restored.stop().await;
 }
 
@@ -199,6 +216,66 @@ async fn a_backup_with_one_flipped_event_byte_is_refused_naming_the_event_and_no
     assert!(message.contains("event 7"), "names the event: {message}");
     assert!(message.contains("nothing was written"), "{message}");
     assert!(!restored_dir.exists(), "no directory is created");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_backup_whose_idempotency_record_or_kept_head_was_altered_is_refused_naming_it() {
+    let temp = tempfile::tempdir().unwrap();
+    let (mut server, key) = start(&temp.path().join("data")).await;
+    let programme = programme(&mut server).await;
+    for _ in 0..4 {
+        contribute(&mut server, &programme, "1000").await;
+    }
+    let backup = temp.path().join("backup");
+    let size = take(&server, &backup).await;
+    server.stop().await;
+    let restored_dir = temp.path().join("restored");
+
+    // A record moved onto another command's events: a retry would replay the wrong ones.
+    let path = backup.join(IDEMPOTENCY_FILE);
+    let original = std::fs::read_to_string(&path).unwrap();
+    let moved = original.replacen("\"first_sequence\":1,", "\"first_sequence\":2,", 1);
+    assert_ne!(moved, original);
+    std::fs::write(&path, &moved).unwrap();
+    let message = format!(
+        "{:#}",
+        restore(&restore_args(&backup, &restored_dir, &key)).unwrap_err()
+    );
+    assert!(
+        message.contains(IDEMPOTENCY_FILE) && message.contains("sequence 2"),
+        "{message}"
+    );
+    std::fs::write(&path, &original).unwrap();
+
+    // A kept head whose root is not the events': it would be served as the log's.
+    let path = backup.join(HEADS_FILE);
+    let heads = std::fs::read_to_string(&path).unwrap();
+    let mut lines: Vec<serde_json::Value> = heads
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let note = lines[0]["note"].as_str().unwrap().to_string();
+    // The note's third line is the root, base64; 32 zero bytes take as many characters.
+    let root = note.lines().nth(2).unwrap();
+    let forged = note.replacen(root, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=", 1);
+    lines[0]["note"] = serde_json::Value::String(forged);
+    let text: String = lines.iter().map(|line| format!("{line}\n")).collect();
+    assert_eq!(
+        text.len(),
+        heads.len(),
+        "same length: the manifest still covers it"
+    );
+    std::fs::write(&path, text).unwrap();
+    let message = format!(
+        "{:#}",
+        restore(&restore_args(&backup, &restored_dir, &key)).unwrap_err()
+    );
+    assert!(
+        message.contains(HEADS_FILE) && message.contains("root"),
+        "{message}"
+    );
+    assert!(!restored_dir.exists(), "nothing was written");
+    assert!(size >= 4);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -259,4 +336,25 @@ async fn an_export_restores_the_same_events_and_root_and_a_retry_is_refused_not_
         "nothing posted twice"
     );
     restored.stop().await;
+}
+
+/// The statement signed when `phase` closed, waiting while it is being produced.
+async fn closing_statement(server: &mut common::TestServer, phase: &str) -> String {
+    for _ in 0..100 {
+        let reply = server
+            .audit
+            .get_phase_statement(proto::GetPhaseStatementRequest {
+                phase_id: phase.to_string(),
+                at_close: true,
+            })
+            .await;
+        match reply {
+            Ok(statement) => return statement.into_inner().note,
+            Err(status) if status.code() == tonic::Code::Unavailable => {
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            Err(status) => panic!("closing statement: {status:?}"),
+        }
+    }
+    panic!("no closing statement was produced");
 }

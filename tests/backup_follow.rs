@@ -224,3 +224,34 @@ async fn an_auditor_token_reads_everything_a_backup_needs_and_no_token_reads_not
     assert_eq!(refused.code(), tonic::Code::Unauthenticated);
     server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follower_started_before_its_server_waits_for_it_and_catches_up() {
+    let temp = tempfile::tempdir().unwrap();
+    let free = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = free.local_addr().unwrap().to_string();
+    drop(free);
+    let backup = temp.path().join("backup");
+    let args = BackupArgs {
+        out: backup.clone(),
+        follow: true,
+        public_key: None,
+    };
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let target = format!("http://{address}");
+    let task = tokio::spawn(async move {
+        backup_until(&target, &args, async {
+            let _ = stopped.await;
+        })
+        .await
+    });
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let (mut server, _key) = start_at(&temp.path().join("data"), &address).await;
+    let programme = programme(&mut server).await;
+    contribute(&mut server, &programme, "1000").await;
+    let head = common::head(&mut server).await;
+    wait_for_size(&backup, head).await;
+    let _ = stop.send(());
+    assert_eq!(task.await.unwrap().unwrap().tree_size, head);
+    server.stop().await;
+}

@@ -1,7 +1,8 @@
 //! What a restore reads from: a backup directory or an export directory, opened and
 //! verified in full before anything is written. Verification re-derives everything from
 //! the events' stored bytes: each event decodes at its sequence and links to the one
-//! before, the Merkle root at every kept head's size is that head's root, the root of all
+//! before, the Merkle root at every kept head's and closing statement's size is the root
+//! it states, the root of all
 //! events is the signed head's, and every idempotency record names the run of events its
 //! command produced.
 
@@ -186,19 +187,7 @@ impl Source {
     /// Checks everything (see the module doc) without writing anything; `progress` is
     /// called with each sequence checked.
     pub fn verify(&self, mut progress: impl FnMut(u64)) -> anyhow::Result<Verified> {
-        let heads: BTreeMap<u64, &HeadLine> = self
-            .heads
-            .iter()
-            .map(|head| (head.tree_size, head))
-            .collect();
-        let mut heads_other_key = 0;
-        for head in &self.heads {
-            if head.tree_size > self.checkpoint.size {
-                continue;
-            }
-            let checkpoint = head_checkpoint(head, &self.verifier_key)?;
-            heads_other_key += u64::from(checkpoint.is_none());
-        }
+        let (claims, heads_other_key) = self.claimed_roots()?;
         let mut frontier = Frontier::new();
         let mut previous = GENESIS_HASH;
         let mut runs = Runs::default();
@@ -208,16 +197,26 @@ impl Source {
                 bail!("the envelope says sequence {}", event.sequence);
             }
             if event.prev_hash != previous {
-                bail!("its prev_hash is not the hash of event {}: event {} or this one was altered", sequence - 1, sequence - 1);
+                bail!(
+                    "its prev_hash is not the hash of event {}: event {} or this one was altered",
+                    sequence - 1,
+                    sequence - 1
+                );
             }
             previous = event.hash;
             frontier.append(&bytes);
-            runs.push(sequence, format!("{}\u{0}{}", event.meta.actor, event.meta.idempotency_key));
-            if let Some(head) = heads.get(&sequence) {
+            runs.push(
+                sequence,
+                format!("{}\u{0}{}", event.meta.actor, event.meta.idempotency_key),
+            );
+            for (what, claimed) in claims.get(&sequence).into_iter().flatten() {
                 let root = frontier.root();
-                let kept = Checkpoint::parse_body(&SignedNote::parse(&head.note)?.text)?;
-                if kept.root != root {
-                    bail!("{HEADS_FILE}: the head kept at size {sequence} has root {}, the events give {}", hex::encode(kept.root), hex::encode(root));
+                if *claimed != root {
+                    bail!(
+                        "{what} states root {}, the events give {}",
+                        hex::encode(claimed),
+                        hex::encode(root)
+                    );
                 }
             }
             progress(sequence);
@@ -239,6 +238,59 @@ impl Source {
             heads_other_key,
         })
     }
+}
+
+/// What the kept records state the root at a size to be: `(what, root)` by size.
+type Claims = BTreeMap<u64, Vec<(String, audit::Hash)>>;
+
+impl Source {
+    /// The roots the kept heads and closing statements state, by tree size, each record's
+    /// form checked; and how many heads are signed by another key than the verifier key.
+    fn claimed_roots(&self) -> anyhow::Result<(Claims, u64)> {
+        let size = self.checkpoint.size;
+        let mut claims: Claims = BTreeMap::new();
+        let mut heads_other_key = 0;
+        for head in self.heads.iter().filter(|head| head.tree_size <= size) {
+            let verified = head_checkpoint(head, &self.verifier_key)?;
+            heads_other_key += u64::from(verified.is_none());
+            let checkpoint = Checkpoint::parse_body(&SignedNote::parse(&head.note)?.text)?;
+            let what = format!("{HEADS_FILE}: the head kept at size {}", head.tree_size);
+            claims
+                .entry(head.tree_size)
+                .or_default()
+                .push((what, checkpoint.root));
+        }
+        for statement in self.statements.iter().filter(|s| s.tree_size <= size) {
+            let what = format!(
+                "{STATEMENTS_FILE}: the closing statement of phase {}",
+                statement.phase_id
+            );
+            let root = statement_root(statement).with_context(|| what.clone())?;
+            claims
+                .entry(statement.tree_size)
+                .or_default()
+                .push((what, root));
+        }
+        Ok((claims, heads_other_key))
+    }
+}
+
+/// The root a closing statement states, after checking that its text names the phase and
+/// the tree size it is kept under.
+fn statement_root(statement: &StatementLine) -> anyhow::Result<audit::Hash> {
+    let text = SignedNote::parse(&statement.note)?.text;
+    let field = |key: &str| {
+        text.lines()
+            .find_map(|line| line.strip_prefix(key)?.strip_prefix(' '))
+            .with_context(|| format!("the statement has no {key} line"))
+    };
+    if field("tree_size")? != statement.tree_size.to_string()
+        || field("phase")? != statement.phase_id
+    {
+        bail!("the statement's text names another phase or tree size than it is kept under");
+    }
+    let root = BASE64.decode(field("root")?)?;
+    <[u8; 32]>::try_from(root).map_err(|_| anyhow::anyhow!("the statement's root is not 32 bytes"))
 }
 
 /// The checkpoint of a kept head, its signature checked when it is by `verifier_key`

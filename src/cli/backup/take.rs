@@ -63,49 +63,72 @@ pub async fn backup(server: &str, args: BackupArgs) -> anyhow::Result<()> {
 }
 
 /// Runs the backup until done (one round) or, with `--follow`, until `stop` resolves.
-/// Returns the last round's report.
+/// Returns the last round's report (for a follower that never finished a round, the
+/// backup as it was opened).
 pub async fn backup_until(
     server: &str,
     args: &BackupArgs,
     stop: impl Future<Output = ()>,
 ) -> anyhow::Result<RoundReport> {
     let mut local = LocalBackup::open(&args.out)?;
-    let mut clients = connect(server).await?;
-    let mut report = round(&mut clients, &mut local, args.public_key.as_deref()).await?;
-    verify_written(args)?;
     if !args.follow {
+        let mut clients = connect(server).await?;
+        let report = round(&mut clients, &mut local, args.public_key.as_deref()).await?;
+        verify_written(args)?;
         return Ok(report);
     }
     tokio::pin!(stop);
-    let mut clients = Some(clients);
+    let mut report = RoundReport {
+        tree_size: local.size(),
+        added: 0,
+    };
+    let (mut clients, mut verified, mut first) = (None, false, true);
+    // Said once per outage, not once a second.
+    let mut down = false;
     loop {
         let started = Instant::now();
-        tokio::select! {
-            () = &mut stop => return Ok(report),
-            () = wait_for_events(clients.as_mut(), report.tree_size) => {}
+        if !first {
+            tokio::select! {
+                () = &mut stop => return Ok(report),
+                () = wait_for_events(clients.as_mut(), report.tree_size) => {}
+            }
+            let pause =
+                Duration::from_millis(BACKUP_FOLLOW_ROUND_MS).saturating_sub(started.elapsed());
+            tokio::select! {
+                () = &mut stop => return Ok(report),
+                () = tokio::time::sleep(pause) => {}
+            }
         }
-        let pause = Duration::from_millis(BACKUP_FOLLOW_ROUND_MS).saturating_sub(started.elapsed());
-        tokio::select! {
-            () = &mut stop => return Ok(report),
-            () = tokio::time::sleep(pause) => {}
-        }
+        first = false;
         if clients.is_none() {
             clients = connect(server).await.ok();
         }
         let Some(connected) = clients.as_mut() else {
-            eprintln!("backup: the server at {server} is unreachable; retrying");
+            if !std::mem::replace(&mut down, true) {
+                eprintln!("backup: the server at {server} is unreachable; retrying");
+            }
             continue;
         };
         match round(connected, &mut local, args.public_key.as_deref()).await {
-            Ok(next) => report = next,
+            Ok(next) => {
+                report = next;
+                down = false;
+            }
             Err(error) if is_transient(&error) => {
-                eprintln!("backup: the server is unavailable ({error:#}); retrying");
+                if !std::mem::replace(&mut down, true) {
+                    eprintln!("backup: the server is unavailable ({error:#}); retrying");
+                }
                 clients = None;
                 // Reopen from disk: the round may have left events past the manifest.
                 drop(local);
                 local = LocalBackup::open(&args.out)?;
+                continue;
             }
             Err(error) => return Err(error),
+        }
+        if !verified {
+            verify_written(args)?;
+            verified = true;
         }
     }
 }
