@@ -167,3 +167,8 @@ pub const HEADS_KEPT: usize = 64;
 /// Cosignatures held per signed head: one per witness key, at most this many, so that
 /// callers of the audit service cannot grow a head without bound.
 pub const COSIGNATURES_PER_HEAD_MAX: usize = 32;
+
+/// Largest power of ten of the minor unit a phase may round its returns to. The treasury
+/// drops amounts under 10 won (10^1); 10^6 (a million won) catches a unit typed in the
+/// wrong place while leaving room for programmes that settle in thousands.
+pub const ROUNDING_UNIT_EXPONENT_MAX: u32 = 6;

@@ -87,6 +87,23 @@ pub enum Command {
         entry: EntryId,
         reason: String,
     },
+    SetSettlementRules {
+        phase: PhaseId,
+        rounding_unit: Decimal,
+        interest_may_be_kept: bool,
+    },
+    RecordInterest {
+        phase: PhaseId,
+        amount: Money,
+    },
+    SettleInterest {
+        phase: PhaseId,
+        amount: Money,
+        keep: bool,
+    },
+    SettleGrant {
+        grant: GrantId,
+    },
 }
 
 /// The roles a principal may hold; each command needs one of them.
@@ -118,6 +135,10 @@ impl Command {
             Command::RecordDisbursement { .. } => "RecordDisbursement",
             Command::RecordRefund { .. } => "RecordRefund",
             Command::ReverseEntry { .. } => "ReverseEntry",
+            Command::SetSettlementRules { .. } => "SetSettlementRules",
+            Command::RecordInterest { .. } => "RecordInterest",
+            Command::SettleInterest { .. } => "SettleInterest",
+            Command::SettleGrant { .. } => "SettleGrant",
         }
     }
 }

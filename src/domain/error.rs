@@ -108,6 +108,22 @@ pub enum RuleViolation {
         reason: String,
     },
 
+    // Rule 12: interest.
+    #[error("phase {phase} holds {held} of interest; {amount} cannot be settled")]
+    InterestExceeded {
+        phase: String,
+        amount: Decimal,
+        held: Decimal,
+    },
+    #[error("phase {phase}'s settlement rules do not allow keeping interest: it must be returned")]
+    InterestKeepingNotAllowed { phase: String },
+    #[error("phase {phase} has no contributions or matches: there is no one to return {what} to")]
+    NoOneToReturnTo { phase: String, what: &'static str },
+
+    // Rule 13: settlement.
+    #[error("grant {grant} is settled: it takes no more {what}")]
+    GrantAlreadySettled { grant: String, what: &'static str },
+
     // Rule 11: support types.
     #[error("award breaks support type {support_type}: {reason}")]
     SupportTypeViolated {
@@ -144,6 +160,10 @@ impl RuleViolation {
             RuleViolation::OverRefund { .. } => 6,
             RuleViolation::AlreadyReversed { .. } | RuleViolation::ReversalBlocked { .. } => 7,
             RuleViolation::SupportTypeViolated { .. } => 11,
+            RuleViolation::InterestExceeded { .. }
+            | RuleViolation::InterestKeepingNotAllowed { .. }
+            | RuleViolation::NoOneToReturnTo { .. } => 12,
+            RuleViolation::GrantAlreadySettled { .. } => 13,
         }
     }
 
@@ -164,6 +184,10 @@ impl RuleViolation {
             RuleViolation::AlreadyReversed { .. } => "ALREADY_REVERSED",
             RuleViolation::ReversalBlocked { .. } => "REVERSAL_BLOCKED",
             RuleViolation::SupportTypeViolated { .. } => "SUPPORT_TYPE_VIOLATED",
+            RuleViolation::InterestExceeded { .. } => "INTEREST_EXCEEDED",
+            RuleViolation::InterestKeepingNotAllowed { .. } => "INTEREST_KEEPING_NOT_ALLOWED",
+            RuleViolation::NoOneToReturnTo { .. } => "NO_ONE_TO_RETURN_TO",
+            RuleViolation::GrantAlreadySettled { .. } => "GRANT_SETTLED",
         }
     }
 

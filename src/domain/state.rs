@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::brn::Brn;
 use super::event::*;
 use super::ids::*;
+use super::settlement::SettlementRules;
 use super::view::*;
 
 mod undo;
@@ -27,7 +28,7 @@ pub use undo::Undo;
 /// Version of `State`'s serialised shape and meaning, for whatever saves a `State` (the
 /// ledger's snapshot, the witness's rule checker): bump it whenever `State` changes, so that
 /// a saved copy of the old shape is rebuilt from the log instead of misread.
-pub const STATE_VERSION: u32 = 1;
+pub const STATE_VERSION: u32 = 2;
 
 /// Everything `decide` consults. Cheap to clone (persistent maps).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -156,7 +157,33 @@ impl State {
             Event::DisbursementRecorded(e) => self.apply_disbursement(e),
             Event::RefundRecorded(e) => self.apply_refund(e),
             Event::EntryReversed(e) => self.apply_reversal(e),
+            Event::SettlementRulesSet(e) => {
+                if let Some(phase) = self.phases.get_mut(&e.phase) {
+                    phase.rules = e.rules;
+                }
+            }
+            Event::InterestRecorded(e) => self.with_totals(e.phase, |t| {
+                add(&mut t.interest_earned, e.amount.amount());
+                add(&mut t.interest_held, e.amount.amount());
+                add(&mut t.cash, e.amount.amount());
+            }),
+            Event::InterestSettled(e) => self.with_totals(e.phase, |t| {
+                sub(&mut t.interest_held, e.amount.amount());
+                add(&mut t.returned, e.split.returned());
+                sub(&mut t.cash, e.split.returned());
+            }),
+            Event::GrantSettled(e) => self.apply_grant_settled(e),
         }
+    }
+
+    fn apply_grant_settled(&mut self, e: &GrantSettled) {
+        if let Some(Entry::Grant(g)) = self.entry_mut(e.grant) {
+            g.settled = true;
+        }
+        self.with_totals(e.phase, |t| {
+            add(&mut t.returned, e.split.returned());
+            sub(&mut t.cash, e.split.returned());
+        });
     }
 
     fn apply_phase_opened(&mut self, e: &PhaseOpened) {
@@ -164,6 +191,7 @@ impl State {
             opened: Arc::new(e.clone()),
             closed: false,
             totals: PhaseTotals::default(),
+            rules: SettlementRules::default_for(e.currency),
         };
         self.phases.insert(e.phase, phase);
     }
@@ -243,6 +271,7 @@ impl State {
             disbursed: Decimal::ZERO,
             refunded: Decimal::ZERO,
             reversed: false,
+            settled: false,
         };
         self.entries.insert(e.grant.into(), Entry::Grant(view));
         self.with_totals(e.phase, |t| {

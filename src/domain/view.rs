@@ -15,6 +15,7 @@ use super::event::{EntryKind, PhaseOpened};
 use super::ids::*;
 use super::money::{Currency, Money};
 use super::programme::{ApplicationChannel, Purpose, SizeClass, SupportType};
+use super::settlement::SettlementRules;
 
 /// A phase: its configuration as opened, whether it is closed, and its running totals.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,6 +26,8 @@ pub struct Phase {
     pub closed: bool,
     /// Running totals, all net of reversals.
     pub totals: PhaseTotals,
+    /// How the phase settles (the currency's defaults until an administrator sets them).
+    pub rules: SettlementRules,
 }
 
 impl Phase {
@@ -80,8 +83,15 @@ pub struct PhaseTotals {
     pub disbursed: Decimal,
     /// Refunds paid back.
     pub refunded: Decimal,
-    /// Contributions + matches − disbursements + refunds. Never negative (rule 5).
+    /// Contributions + matches − disbursements + refunds + interest − returns. Never
+    /// negative (rule 5).
     pub cash: Decimal,
+    /// Interest earned on the phase's account.
+    pub interest_earned: Decimal,
+    /// Interest earned and not yet returned or kept (rule 12).
+    pub interest_held: Decimal,
+    /// Interest and unspent money returned to the government and the sponsor.
+    pub returned: Decimal,
 }
 
 /// A registered SME's attributes.
@@ -187,6 +197,8 @@ pub struct GrantView {
     /// Sum of active refunds.
     pub refunded: Decimal,
     pub reversed: bool,
+    /// Whether the grant was settled (rule 13): no more disbursements, no reversals.
+    pub settled: bool,
 }
 
 impl GrantView {

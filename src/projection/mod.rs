@@ -41,6 +41,7 @@ pub mod journal;
 mod participants;
 mod phase;
 mod report;
+mod settlement;
 mod sme;
 mod snapshot;
 
@@ -60,6 +61,7 @@ pub use journal::{Account, Posting, Side, TrialBalance, TrialBalanceLine, TrialB
 pub use participants::{AgencyBalances, AgencyFigures, ContributorBalances, ContributorFigures};
 pub use phase::{PhaseBalances, PhaseStatus};
 pub use report::{ReportLine, SponsorReport};
+pub use settlement::{GrantSettlement, PhaseSettlement};
 pub use sme::{SmeBalances, SmeFigures, SmeOrder};
 pub use snapshot::{SnapshotError, SNAPSHOT_VERSION};
 
@@ -84,6 +86,8 @@ pub struct Projections {
     grants: OrdMap<GrantId, GrantState>,
     /// Every money posting by id, so that a reversal can be folded.
     entries: OrdMap<EntryId, Entry>,
+    /// Every settled grant, with its settlement.
+    settled_grants: settlement::SettledGrants,
 }
 
 impl Projections {
@@ -100,6 +104,7 @@ impl Projections {
             .unwrap_or_default();
         self.fold(recorded, resolved);
         self.post_journal(&postings);
+        self.apply_settlement(&recorded.event, recorded.sequence);
         self.sequence = recorded.sequence;
         self.recorded_at = Some(recorded.meta.recorded_at);
     }

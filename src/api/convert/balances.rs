@@ -3,7 +3,7 @@
 use super::commands::{channel_to_proto, size_to_proto};
 use super::values::decimal_text;
 use crate::api::proto;
-use crate::domain::{Currency, PhaseId};
+use crate::domain::{Currency, PhaseId, SettlementRules};
 use crate::projection::{
     AgencyBalances, ContributionStatus, ContributorBalances, MatchStatus, PhaseBalances,
     PhaseStatus, ReportLine, SmeBalances, SmeFigures, SponsorReport, TrialBalance,
@@ -34,6 +34,31 @@ pub fn phase_to_proto(phase: &PhaseBalances) -> proto::PhaseBalances {
         uncommitted: decimal_text(phase.uncommitted),
         smes_supported: phase.smes_supported,
         projects: phase.projects,
+        settlement: Some(settlement_to_proto(phase)),
+    }
+}
+
+/// Wire form of a phase's settlement figures; the currency's defaults until rules are set.
+fn settlement_to_proto(phase: &PhaseBalances) -> proto::PhaseSettlement {
+    let figures = &phase.settlement;
+    let rules = figures
+        .rules
+        .unwrap_or_else(|| SettlementRules::default_for(phase.currency));
+    proto::PhaseSettlement {
+        rounding_unit: decimal_text(rules.rounding_unit),
+        interest_may_be_kept: rules.interest_may_be_kept,
+        interest_earned: decimal_text(figures.interest_earned),
+        interest_held: decimal_text(figures.interest_held()),
+        interest_returned_government: decimal_text(figures.interest_returned_government),
+        interest_returned_sponsor: decimal_text(figures.interest_returned_sponsor),
+        interest_kept: decimal_text(figures.interest_kept),
+        interest_remainder: decimal_text(figures.interest_remainder),
+        grants_settled: figures.grants_settled,
+        spent_on_settled: decimal_text(figures.spent_on_settled),
+        unspent: decimal_text(figures.unspent),
+        unspent_returned_government: decimal_text(figures.unspent_returned_government),
+        unspent_returned_sponsor: decimal_text(figures.unspent_returned_sponsor),
+        unspent_remainder: decimal_text(figures.unspent_remainder),
     }
 }
 

@@ -13,7 +13,11 @@
 //! {"record_disbursement": {"grant_id": "...", "amount": "10000000"}}
 //! {"record_refund": {"grant_id": "...", "amount": "5000000", "reason": "obligation broken"}}
 //! {"reverse_entry": {"entry_id": "...", "reason": "duplicate"}}
+//! {"settle_grant": {"grant_id": "..."}}
 //! ```
+//!
+//! The settlement lines (`set_settlement_rules`, `record_interest`, `settle_interest`,
+//! `settle_grant`) are described in `settlement::lines`.
 //!
 //! Field names are those of the proto messages. Amounts are decimal *strings* (a JSON
 //! number is refused, so no float ever carries money); money fields share the command's
@@ -27,6 +31,8 @@ use std::io::Read;
 use std::path::Path;
 
 use serde::Deserialize;
+
+use super::settlement::lines;
 
 use super::args::{parse_amount, ChannelArg, PurposeArg, SizeArg, SupportTypesPreset};
 use super::posting_request::money;
@@ -129,6 +135,10 @@ enum Line {
     RecordDisbursement(DisbursementLine),
     RecordRefund(RefundLine),
     ReverseEntry(ReverseLine),
+    SetSettlementRules(lines::RulesLine),
+    RecordInterest(lines::InterestLine),
+    SettleInterest(lines::SettleInterestLine),
+    SettleGrant(lines::SettleGrantLine),
 }
 
 #[derive(Debug, Deserialize)]
@@ -391,6 +401,10 @@ impl Line {
                 entry_id: l.entry_id,
                 reason: l.reason,
             }),
+            Line::SetSettlementRules(l) => l.into_proto()?,
+            Line::RecordInterest(l) => l.into_proto()?,
+            Line::SettleInterest(l) => l.into_proto()?,
+            Line::SettleGrant(l) => l.into_proto(),
         })
     }
 }

@@ -124,6 +124,10 @@ impl State {
                 Key::Entry(e.grant.into()),
                 Key::Phase(e.phase),
             ],
+            Event::SettlementRulesSet(e) => vec![Key::Phase(e.phase)],
+            Event::InterestRecorded(e) => vec![Key::Phase(e.phase)],
+            Event::InterestSettled(e) => vec![Key::Phase(e.phase)],
+            Event::GrantSettled(e) => vec![Key::Entry(e.grant.into()), Key::Phase(e.phase)],
             Event::EntryReversed(e) => {
                 let mut keys = vec![Key::Entry(e.entry)];
                 if let Some(entry) = self.entries.get(&e.entry) {

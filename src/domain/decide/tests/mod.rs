@@ -9,6 +9,7 @@ mod funding;
 mod payout;
 mod properties;
 mod reversal;
+mod settlement;
 mod setup;
 
 use chrono::NaiveDate;

@@ -1,0 +1,269 @@
+//! Settlement postings on the command line: a phase's settlement rules, interest earned
+//! on its account, interest returned or kept, and the settlement of a grant.
+//!
+//! ```text
+//! ml settlement rules --phase P --rounding-unit 10            # drop amounts under 10 won
+//! ml settlement interest --phase P --amount 1234567           # interest the account earned
+//! ml settlement return-interest --phase P --amount 1234567    # back to government and sponsor
+//! ml settlement keep-interest --phase P --amount 1000         # where the rules allow it
+//! ml settlement grant G                                       # return its unspent part
+//! ```
+
+use clap::{Args, Subcommand};
+
+use super::args::{parse_amount, parse_currency, parse_uuid, PostingFlags};
+use super::posting_request::money;
+use crate::api::proto;
+use crate::api::proto::batch_command::Command as ProtoCommand;
+
+/// Settlement commands (정산).
+#[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
+pub enum SettlementCommand {
+    /// Sets how a phase settles: the rounding unit of returns, whether interest may be kept.
+    Rules(RulesArgs),
+    /// Records interest earned on a phase's account.
+    Interest(InterestArgs),
+    /// Returns interest held to the government and the sponsor, pro rata.
+    ReturnInterest(InterestArgs),
+    /// Keeps interest in the fund (only where the phase's rules allow it).
+    KeepInterest(InterestArgs),
+    /// Settles a grant: returns its unspent part pro rata; no more disbursements.
+    Grant(SettleGrantArgs),
+}
+
+/// `settlement rules`.
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct RulesArgs {
+    /// Phase id.
+    #[arg(long, value_parser = parse_uuid)]
+    pub phase: String,
+    /// Returns are rounded down to a multiple of this: "1" drops nothing in won, "10"
+    /// drops amounts under 10 won as the treasury does.
+    #[arg(long, value_parser = parse_amount)]
+    pub rounding_unit: String,
+    /// Allow interest to be kept in the fund instead of returned.
+    #[arg(long)]
+    pub interest_may_be_kept: bool,
+    #[command(flatten)]
+    pub posting: PostingFlags,
+}
+
+/// `settlement interest`, `return-interest` and `keep-interest`.
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct InterestArgs {
+    /// Phase id.
+    #[arg(long, value_parser = parse_uuid)]
+    pub phase: String,
+    /// Amount of interest.
+    #[arg(long, value_parser = parse_amount)]
+    pub amount: String,
+    /// Currency code.
+    #[arg(long, default_value = "KRW", value_parser = parse_currency)]
+    pub currency: String,
+    #[command(flatten)]
+    pub posting: PostingFlags,
+}
+
+/// `settlement grant`.
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct SettleGrantArgs {
+    /// Grant id.
+    #[arg(value_parser = parse_uuid)]
+    pub grant: String,
+    #[command(flatten)]
+    pub posting: PostingFlags,
+}
+
+impl SettlementCommand {
+    /// The posting options given on the command line.
+    pub fn flags(&self) -> &PostingFlags {
+        match self {
+            SettlementCommand::Rules(a) => &a.posting,
+            SettlementCommand::Interest(a)
+            | SettlementCommand::ReturnInterest(a)
+            | SettlementCommand::KeepInterest(a) => &a.posting,
+            SettlementCommand::Grant(a) => &a.posting,
+        }
+    }
+
+    /// The wire command.
+    pub fn to_proto_command(&self) -> ProtoCommand {
+        let settle = |a: &InterestArgs, keep: bool| {
+            ProtoCommand::SettleInterest(proto::SettleInterest {
+                phase_id: a.phase.clone(),
+                amount: money(&a.amount, &a.currency),
+                keep,
+            })
+        };
+        match self {
+            SettlementCommand::Rules(a) => {
+                ProtoCommand::SetSettlementRules(proto::SetSettlementRules {
+                    phase_id: a.phase.clone(),
+                    rounding_unit: a.rounding_unit.clone(),
+                    interest_may_be_kept: a.interest_may_be_kept,
+                })
+            }
+            SettlementCommand::Interest(a) => ProtoCommand::RecordInterest(proto::RecordInterest {
+                phase_id: a.phase.clone(),
+                amount: money(&a.amount, &a.currency),
+            }),
+            SettlementCommand::ReturnInterest(a) => settle(a, false),
+            SettlementCommand::KeepInterest(a) => settle(a, true),
+            SettlementCommand::Grant(a) => ProtoCommand::SettleGrant(proto::SettleGrant {
+                grant_id: a.grant.clone(),
+            }),
+        }
+    }
+}
+
+/// Batch-file lines of the settlement commands (see the `batch` module for the format):
+///
+/// ```text
+/// {"set_settlement_rules": {"phase_id": "...", "rounding_unit": "10", "interest_may_be_kept": false}}
+/// {"record_interest": {"phase_id": "...", "amount": "1234567"}}
+/// {"settle_interest": {"phase_id": "...", "amount": "1234567", "keep": false}}
+/// {"settle_grant": {"grant_id": "..."}}
+/// ```
+pub mod lines {
+    use serde::Deserialize;
+
+    use crate::api::proto;
+    use crate::api::proto::batch_command::Command as ProtoCommand;
+    use crate::cli::client::args::parse_amount;
+    use crate::cli::client::posting_request::money;
+
+    fn krw() -> String {
+        "KRW".to_string()
+    }
+
+    fn amount(field: &str, text: &str) -> Result<String, String> {
+        parse_amount(text).map_err(|reason| format!("{field}: {reason}"))
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct RulesLine {
+        phase_id: String,
+        rounding_unit: String,
+        #[serde(default)]
+        interest_may_be_kept: bool,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct InterestLine {
+        phase_id: String,
+        amount: String,
+        #[serde(default = "krw")]
+        currency: String,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct SettleInterestLine {
+        phase_id: String,
+        amount: String,
+        #[serde(default)]
+        keep: bool,
+        #[serde(default = "krw")]
+        currency: String,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct SettleGrantLine {
+        grant_id: String,
+    }
+
+    impl RulesLine {
+        pub fn into_proto(self) -> Result<ProtoCommand, String> {
+            Ok(ProtoCommand::SetSettlementRules(
+                proto::SetSettlementRules {
+                    phase_id: self.phase_id,
+                    rounding_unit: amount("rounding_unit", &self.rounding_unit)?,
+                    interest_may_be_kept: self.interest_may_be_kept,
+                },
+            ))
+        }
+    }
+
+    impl InterestLine {
+        pub fn into_proto(self) -> Result<ProtoCommand, String> {
+            Ok(ProtoCommand::RecordInterest(proto::RecordInterest {
+                phase_id: self.phase_id,
+                amount: money(&amount("amount", &self.amount)?, &self.currency),
+            }))
+        }
+    }
+
+    impl SettleInterestLine {
+        pub fn into_proto(self) -> Result<ProtoCommand, String> {
+            Ok(ProtoCommand::SettleInterest(proto::SettleInterest {
+                phase_id: self.phase_id,
+                amount: money(&amount("amount", &self.amount)?, &self.currency),
+                keep: self.keep,
+            }))
+        }
+    }
+
+    impl SettleGrantLine {
+        pub fn into_proto(self) -> ProtoCommand {
+            ProtoCommand::SettleGrant(proto::SettleGrant {
+                grant_id: self.grant_id,
+            })
+        }
+    }
+}
+
+/// A phase's settlement figures in the phase view: rows for the table and the JSON object.
+pub mod view {
+    use serde_json::{json, Value};
+
+    use crate::api::proto;
+    use crate::cli::client::output::{amount, yes_no};
+
+    /// The rows shown under a phase's balances.
+    pub fn rows(s: &proto::PhaseSettlement) -> Vec<(&'static str, String)> {
+        vec![
+            ("rounding unit of returns", amount(&s.rounding_unit)),
+            ("interest may be kept", yes_no(s.interest_may_be_kept)),
+            ("interest earned", amount(&s.interest_earned)),
+            ("  held", amount(&s.interest_held)),
+            (
+                "  returned to government",
+                amount(&s.interest_returned_government),
+            ),
+            (
+                "  returned to sponsor",
+                amount(&s.interest_returned_sponsor),
+            ),
+            ("  kept", amount(&s.interest_kept)),
+            ("  remainder (rounding)", amount(&s.interest_remainder)),
+            ("grants settled", s.grants_settled.to_string()),
+            ("  spent", amount(&s.spent_on_settled)),
+            ("  unspent", amount(&s.unspent)),
+            (
+                "  returned to government",
+                amount(&s.unspent_returned_government),
+            ),
+            ("  returned to sponsor", amount(&s.unspent_returned_sponsor)),
+            ("  remainder (rounding)", amount(&s.unspent_remainder)),
+        ]
+    }
+
+    /// The JSON object: exact decimal strings.
+    pub fn json(s: &proto::PhaseSettlement) -> Value {
+        json!({
+            "rounding_unit": s.rounding_unit, "interest_may_be_kept": s.interest_may_be_kept,
+            "interest_earned": s.interest_earned, "interest_held": s.interest_held,
+            "interest_returned_government": s.interest_returned_government,
+            "interest_returned_sponsor": s.interest_returned_sponsor,
+            "interest_kept": s.interest_kept, "interest_remainder": s.interest_remainder,
+            "grants_settled": s.grants_settled, "spent_on_settled": s.spent_on_settled,
+            "unspent": s.unspent,
+            "unspent_returned_government": s.unspent_returned_government,
+            "unspent_returned_sponsor": s.unspent_returned_sponsor,
+            "unspent_remainder": s.unspent_remainder,
+        })
+    }
+}
