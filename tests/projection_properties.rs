@@ -42,6 +42,9 @@ enum Op {
     Interest(usize, i64),
     SettleInterest(usize, i64, bool),
     SettleGrant(usize),
+    DecideClawback(usize, i64),
+    CollectClawback(usize, i64),
+    PassOnClawback(usize),
 }
 
 fn amount() -> impl Strategy<Value = i64> {
@@ -65,6 +68,9 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (index(), amount()).prop_map(|(p, a)| Op::Interest(p, a)),
         2 => (index(), amount(), any::<bool>()).prop_map(|(p, a, keep)| Op::SettleInterest(p, a, keep)),
         2 => index().prop_map(Op::SettleGrant),
+        2 => (index(), amount()).prop_map(|(g, a)| Op::DecideClawback(g, a)),
+        2 => (index(), amount()).prop_map(|(k, a)| Op::CollectClawback(k, a)),
+        1 => index().prop_map(Op::PassOnClawback),
     ]
 }
 
@@ -83,6 +89,7 @@ struct Programme {
     /// Accepted postings, with the index of their phase where they need one.
     contributions: Vec<(ContributionId, usize)>,
     grants: Vec<(GrantId, usize)>,
+    clawbacks: Vec<(ClawbackId, usize)>,
     entries: Vec<EntryId>,
 }
 
@@ -107,6 +114,7 @@ impl Programme {
             smes: Vec::new(),
             contributions: Vec::new(),
             grants: Vec::new(),
+            clawbacks: Vec::new(),
             entries: Vec::new(),
         }
     }
@@ -198,6 +206,12 @@ impl Programme {
                 self.entries.push(disbursement.into())
             }
             Command::RecordRefund { refund, .. } => self.entries.push(refund.into()),
+            Command::DecideClawback {
+                clawback, grant, ..
+            } => {
+                let index = self.grants.iter().find(|(g, _)| *g == grant).unwrap().1;
+                self.clawbacks.push((clawback, index));
+            }
             _ => {}
         }
     }
@@ -298,6 +312,26 @@ impl Programme {
             }
             Op::SettleGrant(g) => Command::SettleGrant {
                 grant: self.grants[pick(self.grants.len(), g)?].0,
+            },
+            Op::DecideClawback(g, units) => {
+                let (grant, phase) = self.grants[pick(self.grants.len(), g)?];
+                Command::DecideClawback {
+                    clawback: ClawbackId::from_uuid(self.id()),
+                    grant,
+                    amount: self.money(phase, units)?,
+                    reason: "obligation broken".to_string(),
+                    due_on: date(2024, 6, 30),
+                }
+            }
+            Op::CollectClawback(k, units) => {
+                let (clawback, phase) = self.clawbacks[pick(self.clawbacks.len(), k)?];
+                Command::CollectClawback {
+                    clawback,
+                    amount: self.money(phase, units)?,
+                }
+            }
+            Op::PassOnClawback(k) => Command::PassOnClawback {
+                clawback: self.clawbacks[pick(self.clawbacks.len(), k)?].0,
             },
         })
     }
@@ -477,6 +511,9 @@ fn random_programmes_accept_postings_of_every_kind() {
                 Op::Interest(n, 55),
                 Op::SettleInterest(n, 25, false),
                 Op::SettleInterest(n, 30, n % 2 == 0),
+                Op::DecideClawback(n, 20),
+                Op::CollectClawback(n, 15),
+                Op::PassOnClawback(n),
                 Op::SettleGrant(n),
             ]
         })

@@ -282,3 +282,76 @@ async fn settlement_survives_a_restart_and_its_export_verifies_offline() {
     verify_export(out.path(), &key.verifier_key(), |_| {}).expect("export verifies");
     server.stop().await;
 }
+
+#[tokio::test]
+async fn a_clawback_is_decided_collected_in_parts_and_passed_on() {
+    let mut server = TestServer::start().await;
+    let (programme, grant) = settled_programme(&mut server).await;
+    let phase = programme.phase.clone();
+    let decided = server
+        .posting
+        .decide_clawback(proto::DecideClawbackRequest {
+            options: options(),
+            command: Some(proto::DecideClawback {
+                clawback_id: String::new(),
+                grant_id: grant.clone(),
+                amount: krw("5000005"),
+                reason: "obligations not met".into(),
+                due_on: "2024-06-30".into(),
+            }),
+        })
+        .await
+        .expect("decided")
+        .into_inner();
+    let clawback = decided.events[0].entity_id.clone();
+    for part in ["3000000", "2000005"] {
+        server
+            .posting
+            .collect_clawback(proto::CollectClawbackRequest {
+                options: options(),
+                command: Some(proto::CollectClawback {
+                    clawback_id: clawback.clone(),
+                    amount: krw(part),
+                }),
+            })
+            .await
+            .expect("collected");
+    }
+    let held = settlement(&mut server, &phase).await;
+    assert_eq!(held.clawbacks_outstanding, "0");
+    assert_eq!(held.clawbacks_held, "5000005");
+
+    server
+        .posting
+        .pass_on_clawback(proto::PassOnClawbackRequest {
+            options: options(),
+            command: Some(proto::PassOnClawback {
+                clawback_id: clawback.clone(),
+            }),
+        })
+        .await
+        .expect("passed on");
+
+    let figures = settlement(&mut server, &phase).await;
+    assert_eq!(figures.clawbacks_held, "0");
+    assert_eq!(figures.clawback_returned_government, "2500000");
+    assert_eq!(figures.clawback_returned_sponsor, "2500000");
+    assert_eq!(figures.clawback_remainder, "5");
+    let clawbacks = balanced_account(&mut server, &phase, "clawbacks").await;
+    assert_eq!(clawbacks, "0");
+    let over = server
+        .posting
+        .collect_clawback(proto::CollectClawbackRequest {
+            options: options(),
+            command: Some(proto::CollectClawback {
+                clawback_id: clawback.clone(),
+                amount: krw("1"),
+            }),
+        })
+        .await
+        .expect_err("nothing owed");
+    let info = over.get_details_error_info().expect("error info");
+    assert_eq!(info.reason, "OVER_COLLECTION");
+    assert_eq!(info.metadata.get("rule").map(String::as_str), Some("14"));
+    server.stop().await;
+}

@@ -57,7 +57,8 @@ pub fn posting_method_roles(method: &str) -> Option<&'static [Role]> {
         | "RegisterSme"
         | "SetSettlementRules" => &[Role::Admin],
         "RecordPledge" | "RecordContribution" | "AwardGrant" | "RecordDisbursement"
-        | "RecordRefund" | "RecordInterest" | "SettleInterest" | "SettleGrant" => &[Role::Finance],
+        | "RecordRefund" | "RecordInterest" | "SettleInterest" | "SettleGrant"
+        | "DecideClawback" | "CollectClawback" | "PassOnClawback" => &[Role::Finance],
         "RecordMatch" => &[Role::Government],
         // The role depends on the reversed entry's kind; the writer decides it.
         "ReverseEntry" => &[Role::Finance, Role::Government],
@@ -243,6 +244,9 @@ mod tests {
             "RecordInterest",
             "SettleInterest",
             "SettleGrant",
+            "DecideClawback",
+            "CollectClawback",
+            "PassOnClawback",
             "PostBatch",
         ] {
             let roles = posting_method_roles(method).expect("known method");

@@ -125,6 +125,9 @@ single_request! {
     RecordInterestRequest => RecordInterest,
     SettleInterestRequest => SettleInterest,
     SettleGrantRequest => SettleGrant,
+    DecideClawbackRequest => DecideClawback,
+    CollectClawbackRequest => CollectClawback,
+    PassOnClawbackRequest => PassOnClawback,
 }
 
 #[tonic::async_trait]
@@ -237,6 +240,27 @@ impl PostingService for PostingApi {
     async fn settle_grant(
         &self,
         request: Request<SettleGrantRequest>,
+    ) -> Result<Response<PostingResponse>, Status> {
+        self.single(request).await
+    }
+
+    async fn decide_clawback(
+        &self,
+        request: Request<DecideClawbackRequest>,
+    ) -> Result<Response<PostingResponse>, Status> {
+        self.single(request).await
+    }
+
+    async fn collect_clawback(
+        &self,
+        request: Request<CollectClawbackRequest>,
+    ) -> Result<Response<PostingResponse>, Status> {
+        self.single(request).await
+    }
+
+    async fn pass_on_clawback(
+        &self,
+        request: Request<PassOnClawbackRequest>,
     ) -> Result<Response<PostingResponse>, Status> {
         self.single(request).await
     }

@@ -77,7 +77,10 @@ pub fn required_role(command: &Command, state: &State) -> Option<Role> {
         | Command::RecordRefund { .. }
         | Command::RecordInterest { .. }
         | Command::SettleInterest { .. }
-        | Command::SettleGrant { .. } => Role::Finance,
+        | Command::SettleGrant { .. }
+        | Command::DecideClawback { .. }
+        | Command::CollectClawback { .. }
+        | Command::PassOnClawback { .. } => Role::Finance,
         Command::SetSettlementRules { .. } => Role::Admin,
         Command::RecordMatch { .. } => Role::Government,
         Command::ReverseEntry { entry, .. } => reversal_role(state.entry(entry)?.kind()),

@@ -104,6 +104,20 @@ pub enum Command {
     SettleGrant {
         grant: GrantId,
     },
+    DecideClawback {
+        clawback: ClawbackId,
+        grant: GrantId,
+        amount: Money,
+        reason: String,
+        due_on: NaiveDate,
+    },
+    CollectClawback {
+        clawback: ClawbackId,
+        amount: Money,
+    },
+    PassOnClawback {
+        clawback: ClawbackId,
+    },
 }
 
 /// The roles a principal may hold; each command needs one of them.
@@ -139,6 +153,9 @@ impl Command {
             Command::RecordInterest { .. } => "RecordInterest",
             Command::SettleInterest { .. } => "SettleInterest",
             Command::SettleGrant { .. } => "SettleGrant",
+            Command::DecideClawback { .. } => "DecideClawback",
+            Command::CollectClawback { .. } => "CollectClawback",
+            Command::PassOnClawback { .. } => "PassOnClawback",
         }
     }
 }

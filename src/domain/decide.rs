@@ -6,6 +6,7 @@
 
 mod award;
 mod check;
+mod clawback;
 mod funding;
 mod payout;
 mod reversal;
@@ -137,5 +138,25 @@ pub fn decide(state: &State, command: &Command) -> Result<Vec<Event>, RuleViolat
             keep,
         } => settlement::settle_interest(state, phase, amount, *keep),
         Command::SettleGrant { grant } => settlement::settle_grant(state, grant),
+        Command::DecideClawback {
+            clawback,
+            grant,
+            amount,
+            reason,
+            due_on,
+        } => clawback::decide_clawback(
+            state,
+            clawback::Decision {
+                clawback,
+                grant,
+                amount,
+                reason,
+                due_on: *due_on,
+            },
+        ),
+        Command::CollectClawback { clawback, amount } => {
+            clawback::collect_clawback(state, clawback, amount)
+        }
+        Command::PassOnClawback { clawback } => clawback::pass_on_clawback(state, clawback),
     }
 }

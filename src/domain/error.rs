@@ -124,6 +124,25 @@ pub enum RuleViolation {
     #[error("grant {grant} is settled: it takes no more {what}")]
     GrantAlreadySettled { grant: String, what: &'static str },
 
+    // Rule 14: the clawback lifecycle.
+    #[error(
+        "clawback of {amount} on grant {grant} exceeds what may still be clawed back \
+         ({collectable}: disbursed net of refunds and of clawbacks not yet collected)"
+    )]
+    OverClawback {
+        grant: String,
+        amount: Decimal,
+        collectable: Decimal,
+    },
+    #[error("collection of {amount} on clawback {clawback} exceeds its {outstanding} outstanding")]
+    OverCollection {
+        clawback: String,
+        amount: Decimal,
+        outstanding: Decimal,
+    },
+    #[error("clawback {clawback} holds no collected money to pass on")]
+    NothingToPassOn { clawback: String },
+
     // Rule 11: support types.
     #[error("award breaks support type {support_type}: {reason}")]
     SupportTypeViolated {
@@ -164,6 +183,9 @@ impl RuleViolation {
             | RuleViolation::InterestKeepingNotAllowed { .. }
             | RuleViolation::NoOneToReturnTo { .. } => 12,
             RuleViolation::GrantAlreadySettled { .. } => 13,
+            RuleViolation::OverClawback { .. }
+            | RuleViolation::OverCollection { .. }
+            | RuleViolation::NothingToPassOn { .. } => 14,
         }
     }
 
@@ -188,6 +210,9 @@ impl RuleViolation {
             RuleViolation::InterestKeepingNotAllowed { .. } => "INTEREST_KEEPING_NOT_ALLOWED",
             RuleViolation::NoOneToReturnTo { .. } => "NO_ONE_TO_RETURN_TO",
             RuleViolation::GrantAlreadySettled { .. } => "GRANT_SETTLED",
+            RuleViolation::OverClawback { .. } => "OVER_CLAWBACK",
+            RuleViolation::OverCollection { .. } => "OVER_COLLECTION",
+            RuleViolation::NothingToPassOn { .. } => "NOTHING_TO_PASS_ON",
         }
     }
 

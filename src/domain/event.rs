@@ -192,6 +192,42 @@ impl GrantSettled {
     }
 }
 
+/// A clawback was decided against a grant (환수 결정): the SME owes `amount` by `due_on`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClawbackDecided {
+    pub clawback: ClawbackId,
+    pub grant: GrantId,
+    pub phase: PhaseId,
+    pub sme: SmeId,
+    pub amount: Money,
+    pub reason: String,
+    /// The day by which the SME must pay; unpaid after it, the clawback is overdue.
+    pub due_on: NaiveDate,
+}
+
+/// Part or all of a decided clawback was collected from the SME: money back in the fund's
+/// cash, counted as refunded on the grant, held until passed on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClawbackCollected {
+    pub clawback: ClawbackId,
+    pub grant: GrantId,
+    pub phase: PhaseId,
+    pub sme: SmeId,
+    pub amount: Money,
+}
+
+/// Collected clawback money was passed on to the government and the sponsor pro rata to
+/// the grant's shares: it leaves the fund, so it is not held any more.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClawbackPassedOn {
+    pub clawback: ClawbackId,
+    pub grant: GrantId,
+    pub phase: PhaseId,
+    /// The collected money passed on, by source, and what went to each.
+    pub split: Split,
+    pub rounding_unit: Decimal,
+}
+
 /// The kinds of money posting a reversal can cancel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum EntryKind {
@@ -236,6 +272,9 @@ pub enum Event {
     InterestRecorded(InterestRecorded),
     InterestSettled(InterestSettled),
     GrantSettled(GrantSettled),
+    ClawbackDecided(ClawbackDecided),
+    ClawbackCollected(ClawbackCollected),
+    ClawbackPassedOn(ClawbackPassedOn),
 }
 
 /// The kind of an event, for filters and reports.
@@ -257,11 +296,14 @@ pub enum EventKind {
     InterestRecorded,
     InterestSettled,
     GrantSettled,
+    ClawbackDecided,
+    ClawbackCollected,
+    ClawbackPassedOn,
 }
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 16] = [
+    pub const ALL: [EventKind; 19] = [
         EventKind::PhaseOpened,
         EventKind::PhaseClosed,
         EventKind::ContributorRegistered,
@@ -278,6 +320,9 @@ impl EventKind {
         EventKind::InterestRecorded,
         EventKind::InterestSettled,
         EventKind::GrantSettled,
+        EventKind::ClawbackDecided,
+        EventKind::ClawbackCollected,
+        EventKind::ClawbackPassedOn,
     ];
 
     /// The event name as it appears in exports and filters.
@@ -299,6 +344,9 @@ impl EventKind {
             EventKind::InterestRecorded => "InterestRecorded",
             EventKind::InterestSettled => "InterestSettled",
             EventKind::GrantSettled => "GrantSettled",
+            EventKind::ClawbackDecided => "ClawbackDecided",
+            EventKind::ClawbackCollected => "ClawbackCollected",
+            EventKind::ClawbackPassedOn => "ClawbackPassedOn",
         }
     }
 }
@@ -323,6 +371,9 @@ impl Event {
             Event::InterestRecorded(_) => EventKind::InterestRecorded,
             Event::InterestSettled(_) => EventKind::InterestSettled,
             Event::GrantSettled(_) => EventKind::GrantSettled,
+            Event::ClawbackDecided(_) => EventKind::ClawbackDecided,
+            Event::ClawbackCollected(_) => EventKind::ClawbackCollected,
+            Event::ClawbackPassedOn(_) => EventKind::ClawbackPassedOn,
         }
     }
 
@@ -342,6 +393,9 @@ impl Event {
             Event::InterestRecorded(e) => Some(e.phase),
             Event::InterestSettled(e) => Some(e.phase),
             Event::GrantSettled(e) => Some(e.phase),
+            Event::ClawbackDecided(e) => Some(e.phase),
+            Event::ClawbackCollected(e) => Some(e.phase),
+            Event::ClawbackPassedOn(e) => Some(e.phase),
             Event::ContributorRegistered(_)
             | Event::AgencyRegistered(_)
             | Event::SmeRegistered(_) => None,
@@ -356,6 +410,8 @@ impl Event {
             Event::DisbursementRecorded(e) => Some(e.sme),
             Event::RefundRecorded(e) => Some(e.sme),
             Event::GrantSettled(e) => Some(e.sme),
+            Event::ClawbackDecided(e) => Some(e.sme),
+            Event::ClawbackCollected(e) => Some(e.sme),
             _ => None,
         }
     }

@@ -28,6 +28,6 @@ pub use programme::{ApplicationChannel, Purpose, ShareRule, SizeClass, SupportTy
 pub use settlement::{SettlementRules, Split};
 pub use state::{State, Undo, STATE_VERSION};
 pub use view::{
-    ContributionView, DisbursementView, Entry, GrantView, MatchStatus, MatchView, Phase,
-    PhaseTotals, PledgeView, RefundView, SmeView,
+    ClawbackView, ContributionView, DisbursementView, Entry, GrantView, MatchStatus, MatchView,
+    Phase, PhaseTotals, PledgeView, RefundView, SmeView,
 };

@@ -40,6 +40,8 @@ pub struct State {
     brns: HashMap<Brn, SmeId>,
     /// Every money posting, keyed in the one namespace all posting ids share.
     entries: HashMap<EntryId, Entry>,
+    /// Every decided clawback (rule 14).
+    clawbacks: HashMap<ClawbackId, ClawbackView>,
 }
 
 impl State {
@@ -121,6 +123,11 @@ impl State {
         }
     }
 
+    /// A decided clawback, if the id names one.
+    pub fn clawback(&self, id: &ClawbackId) -> Option<&ClawbackView> {
+        self.clawbacks.get(id)
+    }
+
     /// Number of phases opened.
     pub fn phase_count(&self) -> usize {
         self.phases.len()
@@ -173,7 +180,52 @@ impl State {
                 sub(&mut t.cash, e.split.returned());
             }),
             Event::GrantSettled(e) => self.apply_grant_settled(e),
+            Event::ClawbackDecided(e) => self.apply_clawback_decided(e),
+            Event::ClawbackCollected(e) => self.apply_clawback_collected(e),
+            Event::ClawbackPassedOn(e) => self.apply_clawback_passed_on(e),
         }
+    }
+
+    fn apply_clawback_decided(&mut self, e: &ClawbackDecided) {
+        let view = ClawbackView {
+            grant: e.grant,
+            phase: e.phase,
+            sme: e.sme,
+            amount: e.amount.amount(),
+            collected: Decimal::ZERO,
+            passed_on: Decimal::ZERO,
+        };
+        self.clawbacks.insert(e.clawback, view);
+        if let Some(Entry::Grant(g)) = self.entry_mut(e.grant) {
+            add(&mut g.clawback_outstanding, e.amount.amount());
+        }
+    }
+
+    /// A collection is money paid back on the grant: a refund in every total.
+    fn apply_clawback_collected(&mut self, e: &ClawbackCollected) {
+        let amount = e.amount.amount();
+        if let Some(c) = self.clawbacks.get_mut(&e.clawback) {
+            add(&mut c.collected, amount);
+        }
+        if let Some(Entry::Grant(g)) = self.entry_mut(e.grant) {
+            sub(&mut g.clawback_outstanding, amount);
+            add(&mut g.refunded, amount);
+        }
+        self.with_totals(e.phase, |t| {
+            add(&mut t.refunded, amount);
+            add(&mut t.cash, amount);
+        });
+    }
+
+    fn apply_clawback_passed_on(&mut self, e: &ClawbackPassedOn) {
+        let parts = e.split.government_part.saturating_add(e.split.sponsor_part);
+        if let Some(c) = self.clawbacks.get_mut(&e.clawback) {
+            add(&mut c.passed_on, parts);
+        }
+        self.with_totals(e.phase, |t| {
+            add(&mut t.returned, e.split.returned());
+            sub(&mut t.cash, e.split.returned());
+        });
     }
 
     fn apply_grant_settled(&mut self, e: &GrantSettled) {
@@ -272,6 +324,7 @@ impl State {
             refunded: Decimal::ZERO,
             reversed: false,
             settled: false,
+            clawback_outstanding: Decimal::ZERO,
         };
         self.entries.insert(e.grant.into(), Entry::Grant(view));
         self.with_totals(e.phase, |t| {

@@ -199,6 +199,8 @@ pub struct GrantView {
     pub reversed: bool,
     /// Whether the grant was settled (rule 13): no more disbursements, no reversals.
     pub settled: bool,
+    /// Clawbacks decided on the grant and not yet collected (rule 14).
+    pub clawback_outstanding: Decimal,
 }
 
 impl GrantView {
@@ -210,6 +212,29 @@ impl GrantView {
     /// Disbursed net of refunds: what a refund may still claw back (rule 6).
     pub fn net_disbursed(&self) -> Decimal {
         self.disbursed.saturating_sub(self.refunded)
+    }
+}
+
+/// A decided clawback: what the SME owes, what was collected, what was passed on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClawbackView {
+    pub grant: GrantId,
+    pub phase: PhaseId,
+    pub sme: SmeId,
+    pub amount: Decimal,
+    pub collected: Decimal,
+    pub passed_on: Decimal,
+}
+
+impl ClawbackView {
+    /// Decided − collected: what the SME still owes.
+    pub fn outstanding(&self) -> Decimal {
+        self.amount.saturating_sub(self.collected)
+    }
+
+    /// Collected − passed on: what the fund holds and must pass on.
+    pub fn held(&self) -> Decimal {
+        self.collected.saturating_sub(self.passed_on)
     }
 }
 

@@ -34,6 +34,7 @@
 //! (amounts have at most 18 digits, `Decimal` holds 28), so saturation never happens in
 //! practice; it exists so that `apply` stays infallible on any input instead of panicking.
 
+mod clawbacks;
 mod contributions;
 mod entry;
 mod fold;
@@ -56,6 +57,7 @@ use crate::domain::{
     AgencyId, ContributionId, ContributorId, EntryId, GrantId, PhaseId, RecordedEvent, SmeId,
 };
 
+pub use clawbacks::ClawbackStatus;
 pub use contributions::{ContributionStatus, MatchStatus};
 pub use journal::{Account, Posting, Side, TrialBalance, TrialBalanceLine, TrialBalanceTotal};
 pub use participants::{AgencyBalances, AgencyFigures, ContributorBalances, ContributorFigures};
@@ -88,6 +90,8 @@ pub struct Projections {
     entries: OrdMap<EntryId, Entry>,
     /// Every settled grant, with its settlement.
     settled_grants: settlement::SettledGrants,
+    /// Every decided clawback and where it stands.
+    clawbacks: OrdMap<crate::domain::ClawbackId, ClawbackStatus>,
 }
 
 impl Projections {
@@ -104,7 +108,7 @@ impl Projections {
             .unwrap_or_default();
         self.fold(recorded, resolved);
         self.post_journal(&postings);
-        self.apply_settlement(&recorded.event, recorded.sequence);
+        self.apply_settlement(recorded);
         self.sequence = recorded.sequence;
         self.recorded_at = Some(recorded.meta.recorded_at);
     }

@@ -11,6 +11,8 @@
 //! | interest returned | `InterestPayable` | `Cash` (returns), `Remainders` (remainder) |
 //! | interest kept | `InterestPayable` | `InterestKept` |
 //! | grant settled | `GrantsPayable` (unspent) | `Cash` (returns), `Remainders` (remainder) |
+//! | clawback collected | `Cash` | `Clawbacks` |
+//! | clawback passed on | `Clawbacks` | `Cash` (returns), `Remainders` (remainder) |
 //!
 //! Settlement events are not entries a reversal can cancel; the fold accepts one when its
 //! phase exists and keeps its books in the event's currency (a grant settlement also needs
@@ -24,7 +26,7 @@ use serde::{Deserialize, Serialize};
 use super::journal::{Account, Journal as Lines, Posting};
 use super::Projections;
 use crate::domain::event::{GrantSettled, InterestSettled};
-use crate::domain::{Event, GrantId, PhaseId, SettlementRules, SmeId};
+use crate::domain::{Event, GrantId, PhaseId, RecordedEvent, SettlementRules, SmeId};
 
 /// A phase's settlement figures, in its currency.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -54,6 +56,18 @@ pub struct PhaseSettlement {
     pub unspent_returned_sponsor: Decimal,
     /// Unspent money the rounding rule kept back.
     pub unspent_remainder: Decimal,
+    /// Clawbacks decided (환수 결정).
+    pub clawbacks_decided: Decimal,
+    /// Clawback money collected (counted in `refunded` too).
+    pub clawbacks_collected: Decimal,
+    /// Collected clawback money passed on (returns and remainder).
+    pub clawbacks_passed_on: Decimal,
+    /// Clawback money passed on to the government.
+    pub clawback_returned_government: Decimal,
+    /// Clawback money passed on to the sponsor.
+    pub clawback_returned_sponsor: Decimal,
+    /// Clawback money the rounding rule kept back.
+    pub clawback_remainder: Decimal,
 }
 
 impl PhaseSettlement {
@@ -72,12 +86,27 @@ impl PhaseSettlement {
             .saturating_add(self.interest_returned_sponsor)
             .saturating_add(self.unspent_returned_government)
             .saturating_add(self.unspent_returned_sponsor)
+            .saturating_add(self.clawback_returned_government)
+            .saturating_add(self.clawback_returned_sponsor)
     }
 
-    /// Remainders of both kinds, held in the fund's cash.
+    /// Remainders of every kind, held in the fund's cash.
     pub fn remainders(&self) -> Decimal {
         self.interest_remainder
             .saturating_add(self.unspent_remainder)
+            .saturating_add(self.clawback_remainder)
+    }
+
+    /// Clawbacks decided and not yet collected.
+    pub fn clawbacks_outstanding(&self) -> Decimal {
+        self.clawbacks_decided
+            .saturating_sub(self.clawbacks_collected)
+    }
+
+    /// Clawback money collected and not yet passed on.
+    pub fn clawbacks_held(&self) -> Decimal {
+        self.clawbacks_collected
+            .saturating_sub(self.clawbacks_passed_on)
     }
 }
 
@@ -95,7 +124,8 @@ pub struct GrantSettlement {
 impl Projections {
     /// Folds a settlement event into the figures and the journal; other events are left
     /// to the rest of the fold. Called by `apply` for every event.
-    pub(super) fn apply_settlement(&mut self, event: &Event, sequence: u64) {
+    pub(super) fn apply_settlement(&mut self, recorded: &RecordedEvent) {
+        let (event, sequence) = (&recorded.event, recorded.sequence);
         let Some(postings) = self.settlement_postings(event) else {
             return;
         };
@@ -104,6 +134,13 @@ impl Projections {
         };
         if let Some(state) = self.phases.get_mut(&phase) {
             fold_figures(&mut state.settlement, event);
+        }
+        let on = recorded.meta.effective_date;
+        match event {
+            Event::ClawbackDecided(e) => self.fold_clawback_decided(e, on),
+            Event::ClawbackCollected(e) => self.fold_clawback_collected(e, on),
+            Event::ClawbackPassedOn(e) => self.fold_clawback_passed_on(e),
+            _ => {}
         }
         if let Event::GrantSettled(e) = event {
             let record = GrantSettlement {
@@ -123,6 +160,7 @@ impl Projections {
     pub(super) fn settlement_postings(&self, event: &Event) -> Option<Vec<Posting>> {
         let phase = event.phase()?;
         let state = self.phases.get(&phase)?;
+        self.clawback_accepted(event).then_some(())?;
         let currency = state.currency;
         let mut lines = Lines {
             phase,
@@ -149,6 +187,15 @@ impl Projections {
                     Account::Remainders,
                     e.split.remainder(),
                 );
+            }
+            Event::ClawbackDecided(e) => (e.amount.currency() == currency).then_some(())?,
+            Event::ClawbackCollected(e) => {
+                (e.amount.currency() == currency).then_some(())?;
+                lines.pair(Account::Cash, Account::Clawbacks, e.amount.amount());
+            }
+            Event::ClawbackPassedOn(e) => {
+                lines.pair(Account::Clawbacks, Account::Cash, e.split.returned());
+                lines.pair(Account::Clawbacks, Account::Remainders, e.split.remainder());
             }
             _ => return None,
         }
@@ -223,6 +270,21 @@ fn fold_figures(figures: &mut PhaseSettlement, event: &Event) {
                 e.split.sponsor_returned,
             );
             add(&mut figures.unspent_remainder, e.split.remainder());
+        }
+        Event::ClawbackDecided(e) => add(&mut figures.clawbacks_decided, e.amount.amount()),
+        Event::ClawbackCollected(e) => add(&mut figures.clawbacks_collected, e.amount.amount()),
+        Event::ClawbackPassedOn(e) => {
+            let parts = e.split.government_part.saturating_add(e.split.sponsor_part);
+            add(&mut figures.clawbacks_passed_on, parts);
+            add(
+                &mut figures.clawback_returned_government,
+                e.split.government_returned,
+            );
+            add(
+                &mut figures.clawback_returned_sponsor,
+                e.split.sponsor_returned,
+            );
+            add(&mut figures.clawback_remainder, e.split.remainder());
         }
         _ => {}
     }

@@ -169,6 +169,29 @@ pub(super) fn settlement_kinds() -> Vec<Event> {
             split,
             rounding_unit: Decimal::TEN,
         }),
+        Event::ClawbackDecided(ClawbackDecided {
+            clawback: ClawbackId::from_uuid(uuid(11)),
+            grant: GrantId::from_uuid(uuid(8)),
+            phase,
+            sme: SmeId::from_uuid(uuid(4)),
+            amount: won(5_000_000),
+            reason: "환수: obligations not met".to_string(),
+            due_on: date(2024, 6, 30),
+        }),
+        Event::ClawbackCollected(ClawbackCollected {
+            clawback: ClawbackId::from_uuid(uuid(11)),
+            grant: GrantId::from_uuid(uuid(8)),
+            phase,
+            sme: SmeId::from_uuid(uuid(4)),
+            amount: won(2_000_000),
+        }),
+        Event::ClawbackPassedOn(ClawbackPassedOn {
+            clawback: ClawbackId::from_uuid(uuid(11)),
+            grant: GrantId::from_uuid(uuid(8)),
+            phase,
+            split,
+            rounding_unit: Decimal::TEN,
+        }),
     ]
 }
 

@@ -117,6 +117,9 @@ pub(super) fn to_proto(event: &Event) -> Payload {
         Event::InterestRecorded(e) => settlement::interest_to(e),
         Event::InterestSettled(e) => settlement::interest_settled_to(e),
         Event::GrantSettled(e) => settlement::grant_settled_to(e),
+        Event::ClawbackDecided(e) => settlement::clawback_decided_to(e),
+        Event::ClawbackCollected(e) => settlement::clawback_collected_to(e),
+        Event::ClawbackPassedOn(e) => settlement::clawback_passed_on_to(e),
     }
 }
 
@@ -203,6 +206,9 @@ pub(super) fn from_proto(payload: Payload) -> Result<Event, Reason> {
         Payload::InterestRecorded(p) => settlement::interest_from(p)?,
         Payload::InterestSettled(p) => settlement::interest_settled_from(p)?,
         Payload::GrantSettled(p) => settlement::grant_settled_from(p)?,
+        Payload::ClawbackDecided(p) => settlement::clawback_decided_from(p)?,
+        Payload::ClawbackCollected(p) => settlement::clawback_collected_from(p)?,
+        Payload::ClawbackPassedOn(p) => settlement::clawback_passed_on_from(p)?,
     })
 }
 

@@ -59,6 +59,13 @@ fn settlement_to_proto(phase: &PhaseBalances) -> proto::PhaseSettlement {
         unspent_returned_government: decimal_text(figures.unspent_returned_government),
         unspent_returned_sponsor: decimal_text(figures.unspent_returned_sponsor),
         unspent_remainder: decimal_text(figures.unspent_remainder),
+        clawbacks_decided: decimal_text(figures.clawbacks_decided),
+        clawbacks_outstanding: decimal_text(figures.clawbacks_outstanding()),
+        clawbacks_collected: decimal_text(figures.clawbacks_collected),
+        clawbacks_held: decimal_text(figures.clawbacks_held()),
+        clawback_returned_government: decimal_text(figures.clawback_returned_government),
+        clawback_returned_sponsor: decimal_text(figures.clawback_returned_sponsor),
+        clawback_remainder: decimal_text(figures.clawback_remainder),
     }
 }
 

@@ -234,6 +234,24 @@ pub fn single_command(field: &str, command: &ProtoCommand) -> Result<Command, Co
         ProtoCommand::SettleGrant(c) => Command::SettleGrant {
             grant: parse_id(&at("grant_id"), &c.grant_id, None)?,
         },
+        ProtoCommand::DecideClawback(c) => Command::DecideClawback {
+            clawback: parse_id(
+                &at("clawback_id"),
+                &c.clawback_id,
+                Some(ClawbackId::generate),
+            )?,
+            grant: parse_id(&at("grant_id"), &c.grant_id, None)?,
+            amount: parse_money(&at("amount"), c.amount.as_ref())?,
+            reason: text(&at("reason"), &c.reason)?,
+            due_on: parse_date(&at("due_on"), &c.due_on)?,
+        },
+        ProtoCommand::CollectClawback(c) => Command::CollectClawback {
+            clawback: parse_id(&at("clawback_id"), &c.clawback_id, None)?,
+            amount: parse_money(&at("amount"), c.amount.as_ref())?,
+        },
+        ProtoCommand::PassOnClawback(c) => Command::PassOnClawback {
+            clawback: parse_id(&at("clawback_id"), &c.clawback_id, None)?,
+        },
     })
 }
 

@@ -25,6 +25,9 @@ pub fn event_kind_to_proto(kind: EventKind) -> proto::EventKind {
         EventKind::InterestRecorded => proto::EventKind::InterestRecorded,
         EventKind::InterestSettled => proto::EventKind::InterestSettled,
         EventKind::GrantSettled => proto::EventKind::GrantSettled,
+        EventKind::ClawbackDecided => proto::EventKind::ClawbackDecided,
+        EventKind::ClawbackCollected => proto::EventKind::ClawbackCollected,
+        EventKind::ClawbackPassedOn => proto::EventKind::ClawbackPassedOn,
     }
 }
 
@@ -54,6 +57,9 @@ pub fn entity_id(event: &Event) -> String {
         Event::InterestRecorded(e) => e.phase.to_string(),
         Event::InterestSettled(e) => e.phase.to_string(),
         Event::GrantSettled(e) => e.grant.to_string(),
+        Event::ClawbackDecided(e) => e.clawback.to_string(),
+        Event::ClawbackCollected(e) => e.clawback.to_string(),
+        Event::ClawbackPassedOn(e) => e.clawback.to_string(),
     }
 }
 
@@ -205,6 +211,29 @@ fn payload(event: &Event) -> Payload {
             disbursed: decimal_text(e.disbursed),
             refunded: decimal_text(e.refunded),
             unspent: decimal_text(e.unspent()),
+            split: Some(split_to_proto(&e.split)),
+            rounding_unit: decimal_text(e.rounding_unit),
+        }),
+        Event::ClawbackDecided(e) => Payload::ClawbackDecided(proto::ClawbackDecided {
+            clawback_id: e.clawback.to_string(),
+            grant_id: e.grant.to_string(),
+            phase_id: e.phase.to_string(),
+            sme_id: e.sme.to_string(),
+            amount: Some(money_to_proto(&e.amount)),
+            reason: e.reason.clone(),
+            due_on: e.due_on.to_string(),
+        }),
+        Event::ClawbackCollected(e) => Payload::ClawbackCollected(proto::ClawbackCollected {
+            clawback_id: e.clawback.to_string(),
+            grant_id: e.grant.to_string(),
+            phase_id: e.phase.to_string(),
+            sme_id: e.sme.to_string(),
+            amount: Some(money_to_proto(&e.amount)),
+        }),
+        Event::ClawbackPassedOn(e) => Payload::ClawbackPassedOn(proto::ClawbackPassedOn {
+            clawback_id: e.clawback.to_string(),
+            grant_id: e.grant.to_string(),
+            phase_id: e.phase.to_string(),
             split: Some(split_to_proto(&e.split)),
             rounding_unit: decimal_text(e.rounding_unit),
         }),

@@ -164,6 +164,30 @@ pub fn command_to_proto(command: &Command) -> proto::BatchCommand {
         Command::SettleGrant { grant } => ProtoCommand::SettleGrant(proto::SettleGrant {
             grant_id: grant.to_string(),
         }),
+        Command::DecideClawback {
+            clawback,
+            grant,
+            amount,
+            reason,
+            due_on,
+        } => ProtoCommand::DecideClawback(proto::DecideClawback {
+            clawback_id: clawback.to_string(),
+            grant_id: grant.to_string(),
+            amount: Some(money_to_proto(amount)),
+            reason: reason.clone(),
+            due_on: due_on.to_string(),
+        }),
+        Command::CollectClawback { clawback, amount } => {
+            ProtoCommand::CollectClawback(proto::CollectClawback {
+                clawback_id: clawback.to_string(),
+                amount: Some(money_to_proto(amount)),
+            })
+        }
+        Command::PassOnClawback { clawback } => {
+            ProtoCommand::PassOnClawback(proto::PassOnClawback {
+                clawback_id: clawback.to_string(),
+            })
+        }
     };
     proto::BatchCommand {
         command: Some(command),
@@ -233,6 +257,20 @@ mod tests {
             },
             Command::SettleGrant {
                 grant: GrantId::generate(),
+            },
+            Command::DecideClawback {
+                clawback: ClawbackId::generate(),
+                grant: GrantId::generate(),
+                amount: Money::parse("5000000", Currency::Krw).unwrap(),
+                reason: "obligation broken".into(),
+                due_on: chrono::NaiveDate::from_ymd_opt(2024, 6, 30).unwrap(),
+            },
+            Command::CollectClawback {
+                clawback: ClawbackId::generate(),
+                amount: Money::parse("2000000", Currency::Krw).unwrap(),
+            },
+            Command::PassOnClawback {
+                clawback: ClawbackId::generate(),
             },
         ];
         for command in commands {

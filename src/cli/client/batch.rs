@@ -17,7 +17,8 @@
 //! ```
 //!
 //! The settlement lines (`set_settlement_rules`, `record_interest`, `settle_interest`,
-//! `settle_grant`) are described in `settlement::lines`.
+//! `settle_grant`, `decide_clawback`, `collect_clawback`, `pass_on_clawback`) are described
+//! in `settlement::lines`.
 //!
 //! Field names are those of the proto messages. Amounts are decimal *strings* (a JSON
 //! number is refused, so no float ever carries money); money fields share the command's
@@ -139,6 +140,9 @@ enum Line {
     RecordInterest(lines::InterestLine),
     SettleInterest(lines::SettleInterestLine),
     SettleGrant(lines::SettleGrantLine),
+    DecideClawback(lines::DecideClawbackLine),
+    CollectClawback(lines::CollectClawbackLine),
+    PassOnClawback(lines::PassOnClawbackLine),
 }
 
 #[derive(Debug, Deserialize)]
@@ -405,6 +409,9 @@ impl Line {
             Line::RecordInterest(l) => l.into_proto()?,
             Line::SettleInterest(l) => l.into_proto()?,
             Line::SettleGrant(l) => l.into_proto(),
+            Line::DecideClawback(l) => l.into_proto()?,
+            Line::CollectClawback(l) => l.into_proto()?,
+            Line::PassOnClawback(l) => l.into_proto(),
         })
     }
 }

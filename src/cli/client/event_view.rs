@@ -148,6 +148,26 @@ pub fn payload_summary(payload: Option<&Payload>) -> String {
             p.unspent,
             split_text(p.split.as_ref())
         ),
+        Payload::ClawbackDecided(p) => format!(
+            "clawback {} grant {} {} due {} {:?}",
+            p.clawback_id,
+            p.grant_id,
+            amount_text(p.amount.as_ref()),
+            p.due_on,
+            p.reason
+        ),
+        Payload::ClawbackCollected(p) => format!(
+            "clawback collected {} grant {} {}",
+            p.clawback_id,
+            p.grant_id,
+            amount_text(p.amount.as_ref())
+        ),
+        Payload::ClawbackPassedOn(p) => format!(
+            "clawback passed on {} grant {} {}",
+            p.clawback_id,
+            p.grant_id,
+            split_text(p.split.as_ref())
+        ),
     }
 }
 
@@ -330,6 +350,19 @@ pub fn payload_json(payload: Option<&Payload>) -> Value {
         Payload::GrantSettled(p) => json!({
             "grant_id": p.grant_id, "phase_id": p.phase_id, "sme_id": p.sme_id,
             "disbursed": p.disbursed, "refunded": p.refunded, "unspent": p.unspent,
+            "split": split_json(p.split.as_ref()), "rounding_unit": p.rounding_unit,
+        }),
+        Payload::ClawbackDecided(p) => json!({
+            "clawback_id": p.clawback_id, "grant_id": p.grant_id, "phase_id": p.phase_id,
+            "sme_id": p.sme_id, "amount": money_json(p.amount.as_ref()), "reason": p.reason,
+            "due_on": p.due_on,
+        }),
+        Payload::ClawbackCollected(p) => json!({
+            "clawback_id": p.clawback_id, "grant_id": p.grant_id, "phase_id": p.phase_id,
+            "sme_id": p.sme_id, "amount": money_json(p.amount.as_ref()),
+        }),
+        Payload::ClawbackPassedOn(p) => json!({
+            "clawback_id": p.clawback_id, "grant_id": p.grant_id, "phase_id": p.phase_id,
             "split": split_json(p.split.as_ref()), "rounding_unit": p.rounding_unit,
         }),
     }

@@ -73,6 +73,12 @@ pub enum EventKindArg {
     InterestSettled,
     /// A grant settled.
     GrantSettled,
+    /// A clawback decided.
+    ClawbackDecided,
+    /// A clawback collected.
+    ClawbackCollected,
+    /// Clawback money passed on.
+    ClawbackPassedOn,
 }
 
 impl EventKindArg {
@@ -95,6 +101,9 @@ impl EventKindArg {
             EventKindArg::InterestRecorded => proto::EventKind::InterestRecorded,
             EventKindArg::InterestSettled => proto::EventKind::InterestSettled,
             EventKindArg::GrantSettled => proto::EventKind::GrantSettled,
+            EventKindArg::ClawbackDecided => proto::EventKind::ClawbackDecided,
+            EventKindArg::ClawbackCollected => proto::EventKind::ClawbackCollected,
+            EventKindArg::ClawbackPassedOn => proto::EventKind::ClawbackPassedOn,
         }
     }
 }

@@ -298,6 +298,27 @@ pub async fn send(
             };
             client.settle_grant(request).await
         }
+        ProtoCommand::DecideClawback(c) => {
+            let request = proto::DecideClawbackRequest {
+                options,
+                command: Some(c),
+            };
+            client.decide_clawback(request).await
+        }
+        ProtoCommand::CollectClawback(c) => {
+            let request = proto::CollectClawbackRequest {
+                options,
+                command: Some(c),
+            };
+            client.collect_clawback(request).await
+        }
+        ProtoCommand::PassOnClawback(c) => {
+            let request = proto::PassOnClawbackRequest {
+                options,
+                command: Some(c),
+            };
+            client.pass_on_clawback(request).await
+        }
     };
     Ok(response?.into_inner())
 }

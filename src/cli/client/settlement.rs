@@ -7,11 +7,14 @@
 //! ml settlement return-interest --phase P --amount 1234567    # back to government and sponsor
 //! ml settlement keep-interest --phase P --amount 1000         # where the rules allow it
 //! ml settlement grant G                                       # return its unspent part
+//! ml settlement clawback --grant G --amount 5000000 --due-on 2024-06-30 --reason "..."
+//! ml settlement collect K --amount 2000000                    # one part of several
+//! ml settlement pass-on K                                     # to government and sponsor
 //! ```
 
 use clap::{Args, Subcommand};
 
-use super::args::{parse_amount, parse_currency, parse_uuid, PostingFlags};
+use super::args::{parse_amount, parse_currency, parse_date, parse_uuid, PostingFlags};
 use super::posting_request::money;
 use crate::api::proto;
 use crate::api::proto::batch_command::Command as ProtoCommand;
@@ -29,6 +32,60 @@ pub enum SettlementCommand {
     KeepInterest(InterestArgs),
     /// Settles a grant: returns its unspent part pro rata; no more disbursements.
     Grant(SettleGrantArgs),
+    /// Decides a clawback against a grant: amount, reason and deadline.
+    Clawback(ClawbackArgs),
+    /// Records money collected on a clawback (possibly one part of several).
+    Collect(CollectArgs),
+    /// Passes a clawback's collected money on to the government and the sponsor.
+    PassOn(PassOnArgs),
+}
+
+/// `settlement clawback`.
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct ClawbackArgs {
+    /// Grant id.
+    #[arg(long, value_parser = parse_uuid)]
+    pub grant: String,
+    /// Amount the SME owes.
+    #[arg(long, value_parser = parse_amount)]
+    pub amount: String,
+    /// Why.
+    #[arg(long)]
+    pub reason: String,
+    /// Deadline (YYYY-MM-DD).
+    #[arg(long, value_parser = parse_date)]
+    pub due_on: String,
+    /// Currency code.
+    #[arg(long, default_value = "KRW", value_parser = parse_currency)]
+    pub currency: String,
+    #[command(flatten)]
+    pub posting: PostingFlags,
+}
+
+/// `settlement collect`.
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct CollectArgs {
+    /// Clawback id.
+    #[arg(value_parser = parse_uuid)]
+    pub clawback: String,
+    /// Amount collected.
+    #[arg(long, value_parser = parse_amount)]
+    pub amount: String,
+    /// Currency code.
+    #[arg(long, default_value = "KRW", value_parser = parse_currency)]
+    pub currency: String,
+    #[command(flatten)]
+    pub posting: PostingFlags,
+}
+
+/// `settlement pass-on`.
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct PassOnArgs {
+    /// Clawback id.
+    #[arg(value_parser = parse_uuid)]
+    pub clawback: String,
+    #[command(flatten)]
+    pub posting: PostingFlags,
 }
 
 /// `settlement rules`.
@@ -83,6 +140,9 @@ impl SettlementCommand {
             | SettlementCommand::ReturnInterest(a)
             | SettlementCommand::KeepInterest(a) => &a.posting,
             SettlementCommand::Grant(a) => &a.posting,
+            SettlementCommand::Clawback(a) => &a.posting,
+            SettlementCommand::Collect(a) => &a.posting,
+            SettlementCommand::PassOn(a) => &a.posting,
         }
     }
 
@@ -112,6 +172,22 @@ impl SettlementCommand {
             SettlementCommand::Grant(a) => ProtoCommand::SettleGrant(proto::SettleGrant {
                 grant_id: a.grant.clone(),
             }),
+            SettlementCommand::Clawback(a) => ProtoCommand::DecideClawback(proto::DecideClawback {
+                clawback_id: String::new(),
+                grant_id: a.grant.clone(),
+                amount: money(&a.amount, &a.currency),
+                reason: a.reason.clone(),
+                due_on: a.due_on.clone(),
+            }),
+            SettlementCommand::Collect(a) => {
+                ProtoCommand::CollectClawback(proto::CollectClawback {
+                    clawback_id: a.clawback.clone(),
+                    amount: money(&a.amount, &a.currency),
+                })
+            }
+            SettlementCommand::PassOn(a) => ProtoCommand::PassOnClawback(proto::PassOnClawback {
+                clawback_id: a.clawback.clone(),
+            }),
         }
     }
 }
@@ -123,13 +199,16 @@ impl SettlementCommand {
 /// {"record_interest": {"phase_id": "...", "amount": "1234567"}}
 /// {"settle_interest": {"phase_id": "...", "amount": "1234567", "keep": false}}
 /// {"settle_grant": {"grant_id": "..."}}
+/// {"decide_clawback": {"grant_id": "...", "amount": "5000000", "reason": "...", "due_on": "2024-06-30"}}
+/// {"collect_clawback": {"clawback_id": "...", "amount": "2000000"}}
+/// {"pass_on_clawback": {"clawback_id": "..."}}
 /// ```
 pub mod lines {
     use serde::Deserialize;
 
     use crate::api::proto;
     use crate::api::proto::batch_command::Command as ProtoCommand;
-    use crate::cli::client::args::parse_amount;
+    use crate::cli::client::args::{parse_amount, parse_date};
     use crate::cli::client::posting_request::money;
 
     fn krw() -> String {
@@ -173,6 +252,64 @@ pub mod lines {
     #[serde(deny_unknown_fields)]
     pub struct SettleGrantLine {
         grant_id: String,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct DecideClawbackLine {
+        #[serde(default)]
+        clawback_id: String,
+        grant_id: String,
+        amount: String,
+        reason: String,
+        due_on: String,
+        #[serde(default = "krw")]
+        currency: String,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct CollectClawbackLine {
+        clawback_id: String,
+        amount: String,
+        #[serde(default = "krw")]
+        currency: String,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    pub struct PassOnClawbackLine {
+        clawback_id: String,
+    }
+
+    impl DecideClawbackLine {
+        pub fn into_proto(self) -> Result<ProtoCommand, String> {
+            let due_on = parse_date(&self.due_on).map_err(|reason| format!("due_on: {reason}"))?;
+            Ok(ProtoCommand::DecideClawback(proto::DecideClawback {
+                clawback_id: self.clawback_id,
+                grant_id: self.grant_id,
+                amount: money(&amount("amount", &self.amount)?, &self.currency),
+                reason: self.reason,
+                due_on,
+            }))
+        }
+    }
+
+    impl CollectClawbackLine {
+        pub fn into_proto(self) -> Result<ProtoCommand, String> {
+            Ok(ProtoCommand::CollectClawback(proto::CollectClawback {
+                clawback_id: self.clawback_id,
+                amount: money(&amount("amount", &self.amount)?, &self.currency),
+            }))
+        }
+    }
+
+    impl PassOnClawbackLine {
+        pub fn into_proto(self) -> ProtoCommand {
+            ProtoCommand::PassOnClawback(proto::PassOnClawback {
+                clawback_id: self.clawback_id,
+            })
+        }
     }
 
     impl RulesLine {
@@ -248,6 +385,19 @@ pub mod view {
             ),
             ("  returned to sponsor", amount(&s.unspent_returned_sponsor)),
             ("  remainder (rounding)", amount(&s.unspent_remainder)),
+            ("clawbacks decided", amount(&s.clawbacks_decided)),
+            ("  outstanding", amount(&s.clawbacks_outstanding)),
+            ("  collected", amount(&s.clawbacks_collected)),
+            ("  held, not passed on", amount(&s.clawbacks_held)),
+            (
+                "  passed on to government",
+                amount(&s.clawback_returned_government),
+            ),
+            (
+                "  passed on to sponsor",
+                amount(&s.clawback_returned_sponsor),
+            ),
+            ("  remainder (rounding)", amount(&s.clawback_remainder)),
         ]
     }
 
@@ -264,6 +414,12 @@ pub mod view {
             "unspent_returned_government": s.unspent_returned_government,
             "unspent_returned_sponsor": s.unspent_returned_sponsor,
             "unspent_remainder": s.unspent_remainder,
+            "clawbacks_decided": s.clawbacks_decided,
+            "clawbacks_outstanding": s.clawbacks_outstanding,
+            "clawbacks_collected": s.clawbacks_collected, "clawbacks_held": s.clawbacks_held,
+            "clawback_returned_government": s.clawback_returned_government,
+            "clawback_returned_sponsor": s.clawback_returned_sponsor,
+            "clawback_remainder": s.clawback_remainder,
         })
     }
 }

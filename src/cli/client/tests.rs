@@ -445,6 +445,17 @@ fn settlement_commands_map_to_the_domain_commands() {
             "SettleInterest",
         ),
         (format!("settlement grant {SME}"), "SettleGrant"),
+        (
+            format!(
+                "settlement clawback --grant {SME} --amount 5 --reason late --due-on 2024-06-30"
+            ),
+            "DecideClawback",
+        ),
+        (
+            format!("settlement collect {SME} --amount 5"),
+            "CollectClawback",
+        ),
+        (format!("settlement pass-on {SME}"), "PassOnClawback"),
     ];
     for (line, name) in cases {
         let (_, command) = single(&line, "k");
@@ -474,6 +485,11 @@ fn settlement_batch_lines_become_settlement_commands() {
             r#"{{"settle_interest": {{"phase_id": "{PHASE}", "amount": "1000", "keep": true}}}}"#
         ),
         format!(r#"{{"settle_grant": {{"grant_id": "{SME}"}}}}"#),
+        format!(
+            r#"{{"decide_clawback": {{"grant_id": "{SME}", "amount": "5", "reason": "late", "due_on": "2024-06-30"}}}}"#
+        ),
+        format!(r#"{{"collect_clawback": {{"clawback_id": "{SME}", "amount": "5"}}}}"#),
+        format!(r#"{{"pass_on_clawback": {{"clawback_id": "{SME}"}}}}"#),
     ] {
         writeln!(file, "{line}").unwrap();
     }
@@ -495,7 +511,10 @@ fn settlement_batch_lines_become_settlement_commands() {
             "SetSettlementRules",
             "RecordInterest",
             "SettleInterest",
-            "SettleGrant"
+            "SettleGrant",
+            "DecideClawback",
+            "CollectClawback",
+            "PassOnClawback"
         ]
     );
 }

@@ -180,7 +180,10 @@ impl Shadow {
             Command::SetSettlementRules { .. }
             | Command::RecordInterest { .. }
             | Command::SettleInterest { .. }
-            | Command::SettleGrant { .. } => Err(format!("{} is not modelled", command.name())),
+            | Command::SettleGrant { .. }
+            | Command::DecideClawback { .. }
+            | Command::CollectClawback { .. }
+            | Command::PassOnClawback { .. } => Err(format!("{} is not modelled", command.name())),
         }
     }
 

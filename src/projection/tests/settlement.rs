@@ -143,3 +143,92 @@ fn settlement_figures_replay_to_the_same_projections() {
         .record(grant_settled(455, split((163, 160), (382, 380))));
     assert_eq!(Projections::replay(&log.events), log.projections);
 }
+
+fn clawback_id(n: u128) -> ClawbackId {
+    ClawbackId::from_uuid(uuid::Uuid::from_u128(0x7000 + n))
+}
+
+fn clawback_decided(amount: i64, due_on: chrono::NaiveDate) -> Event {
+    Event::ClawbackDecided(ClawbackDecided {
+        clawback: clawback_id(1),
+        grant: grant_id(1),
+        phase: phase_id(1),
+        sme: sme_id(1),
+        amount: krw(amount),
+        reason: "obligation broken".to_string(),
+        due_on,
+    })
+}
+
+fn clawback_collected(amount: i64) -> Event {
+    Event::ClawbackCollected(ClawbackCollected {
+        clawback: clawback_id(1),
+        grant: grant_id(1),
+        phase: phase_id(1),
+        sme: sme_id(1),
+        amount: krw(amount),
+    })
+}
+
+fn date(year: i32, month: u32, day: u32) -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(year, month, day).unwrap()
+}
+
+#[test]
+fn a_clawback_collected_late_shows_its_overdue_days_and_how_long_it_is_held() {
+    // Given a clawback due on 2023-12-01, half collected on 2024-01-01 (the kit's date).
+    let mut log = funded();
+    log.award(1, 1, 300, 700, 0).disburse(1, 1, 800);
+    log.record(clawback_decided(500, date(2023, 12, 1)))
+        .record(clawback_collected(250));
+
+    let status = log.projections.clawback(&clawback_id(1)).unwrap().clone();
+    assert_eq!(status.outstanding(), d(250));
+    assert_eq!(status.held(), d(250));
+    assert_eq!(status.overdue_days(date(2024, 1, 31)), Some(61));
+    assert_eq!(status.held_days(date(2024, 3, 1)), Some(60));
+    let phase = log.phase();
+    assert_eq!(phase.refunded, d(250));
+    assert_eq!(phase.settlement.clawbacks_held(), d(250));
+    assert_eq!(phase.cash, d(2_000 - 800 + 250));
+
+    // When it is passed on, nothing is held any more and the money left the fund.
+    log.record(Event::ClawbackPassedOn(ClawbackPassedOn {
+        clawback: clawback_id(1),
+        grant: grant_id(1),
+        phase: phase_id(1),
+        split: split((75, 70), (175, 170)),
+        rounding_unit: d(10),
+    }));
+    let status = log.projections.clawback(&clawback_id(1)).unwrap();
+    assert_eq!(status.held_days(date(2024, 3, 1)), None);
+    assert_eq!(status.remainder, d(10));
+    let phase = log.phase();
+    assert_eq!(phase.settlement.clawback_returned_government, d(70));
+    assert_eq!(phase.settlement.clawback_returned_sponsor, d(170));
+    assert_eq!(phase.cash, d(2_000 - 800 + 250 - 240));
+    assert_eq!(log.projections.clawbacks_of(&phase_id(1)).len(), 1);
+    assert_eq!(Projections::replay(&log.events), log.projections);
+}
+
+#[test]
+fn a_clawback_paid_by_its_deadline_is_not_overdue() {
+    let mut log = funded();
+    log.award(1, 1, 300, 700, 0).disburse(1, 1, 800);
+    log.record(clawback_decided(100, date(2024, 2, 1)));
+    let status = log.projections.clawback(&clawback_id(1)).unwrap().clone();
+    assert_eq!(status.overdue_days(date(2024, 2, 1)), None);
+    assert_eq!(status.overdue_days(date(2024, 2, 2)), Some(1));
+    log.record(clawback_collected(100));
+    let status = log.projections.clawback(&clawback_id(1)).unwrap();
+    assert_eq!(status.overdue_days(date(2024, 9, 1)), None);
+}
+
+#[test]
+fn a_collection_on_an_unknown_clawback_is_ignored() {
+    let mut log = funded();
+    log.award(1, 1, 300, 700, 0).disburse(1, 1, 800);
+    let before = log.phase();
+    log.record(clawback_collected(100));
+    assert_eq!(log.phase(), before);
+}

@@ -5,6 +5,7 @@
 //! permissive `open` type, one sponsor, one agency and two SMEs.
 
 mod award;
+mod clawback;
 mod funding;
 mod payout;
 mod properties;

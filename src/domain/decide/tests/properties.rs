@@ -26,6 +26,10 @@ fn refund_id(slot: u128) -> RefundId {
     RefundId::from_uuid(Uuid::from_u128(0x6000 + slot))
 }
 
+fn clawback_id(slot: u128) -> ClawbackId {
+    ClawbackId::from_uuid(Uuid::from_u128(0x7000 + slot))
+}
+
 /// Every posting id the generated commands may use.
 fn entry_ids() -> Vec<EntryId> {
     (0..SLOTS)
@@ -107,6 +111,10 @@ fn assert_invariants(state: &State) {
             assert!(g.refunded <= g.disbursed, "{g:?}");
             assert!(!g.reversed || g.disbursed.is_zero(), "{g:?}");
             assert!(!(g.reversed && g.settled), "{g:?}");
+        }
+        if let Some(c) = state.clawback(&clawback_id(slot)) {
+            assert!(c.collected <= c.amount, "{c:?}");
+            assert!(c.passed_on <= c.collected, "{c:?}");
         }
     }
 }
