@@ -355,3 +355,75 @@ async fn a_clawback_is_decided_collected_in_parts_and_passed_on() {
     assert_eq!(info.metadata.get("rule").map(String::as_str), Some("14"));
     server.stop().await;
 }
+
+fn options_on(date: &str) -> Option<proto::PostingOptions> {
+    let mut options = options().expect("options");
+    options.effective_date = date.to_string();
+    Some(options)
+}
+
+#[tokio::test]
+async fn an_overdue_clawback_and_money_held_show_their_age_as_of_a_business_date() {
+    let mut server = TestServer::start().await;
+    let (programme, grant) = settled_programme(&mut server).await;
+    let decided = server
+        .posting
+        .decide_clawback(proto::DecideClawbackRequest {
+            options: options_on("2024-05-31"),
+            command: Some(proto::DecideClawback {
+                clawback_id: String::new(),
+                grant_id: grant.clone(),
+                amount: krw("5000005"),
+                reason: "obligations not met".into(),
+                due_on: "2024-06-30".into(),
+            }),
+        })
+        .await
+        .expect("decided")
+        .into_inner();
+    let clawback = decided.events[0].entity_id.clone();
+    server
+        .posting
+        .collect_clawback(proto::CollectClawbackRequest {
+            options: options_on("2024-09-10"),
+            command: Some(proto::CollectClawback {
+                clawback_id: clawback.clone(),
+                amount: krw("3000000"),
+            }),
+        })
+        .await
+        .expect("collected late, in part");
+
+    let reply = server
+        .query
+        .list_clawbacks(proto::ListClawbacksRequest {
+            phase_id: programme.phase.clone(),
+            on: "2024-12-09".into(),
+            as_of: None,
+        })
+        .await
+        .expect("clawbacks")
+        .into_inner();
+
+    assert_eq!(reply.on, "2024-12-09");
+    let [status] = reply.clawbacks.as_slice() else {
+        panic!("one clawback: {:?}", reply.clawbacks);
+    };
+    assert_eq!(status.clawback_id, clawback);
+    assert_eq!(status.decided_on, "2024-05-31");
+    assert_eq!(status.outstanding, "2000005");
+    assert_eq!(status.held, "3000000");
+    assert_eq!(status.overdue_days, 162);
+    assert_eq!(status.held_days, 90);
+    let bad = server
+        .query
+        .list_clawbacks(proto::ListClawbacksRequest {
+            phase_id: programme.phase.clone(),
+            on: "2024-1-5".into(),
+            as_of: None,
+        })
+        .await
+        .expect_err("not a canonical date");
+    assert_eq!(bad.code(), Code::InvalidArgument);
+    server.stop().await;
+}

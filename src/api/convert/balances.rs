@@ -3,10 +3,12 @@
 use super::commands::{channel_to_proto, size_to_proto};
 use super::values::decimal_text;
 use crate::api::proto;
+use chrono::NaiveDate;
+
 use crate::domain::{Currency, PhaseId, SettlementRules};
 use crate::projection::{
-    AgencyBalances, ContributionStatus, ContributorBalances, MatchStatus, PhaseBalances,
-    PhaseStatus, ReportLine, SmeBalances, SmeFigures, SponsorReport, TrialBalance,
+    AgencyBalances, ClawbackStatus, ContributionStatus, ContributorBalances, MatchStatus,
+    PhaseBalances, PhaseStatus, ReportLine, SmeBalances, SmeFigures, SponsorReport, TrialBalance,
 };
 
 /// Wire form of a phase's balances.
@@ -35,6 +37,28 @@ pub fn phase_to_proto(phase: &PhaseBalances) -> proto::PhaseBalances {
         smes_supported: phase.smes_supported,
         projects: phase.projects,
         settlement: Some(settlement_to_proto(phase)),
+    }
+}
+
+/// Wire form of one clawback, its ages counted to the business date `on`.
+pub fn clawback_to_proto(status: &ClawbackStatus, on: NaiveDate) -> proto::ClawbackStatus {
+    proto::ClawbackStatus {
+        clawback_id: status.clawback.to_string(),
+        grant_id: status.grant.to_string(),
+        sme_id: status.sme.to_string(),
+        amount: decimal_text(status.amount),
+        reason: status.reason.clone(),
+        decided_on: status.decided_on.to_string(),
+        due_on: status.due_on.to_string(),
+        collected: decimal_text(status.collected),
+        outstanding: decimal_text(status.outstanding()),
+        held: decimal_text(status.held()),
+        passed_on: decimal_text(status.passed_on),
+        returned_government: decimal_text(status.returned_government),
+        returned_sponsor: decimal_text(status.returned_sponsor),
+        remainder: decimal_text(status.remainder),
+        overdue_days: status.overdue_days(on).unwrap_or(0),
+        held_days: status.held_days(on).unwrap_or(0),
     }
 }
 

@@ -423,3 +423,84 @@ pub mod view {
         })
     }
 }
+
+/// `clawbacks P [--on DATE]`: every clawback of a phase with its ages.
+#[derive(Debug, Clone, PartialEq, Eq, Args)]
+pub struct ClawbacksArgs {
+    /// Phase id.
+    #[arg(value_parser = parse_uuid)]
+    pub phase: String,
+    /// The business date ages are counted to (YYYY-MM-DD); today when omitted.
+    #[arg(long, value_parser = parse_date)]
+    pub on: Option<String>,
+    #[command(flatten)]
+    pub as_of: super::args::AsOfFlag,
+}
+
+impl ClawbacksArgs {
+    /// The query request.
+    pub fn to_request(&self) -> proto::ListClawbacksRequest {
+        proto::ListClawbacksRequest {
+            phase_id: self.phase.clone(),
+            on: self.on.clone().unwrap_or_default(),
+            as_of: self.as_of.to_proto(),
+        }
+    }
+}
+
+/// The clawbacks of a phase as a table and as JSON.
+pub fn clawbacks_view(response: &proto::ListClawbacksResponse) -> super::output::View {
+    use super::output::{amount, Align, Table, View};
+    let mut table = Table::new(&[
+        ("clawback", Align::Left),
+        ("grant", Align::Left),
+        ("due on", Align::Left),
+        ("amount", Align::Right),
+        ("outstanding", Align::Right),
+        ("overdue days", Align::Right),
+        ("held", Align::Right),
+        ("held days", Align::Right),
+        ("passed on", Align::Right),
+    ]);
+    for c in &response.clawbacks {
+        table.row(vec![
+            c.clawback_id.clone(),
+            c.grant_id.clone(),
+            c.due_on.clone(),
+            amount(&c.amount),
+            amount(&c.outstanding),
+            c.overdue_days.to_string(),
+            amount(&c.held),
+            c.held_days.to_string(),
+            amount(&c.passed_on),
+        ]);
+    }
+    let rows: Vec<serde_json::Value> = response
+        .clawbacks
+        .iter()
+        .map(|c| {
+            serde_json::json!({
+                "clawback_id": c.clawback_id, "grant_id": c.grant_id, "sme_id": c.sme_id,
+                "amount": c.amount, "reason": c.reason, "decided_on": c.decided_on,
+                "due_on": c.due_on, "collected": c.collected, "outstanding": c.outstanding,
+                "held": c.held, "passed_on": c.passed_on,
+                "returned_government": c.returned_government,
+                "returned_sponsor": c.returned_sponsor, "remainder": c.remainder,
+                "overdue_days": c.overdue_days, "held_days": c.held_days,
+            })
+        })
+        .collect();
+    View {
+        text: format!(
+            "{}\nages counted to {}; answered at sequence {}\n",
+            table.render(),
+            response.on,
+            response.answered_at_sequence
+        ),
+        json: serde_json::json!({
+            "answered_at_sequence": response.answered_at_sequence,
+            "on": response.on,
+            "clawbacks": rows,
+        }),
+    }
+}

@@ -518,3 +518,16 @@ fn settlement_batch_lines_become_settlement_commands() {
         ]
     );
 }
+
+#[test]
+fn clawbacks_query_counts_ages_to_the_given_business_date() {
+    let ClientCommand::Query(super::query::QueryCommand::Clawbacks(args)) =
+        parse(&format!("clawbacks {PHASE} --on 2024-12-09"))
+    else {
+        panic!("not the clawbacks query");
+    };
+    let request = args.to_request();
+    assert_eq!(request.phase_id, PHASE);
+    assert_eq!(request.on, "2024-12-09");
+    assert!(refused(&format!("clawbacks {PHASE} --on 2024-13-01")));
+}
