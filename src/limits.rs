@@ -284,3 +284,7 @@ pub const POSTGRES_SNAPSHOT_CHUNK_BYTES: usize = 8 * 1024 * 1024;
 
 /// How long connecting to PostgreSQL may take before opening the store fails.
 pub const POSTGRES_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// Largest power of ten of the minor unit a phase may round its returns to. The treasury
+/// drops amounts under 10 won (10^1); 10^6 (a million won) catches a unit typed in the
+/// wrong place while leaving room for programmes that settle in thousands.
+pub const ROUNDING_UNIT_EXPONENT_MAX: u32 = 6;

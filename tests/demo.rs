@@ -30,7 +30,7 @@ fn demo_loads_the_programme_and_its_balances_add_up_and_a_rerun_writes_nothing()
     );
     assert_eq!(
         first
-            .matches("cash = pool − disbursed + refunded: ok")
+            .matches("cash = pool − disbursed + refunded + interest − returned: ok")
             .count(),
         2,
         "{first}"

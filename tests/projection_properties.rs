@@ -38,6 +38,13 @@ enum Op {
     Refund(usize, i64),
     Reverse(usize),
     Close(usize),
+    Rules(usize, u32, bool),
+    Interest(usize, i64),
+    SettleInterest(usize, i64, bool),
+    SettleGrant(usize),
+    DecideClawback(usize, i64),
+    CollectClawback(usize, i64),
+    PassOnClawback(usize),
 }
 
 fn amount() -> impl Strategy<Value = i64> {
@@ -57,6 +64,13 @@ fn op() -> impl Strategy<Value = Op> {
         4 => (index(), amount()).prop_map(|(g, a)| Op::Refund(g, a)),
         5 => index().prop_map(Op::Reverse),
         1 => index().prop_map(Op::Close),
+        1 => (index(), 0u32..3, any::<bool>()).prop_map(|(p, power, keep)| Op::Rules(p, power, keep)),
+        2 => (index(), amount()).prop_map(|(p, a)| Op::Interest(p, a)),
+        2 => (index(), amount(), any::<bool>()).prop_map(|(p, a, keep)| Op::SettleInterest(p, a, keep)),
+        2 => index().prop_map(Op::SettleGrant),
+        2 => (index(), amount()).prop_map(|(g, a)| Op::DecideClawback(g, a)),
+        2 => (index(), amount()).prop_map(|(k, a)| Op::CollectClawback(k, a)),
+        1 => index().prop_map(Op::PassOnClawback),
     ]
 }
 
@@ -75,6 +89,7 @@ struct Programme {
     /// Accepted postings, with the index of their phase where they need one.
     contributions: Vec<(ContributionId, usize)>,
     grants: Vec<(GrantId, usize)>,
+    clawbacks: Vec<(ClawbackId, usize)>,
     entries: Vec<EntryId>,
 }
 
@@ -99,6 +114,7 @@ impl Programme {
             smes: Vec::new(),
             contributions: Vec::new(),
             grants: Vec::new(),
+            clawbacks: Vec::new(),
             entries: Vec::new(),
         }
     }
@@ -190,6 +206,12 @@ impl Programme {
                 self.entries.push(disbursement.into())
             }
             Command::RecordRefund { refund, .. } => self.entries.push(refund.into()),
+            Command::DecideClawback {
+                clawback, grant, ..
+            } => {
+                let index = self.grants.iter().find(|(g, _)| *g == grant).unwrap().1;
+                self.clawbacks.push((clawback, index));
+            }
             _ => {}
         }
     }
@@ -264,6 +286,53 @@ impl Programme {
             Op::Close(p) => Command::ClosePhase {
                 phase: self.phases[p % PHASES.len()],
             },
+            Op::Rules(p, power, keep) => {
+                let phase = p % PHASES.len();
+                let (_, _, scale) = PHASES[phase];
+                Command::SetSettlementRules {
+                    phase: self.phases[phase],
+                    rounding_unit: Decimal::new(10i64.pow(power), scale),
+                    interest_may_be_kept: keep,
+                }
+            }
+            Op::Interest(p, units) => {
+                let phase = p % PHASES.len();
+                Command::RecordInterest {
+                    phase: self.phases[phase],
+                    amount: self.money(phase, units)?,
+                }
+            }
+            Op::SettleInterest(p, units, keep) => {
+                let phase = p % PHASES.len();
+                Command::SettleInterest {
+                    phase: self.phases[phase],
+                    amount: self.money(phase, units)?,
+                    keep,
+                }
+            }
+            Op::SettleGrant(g) => Command::SettleGrant {
+                grant: self.grants[pick(self.grants.len(), g)?].0,
+            },
+            Op::DecideClawback(g, units) => {
+                let (grant, phase) = self.grants[pick(self.grants.len(), g)?];
+                Command::DecideClawback {
+                    clawback: ClawbackId::from_uuid(self.id()),
+                    grant,
+                    amount: self.money(phase, units)?,
+                    reason: "obligation broken".to_string(),
+                    due_on: date(2024, 6, 30),
+                }
+            }
+            Op::CollectClawback(k, units) => {
+                let (clawback, phase) = self.clawbacks[pick(self.clawbacks.len(), k)?];
+                Command::CollectClawback {
+                    clawback,
+                    amount: self.money(phase, units)?,
+                }
+            }
+            Op::PassOnClawback(k) => Command::PassOnClawback {
+                clawback: self.clawbacks[pick(self.clawbacks.len(), k)?].0,
+            },
         })
     }
 
@@ -324,6 +393,8 @@ impl Programme {
             assert_eq!(phase.disbursed, totals.disbursed);
             assert_eq!(phase.refunded, totals.refunded);
             assert_eq!(phase.cash, totals.cash);
+            assert_eq!(phase.settlement.interest_held(), totals.interest_held);
+            assert_eq!(phase.settlement.returned(), totals.returned);
             assert!(phase.uncommitted >= Decimal::ZERO);
         }
     }
@@ -436,6 +507,14 @@ fn random_programmes_accept_postings_of_every_kind() {
                 Op::Disburse(n, 100),
                 Op::Refund(n, 10),
                 Op::Reverse(n * 7),
+                Op::Rules(n, 1, n % 2 == 0),
+                Op::Interest(n, 55),
+                Op::SettleInterest(n, 25, false),
+                Op::SettleInterest(n, 30, n % 2 == 0),
+                Op::DecideClawback(n, 20),
+                Op::CollectClawback(n, 15),
+                Op::PassOnClawback(n),
+                Op::SettleGrant(n),
             ]
         })
         .collect();

@@ -50,11 +50,15 @@ const HEALTH_SERVICE: &str = "/grpc.health.v1.Health/";
 /// this table does not know, which is refused (a new writing method must be added here).
 pub fn posting_method_roles(method: &str) -> Option<&'static [Role]> {
     Some(match method {
-        "OpenPhase" | "ClosePhase" | "RegisterContributor" | "RegisterAgency" | "RegisterSme" => {
-            &[Role::Admin]
-        }
+        "OpenPhase"
+        | "ClosePhase"
+        | "RegisterContributor"
+        | "RegisterAgency"
+        | "RegisterSme"
+        | "SetSettlementRules" => &[Role::Admin],
         "RecordPledge" | "RecordContribution" | "AwardGrant" | "RecordDisbursement"
-        | "RecordRefund" => &[Role::Finance],
+        | "RecordRefund" | "RecordInterest" | "SettleInterest" | "SettleGrant"
+        | "DecideClawback" | "CollectClawback" | "PassOnClawback" => &[Role::Finance],
         "RecordMatch" => &[Role::Government],
         // The role depends on the reversed entry's kind; the writer decides it.
         "ReverseEntry" => &[Role::Finance, Role::Government],
@@ -240,6 +244,13 @@ mod tests {
             "RecordDisbursement",
             "RecordRefund",
             "ReverseEntry",
+            "SetSettlementRules",
+            "RecordInterest",
+            "SettleInterest",
+            "SettleGrant",
+            "DecideClawback",
+            "CollectClawback",
+            "PassOnClawback",
             "PostBatch",
         ] {
             let roles = posting_method_roles(method).expect("known method");

@@ -121,6 +121,13 @@ single_request! {
     RecordDisbursementRequest => RecordDisbursement,
     RecordRefundRequest => RecordRefund,
     ReverseEntryRequest => ReverseEntry,
+    SetSettlementRulesRequest => SetSettlementRules,
+    RecordInterestRequest => RecordInterest,
+    SettleInterestRequest => SettleInterest,
+    SettleGrantRequest => SettleGrant,
+    DecideClawbackRequest => DecideClawback,
+    CollectClawbackRequest => CollectClawback,
+    PassOnClawbackRequest => PassOnClawback,
 }
 
 #[tonic::async_trait]
@@ -205,6 +212,55 @@ impl PostingService for PostingApi {
     async fn reverse_entry(
         &self,
         request: Request<ReverseEntryRequest>,
+    ) -> Result<Response<PostingResponse>, Status> {
+        self.single(request).await
+    }
+
+    async fn set_settlement_rules(
+        &self,
+        request: Request<SetSettlementRulesRequest>,
+    ) -> Result<Response<PostingResponse>, Status> {
+        self.single(request).await
+    }
+
+    async fn record_interest(
+        &self,
+        request: Request<RecordInterestRequest>,
+    ) -> Result<Response<PostingResponse>, Status> {
+        self.single(request).await
+    }
+
+    async fn settle_interest(
+        &self,
+        request: Request<SettleInterestRequest>,
+    ) -> Result<Response<PostingResponse>, Status> {
+        self.single(request).await
+    }
+
+    async fn settle_grant(
+        &self,
+        request: Request<SettleGrantRequest>,
+    ) -> Result<Response<PostingResponse>, Status> {
+        self.single(request).await
+    }
+
+    async fn decide_clawback(
+        &self,
+        request: Request<DecideClawbackRequest>,
+    ) -> Result<Response<PostingResponse>, Status> {
+        self.single(request).await
+    }
+
+    async fn collect_clawback(
+        &self,
+        request: Request<CollectClawbackRequest>,
+    ) -> Result<Response<PostingResponse>, Status> {
+        self.single(request).await
+    }
+
+    async fn pass_on_clawback(
+        &self,
+        request: Request<PassOnClawbackRequest>,
     ) -> Result<Response<PostingResponse>, Status> {
         self.single(request).await
     }

@@ -6,7 +6,7 @@ use chrono::DateTime;
 use tonic::{Request, Response, Status};
 
 use super::convert::balances::*;
-use super::convert::{event_to_proto, parse_id, ConvertError};
+use super::convert::{event_to_proto, parse_date, parse_id, ConvertError};
 use super::proto::query_service_server::QueryService;
 use super::proto::{self, as_of::Point};
 use super::status::{invalid_field, ledger_error, over_limit};
@@ -235,6 +235,32 @@ impl QueryService for QueryApi {
                 .open_contributions(&id)
                 .iter()
                 .map(contribution_to_proto)
+                .collect(),
+        }))
+    }
+
+    async fn list_clawbacks(
+        &self,
+        request: Request<proto::ListClawbacksRequest>,
+    ) -> Result<Response<proto::ListClawbacksResponse>, Status> {
+        let message = request.into_inner();
+        let id: PhaseId = parse_id("phase_id", &message.phase_id, None).map_err(invalid_field)?;
+        let on = if message.on.is_empty() {
+            chrono::Utc::now().date_naive()
+        } else {
+            parse_date("on", &message.on).map_err(invalid_field)?
+        };
+        let view = self.view(message.as_of.as_ref()).await?;
+        if view.phase(&id).is_none() {
+            return Err(not_found("phase", id, view.sequence()));
+        }
+        Ok(Response::new(proto::ListClawbacksResponse {
+            answered_at_sequence: view.sequence(),
+            on: on.to_string(),
+            clawbacks: view
+                .clawbacks_of(&id)
+                .into_iter()
+                .map(|status| clawback_to_proto(status, on))
                 .collect(),
         }))
     }

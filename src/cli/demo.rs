@@ -1,5 +1,7 @@
 //! `matchledger demo`: starts an embedded server, loads a realistic programme through the
-//! real gRPC API, and prints the balances it produced.
+//! real gRPC API, settles phase 1 (`settlement.rs`), and prints the balances it produced.
+
+mod settlement;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -99,7 +101,9 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
         seed: args.seed,
         scale: args.scale,
     };
-    load(PostingServiceClient::new(channel.clone()), &config).await?;
+    let mut posting = PostingServiceClient::new(channel.clone());
+    let candidates = load(posting.clone(), &config).await?;
+    settlement::settle_phase_one(&mut posting, &candidates).await?;
     let mut query = QueryServiceClient::new(channel);
     print_phases(&mut query).await?;
     print_top_smes(&mut query).await?;
@@ -117,8 +121,9 @@ pub async fn demo(args: DemoArgs) -> anyhow::Result<()> {
 async fn load(
     mut posting: PostingServiceClient<Channel>,
     config: &ProgrammeConfig,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<settlement::Candidates> {
     let programme = Programme::new(config);
+    let mut candidates = settlement::Candidates::default();
     let total = programme.summary().commands;
     let progress = Progress::new("loading", "commands", total);
     let mut batch: Vec<GeneratedCommand> = Vec::with_capacity(DEMO_BATCH_COMMANDS);
@@ -133,6 +138,7 @@ async fn load(
             progress.set_position(posted);
             batch.clear();
         }
+        candidates.observe(&command.command);
         batch.push(command);
     }
     if !batch.is_empty() {
@@ -142,7 +148,7 @@ async fn load(
     progress.set_position(posted);
     progress.finish();
     println!("posted {posted} commands ({replayed} batches were replays of an earlier load)");
-    Ok(())
+    Ok(candidates)
 }
 
 /// Posts one batch; returns 1 when the server answered it as a replay.
@@ -174,6 +180,18 @@ async fn post(
         .await
         .with_context(|| format!("posting the batch starting with {}", first.idempotency_key))?;
     Ok(u64::from(reply.into_inner().replayed))
+}
+
+/// What the rounding rule kept back, of every kind.
+fn remainders(settled: &proto::PhaseSettlement) -> anyhow::Result<Decimal> {
+    [
+        &settled.interest_remainder,
+        &settled.unspent_remainder,
+        &settled.clawback_remainder,
+    ]
+    .into_iter()
+    .map(|text| money(text))
+    .sum()
 }
 
 fn money(text: &str) -> anyhow::Result<Decimal> {
@@ -225,8 +243,21 @@ async fn print_phases(query: &mut QueryServiceClient<Channel>) -> anyhow::Result
             "pool of {} does not add up",
             phase.name
         );
+        let settled = phase.settlement.clone().unwrap_or_default();
+        let interest = money(&settled.interest_earned)?;
+        let returned = [
+            &settled.interest_returned_government,
+            &settled.interest_returned_sponsor,
+            &settled.unspent_returned_government,
+            &settled.unspent_returned_sponsor,
+            &settled.clawback_returned_government,
+            &settled.clawback_returned_sponsor,
+        ]
+        .into_iter()
+        .map(|text| money(text))
+        .sum::<anyhow::Result<Decimal>>()?;
         ensure!(
-            cash == pool - disbursed + refunded,
+            cash == pool - disbursed + refunded + interest - returned,
             "cash of {} does not add up",
             phase.name
         );
@@ -252,7 +283,17 @@ async fn print_phases(query: &mut QueryServiceClient<Channel>) -> anyhow::Result
         }
         println!("    {:<12} {:>20}", "SMEs", phase.smes_supported);
         println!("    {:<12} {:>20}", "projects", phase.projects);
-        println!("    check: pool = contributed + matched, cash = pool − disbursed + refunded: ok");
+        for (label, value) in [
+            ("interest", &settled.interest_earned),
+            ("returned", &returned.to_string()),
+            ("remainders", &remainders(&settled)?.to_string()),
+        ] {
+            println!("    {label:<12} {:>20}", grouped(value));
+        }
+        println!(
+            "    check: pool = contributed + matched, \
+             cash = pool − disbursed + refunded + interest − returned: ok"
+        );
     }
     Ok(())
 }

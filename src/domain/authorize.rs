@@ -1,8 +1,8 @@
 //! Who may post what: the role each command needs.
 //!
-//! Finance systems post pledges, contributions, awards, disbursements and refunds;
-//! government counterparts post matches; administrators open and close phases and register
-//! participants. A reversal needs the role that may post the kind of entry it cancels, so
+//! Finance systems post pledges, contributions, awards, disbursements and refunds, interest
+//! and settlements; government counterparts post matches; administrators open and close
+//! phases, set their settlement rules and register participants. A reversal needs the role that may post the kind of entry it cancels, so
 //! the decision reads the state: a government counterpart may reverse a match, never a
 //! contribution. Reading is open to every role and is not decided here.
 
@@ -74,7 +74,14 @@ pub fn required_role(command: &Command, state: &State) -> Option<Role> {
         | Command::RecordContribution { .. }
         | Command::AwardGrant { .. }
         | Command::RecordDisbursement { .. }
-        | Command::RecordRefund { .. } => Role::Finance,
+        | Command::RecordRefund { .. }
+        | Command::RecordInterest { .. }
+        | Command::SettleInterest { .. }
+        | Command::SettleGrant { .. }
+        | Command::DecideClawback { .. }
+        | Command::CollectClawback { .. }
+        | Command::PassOnClawback { .. } => Role::Finance,
+        Command::SetSettlementRules { .. } => Role::Admin,
         Command::RecordMatch { .. } => Role::Government,
         Command::ReverseEntry { entry, .. } => reversal_role(state.entry(entry)?.kind()),
     })

@@ -87,6 +87,37 @@ pub enum Command {
         entry: EntryId,
         reason: String,
     },
+    SetSettlementRules {
+        phase: PhaseId,
+        rounding_unit: Decimal,
+        interest_may_be_kept: bool,
+    },
+    RecordInterest {
+        phase: PhaseId,
+        amount: Money,
+    },
+    SettleInterest {
+        phase: PhaseId,
+        amount: Money,
+        keep: bool,
+    },
+    SettleGrant {
+        grant: GrantId,
+    },
+    DecideClawback {
+        clawback: ClawbackId,
+        grant: GrantId,
+        amount: Money,
+        reason: String,
+        due_on: NaiveDate,
+    },
+    CollectClawback {
+        clawback: ClawbackId,
+        amount: Money,
+    },
+    PassOnClawback {
+        clawback: ClawbackId,
+    },
 }
 
 /// The roles a principal may hold; each command needs one of them.
@@ -118,6 +149,13 @@ impl Command {
             Command::RecordDisbursement { .. } => "RecordDisbursement",
             Command::RecordRefund { .. } => "RecordRefund",
             Command::ReverseEntry { .. } => "ReverseEntry",
+            Command::SetSettlementRules { .. } => "SetSettlementRules",
+            Command::RecordInterest { .. } => "RecordInterest",
+            Command::SettleInterest { .. } => "SettleInterest",
+            Command::SettleGrant { .. } => "SettleGrant",
+            Command::DecideClawback { .. } => "DecideClawback",
+            Command::CollectClawback { .. } => "CollectClawback",
+            Command::PassOnClawback { .. } => "PassOnClawback",
         }
     }
 }

@@ -6,9 +6,11 @@
 
 mod award;
 mod check;
+mod clawback;
 mod funding;
 mod payout;
 mod reversal;
+mod settlement;
 mod setup;
 
 #[cfg(test)]
@@ -122,5 +124,39 @@ pub fn decide(state: &State, command: &Command) -> Result<Vec<Event>, RuleViolat
             reason,
         } => payout::record_refund(state, refund, grant, amount, reason),
         Command::ReverseEntry { entry, reason } => reversal::reverse_entry(state, entry, reason),
+        Command::SetSettlementRules {
+            phase,
+            rounding_unit,
+            interest_may_be_kept,
+        } => settlement::set_rules(state, phase, *rounding_unit, *interest_may_be_kept),
+        Command::RecordInterest { phase, amount } => {
+            settlement::record_interest(state, phase, amount)
+        }
+        Command::SettleInterest {
+            phase,
+            amount,
+            keep,
+        } => settlement::settle_interest(state, phase, amount, *keep),
+        Command::SettleGrant { grant } => settlement::settle_grant(state, grant),
+        Command::DecideClawback {
+            clawback,
+            grant,
+            amount,
+            reason,
+            due_on,
+        } => clawback::decide_clawback(
+            state,
+            clawback::Decision {
+                clawback,
+                grant,
+                amount,
+                reason,
+                due_on: *due_on,
+            },
+        ),
+        Command::CollectClawback { clawback, amount } => {
+            clawback::collect_clawback(state, clawback, amount)
+        }
+        Command::PassOnClawback { clawback } => clawback::pass_on_clawback(state, clawback),
     }
 }

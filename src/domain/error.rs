@@ -108,6 +108,41 @@ pub enum RuleViolation {
         reason: String,
     },
 
+    // Rule 12: interest.
+    #[error("phase {phase} holds {held} of interest; {amount} cannot be settled")]
+    InterestExceeded {
+        phase: String,
+        amount: Decimal,
+        held: Decimal,
+    },
+    #[error("phase {phase}'s settlement rules do not allow keeping interest: it must be returned")]
+    InterestKeepingNotAllowed { phase: String },
+    #[error("phase {phase} has no contributions or matches: there is no one to return {what} to")]
+    NoOneToReturnTo { phase: String, what: &'static str },
+
+    // Rule 13: settlement.
+    #[error("grant {grant} is settled: it takes no more {what}")]
+    GrantAlreadySettled { grant: String, what: &'static str },
+
+    // Rule 14: the clawback lifecycle.
+    #[error(
+        "clawback of {amount} on grant {grant} exceeds what may still be clawed back \
+         ({collectable}: disbursed net of refunds and of clawbacks not yet collected)"
+    )]
+    OverClawback {
+        grant: String,
+        amount: Decimal,
+        collectable: Decimal,
+    },
+    #[error("collection of {amount} on clawback {clawback} exceeds its {outstanding} outstanding")]
+    OverCollection {
+        clawback: String,
+        amount: Decimal,
+        outstanding: Decimal,
+    },
+    #[error("clawback {clawback} holds no collected money to pass on")]
+    NothingToPassOn { clawback: String },
+
     // Rule 11: support types.
     #[error("award breaks support type {support_type}: {reason}")]
     SupportTypeViolated {
@@ -144,6 +179,13 @@ impl RuleViolation {
             RuleViolation::OverRefund { .. } => 6,
             RuleViolation::AlreadyReversed { .. } | RuleViolation::ReversalBlocked { .. } => 7,
             RuleViolation::SupportTypeViolated { .. } => 11,
+            RuleViolation::InterestExceeded { .. }
+            | RuleViolation::InterestKeepingNotAllowed { .. }
+            | RuleViolation::NoOneToReturnTo { .. } => 12,
+            RuleViolation::GrantAlreadySettled { .. } => 13,
+            RuleViolation::OverClawback { .. }
+            | RuleViolation::OverCollection { .. }
+            | RuleViolation::NothingToPassOn { .. } => 14,
         }
     }
 
@@ -164,6 +206,13 @@ impl RuleViolation {
             RuleViolation::AlreadyReversed { .. } => "ALREADY_REVERSED",
             RuleViolation::ReversalBlocked { .. } => "REVERSAL_BLOCKED",
             RuleViolation::SupportTypeViolated { .. } => "SUPPORT_TYPE_VIOLATED",
+            RuleViolation::InterestExceeded { .. } => "INTEREST_EXCEEDED",
+            RuleViolation::InterestKeepingNotAllowed { .. } => "INTEREST_KEEPING_NOT_ALLOWED",
+            RuleViolation::NoOneToReturnTo { .. } => "NO_ONE_TO_RETURN_TO",
+            RuleViolation::GrantAlreadySettled { .. } => "GRANT_SETTLED",
+            RuleViolation::OverClawback { .. } => "OVER_CLAWBACK",
+            RuleViolation::OverCollection { .. } => "OVER_COLLECTION",
+            RuleViolation::NothingToPassOn { .. } => "NOTHING_TO_PASS_ON",
         }
     }
 

@@ -8,6 +8,7 @@ use super::brn::Brn;
 use super::ids::*;
 use super::money::{Currency, Money};
 use super::programme::{ApplicationChannel, Purpose, SizeClass, SupportType};
+use super::settlement::{SettlementRules, Split};
 
 /// A programme phase began taking pledges, contributions and awards.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -135,6 +136,98 @@ pub struct EntryReversed {
     pub reason: String,
 }
 
+/// A phase's settlement rules were set; the latest rules shape every later settlement.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SettlementRulesSet {
+    pub phase: PhaseId,
+    pub rules: SettlementRules,
+}
+
+/// Interest the phase's bank account earned (이자, 과실금): held for those who paid in,
+/// outside the pool, until it is returned or kept.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InterestRecorded {
+    pub phase: PhaseId,
+    pub amount: Money,
+}
+
+/// Interest held was returned to the government and the sponsor pro rata to what each
+/// paid in, or kept in the fund where the phase's rules allow it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InterestSettled {
+    pub phase: PhaseId,
+    pub amount: Money,
+    /// Kept in the fund: nothing returned, and `split` is all zero.
+    pub kept: bool,
+    /// Each side's part and what was returned to it; the rest is the remainder.
+    pub split: Split,
+    /// The rounding unit the returns were rounded down to.
+    pub rounding_unit: Decimal,
+}
+
+/// A grant was settled when its project ended: what was disbursed stands as spent, and the
+/// unspent part of its funded shares (집행잔액) went back to the government and the sponsor
+/// pro rata to their shares. A settled grant takes no more disbursements.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GrantSettled {
+    pub grant: GrantId,
+    pub phase: PhaseId,
+    pub sme: SmeId,
+    /// Disbursed on the grant when it was settled (spent).
+    pub disbursed: Decimal,
+    /// Refunded (clawed back) on the grant when it was settled.
+    pub refunded: Decimal,
+    /// The unspent part (funded − disbursed) split by source, and what went back to each.
+    pub split: Split,
+    /// The rounding unit the returns were rounded down to.
+    pub rounding_unit: Decimal,
+}
+
+impl GrantSettled {
+    /// Funded − disbursed: what the project did not spend.
+    pub fn unspent(&self) -> Decimal {
+        self.split
+            .government_part
+            .saturating_add(self.split.sponsor_part)
+    }
+}
+
+/// A clawback was decided against a grant (환수 결정): the SME owes `amount` by `due_on`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClawbackDecided {
+    pub clawback: ClawbackId,
+    pub grant: GrantId,
+    pub phase: PhaseId,
+    pub sme: SmeId,
+    pub amount: Money,
+    pub reason: String,
+    /// The day by which the SME must pay; unpaid after it, the clawback is overdue.
+    pub due_on: NaiveDate,
+}
+
+/// Part or all of a decided clawback was collected from the SME: money back in the fund's
+/// cash, counted as refunded on the grant, held until passed on.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClawbackCollected {
+    pub clawback: ClawbackId,
+    pub grant: GrantId,
+    pub phase: PhaseId,
+    pub sme: SmeId,
+    pub amount: Money,
+}
+
+/// Collected clawback money was passed on to the government and the sponsor pro rata to
+/// the grant's shares: it leaves the fund, so it is not held any more.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClawbackPassedOn {
+    pub clawback: ClawbackId,
+    pub grant: GrantId,
+    pub phase: PhaseId,
+    /// The collected money passed on, by source, and what went to each.
+    pub split: Split,
+    pub rounding_unit: Decimal,
+}
+
 /// The kinds of money posting a reversal can cancel.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum EntryKind {
@@ -175,6 +268,13 @@ pub enum Event {
     DisbursementRecorded(DisbursementRecorded),
     RefundRecorded(RefundRecorded),
     EntryReversed(EntryReversed),
+    SettlementRulesSet(SettlementRulesSet),
+    InterestRecorded(InterestRecorded),
+    InterestSettled(InterestSettled),
+    GrantSettled(GrantSettled),
+    ClawbackDecided(ClawbackDecided),
+    ClawbackCollected(ClawbackCollected),
+    ClawbackPassedOn(ClawbackPassedOn),
 }
 
 /// The kind of an event, for filters and reports.
@@ -192,11 +292,18 @@ pub enum EventKind {
     DisbursementRecorded,
     RefundRecorded,
     EntryReversed,
+    SettlementRulesSet,
+    InterestRecorded,
+    InterestSettled,
+    GrantSettled,
+    ClawbackDecided,
+    ClawbackCollected,
+    ClawbackPassedOn,
 }
 
 impl EventKind {
     /// Every kind, in declaration order.
-    pub const ALL: [EventKind; 12] = [
+    pub const ALL: [EventKind; 19] = [
         EventKind::PhaseOpened,
         EventKind::PhaseClosed,
         EventKind::ContributorRegistered,
@@ -209,6 +316,13 @@ impl EventKind {
         EventKind::DisbursementRecorded,
         EventKind::RefundRecorded,
         EventKind::EntryReversed,
+        EventKind::SettlementRulesSet,
+        EventKind::InterestRecorded,
+        EventKind::InterestSettled,
+        EventKind::GrantSettled,
+        EventKind::ClawbackDecided,
+        EventKind::ClawbackCollected,
+        EventKind::ClawbackPassedOn,
     ];
 
     /// The event name as it appears in exports and filters.
@@ -226,6 +340,13 @@ impl EventKind {
             EventKind::DisbursementRecorded => "DisbursementRecorded",
             EventKind::RefundRecorded => "RefundRecorded",
             EventKind::EntryReversed => "EntryReversed",
+            EventKind::SettlementRulesSet => "SettlementRulesSet",
+            EventKind::InterestRecorded => "InterestRecorded",
+            EventKind::InterestSettled => "InterestSettled",
+            EventKind::GrantSettled => "GrantSettled",
+            EventKind::ClawbackDecided => "ClawbackDecided",
+            EventKind::ClawbackCollected => "ClawbackCollected",
+            EventKind::ClawbackPassedOn => "ClawbackPassedOn",
         }
     }
 }
@@ -246,6 +367,13 @@ impl Event {
             Event::DisbursementRecorded(_) => EventKind::DisbursementRecorded,
             Event::RefundRecorded(_) => EventKind::RefundRecorded,
             Event::EntryReversed(_) => EventKind::EntryReversed,
+            Event::SettlementRulesSet(_) => EventKind::SettlementRulesSet,
+            Event::InterestRecorded(_) => EventKind::InterestRecorded,
+            Event::InterestSettled(_) => EventKind::InterestSettled,
+            Event::GrantSettled(_) => EventKind::GrantSettled,
+            Event::ClawbackDecided(_) => EventKind::ClawbackDecided,
+            Event::ClawbackCollected(_) => EventKind::ClawbackCollected,
+            Event::ClawbackPassedOn(_) => EventKind::ClawbackPassedOn,
         }
     }
 
@@ -261,6 +389,13 @@ impl Event {
             Event::DisbursementRecorded(e) => Some(e.phase),
             Event::RefundRecorded(e) => Some(e.phase),
             Event::EntryReversed(e) => Some(e.phase),
+            Event::SettlementRulesSet(e) => Some(e.phase),
+            Event::InterestRecorded(e) => Some(e.phase),
+            Event::InterestSettled(e) => Some(e.phase),
+            Event::GrantSettled(e) => Some(e.phase),
+            Event::ClawbackDecided(e) => Some(e.phase),
+            Event::ClawbackCollected(e) => Some(e.phase),
+            Event::ClawbackPassedOn(e) => Some(e.phase),
             Event::ContributorRegistered(_)
             | Event::AgencyRegistered(_)
             | Event::SmeRegistered(_) => None,
@@ -274,6 +409,9 @@ impl Event {
             Event::GrantAwarded(e) => Some(e.sme),
             Event::DisbursementRecorded(e) => Some(e.sme),
             Event::RefundRecorded(e) => Some(e.sme),
+            Event::GrantSettled(e) => Some(e.sme),
+            Event::ClawbackDecided(e) => Some(e.sme),
+            Event::ClawbackCollected(e) => Some(e.sme),
             _ => None,
         }
     }

@@ -103,6 +103,10 @@ uuid_id!(
     RefundId, "refund"
 );
 uuid_id!(
+    /// A clawback decided against a grant (환수 결정), collected and passed on.
+    ClawbackId, "clawback"
+);
+uuid_id!(
     /// Any money posting that a reversal may name: pledge, contribution, match, grant,
     /// disbursement or refund. Every posting id is unique across all kinds.
     EntryId, "entry"

@@ -12,6 +12,7 @@ pub mod event;
 pub mod ids;
 pub mod money;
 pub mod programme;
+pub mod settlement;
 pub mod state;
 pub mod view;
 
@@ -24,8 +25,9 @@ pub use event::{Event, EventKind, EventMeta, RecordedEvent};
 pub use ids::*;
 pub use money::{Currency, Money, MoneyError};
 pub use programme::{ApplicationChannel, Purpose, ShareRule, SizeClass, SupportType};
+pub use settlement::{SettlementRules, Split};
 pub use state::{State, Undo, STATE_VERSION};
 pub use view::{
-    ContributionView, DisbursementView, Entry, GrantView, MatchStatus, MatchView, Phase,
-    PhaseTotals, PledgeView, RefundView, SmeView,
+    ClawbackView, ContributionView, DisbursementView, Entry, GrantView, MatchStatus, MatchView,
+    Phase, PhaseTotals, PledgeView, RefundView, SmeView,
 };

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::brn::Brn;
 use super::event::*;
 use super::ids::*;
+use super::settlement::SettlementRules;
 use super::view::*;
 
 mod undo;
@@ -27,7 +28,7 @@ pub use undo::Undo;
 /// Version of `State`'s serialised shape and meaning, for whatever saves a `State` (the
 /// ledger's snapshot, the witness's rule checker): bump it whenever `State` changes, so that
 /// a saved copy of the old shape is rebuilt from the log instead of misread.
-pub const STATE_VERSION: u32 = 1;
+pub const STATE_VERSION: u32 = 2;
 
 /// Everything `decide` consults. Cheap to clone (persistent maps).
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -39,6 +40,8 @@ pub struct State {
     brns: HashMap<Brn, SmeId>,
     /// Every money posting, keyed in the one namespace all posting ids share.
     entries: HashMap<EntryId, Entry>,
+    /// Every decided clawback (rule 14).
+    clawbacks: HashMap<ClawbackId, ClawbackView>,
 }
 
 impl State {
@@ -120,6 +123,11 @@ impl State {
         }
     }
 
+    /// A decided clawback, if the id names one.
+    pub fn clawback(&self, id: &ClawbackId) -> Option<&ClawbackView> {
+        self.clawbacks.get(id)
+    }
+
     /// Number of phases opened.
     pub fn phase_count(&self) -> usize {
         self.phases.len()
@@ -156,7 +164,78 @@ impl State {
             Event::DisbursementRecorded(e) => self.apply_disbursement(e),
             Event::RefundRecorded(e) => self.apply_refund(e),
             Event::EntryReversed(e) => self.apply_reversal(e),
+            Event::SettlementRulesSet(e) => {
+                if let Some(phase) = self.phases.get_mut(&e.phase) {
+                    phase.rules = e.rules;
+                }
+            }
+            Event::InterestRecorded(e) => self.with_totals(e.phase, |t| {
+                add(&mut t.interest_earned, e.amount.amount());
+                add(&mut t.interest_held, e.amount.amount());
+                add(&mut t.cash, e.amount.amount());
+            }),
+            Event::InterestSettled(e) => self.with_totals(e.phase, |t| {
+                sub(&mut t.interest_held, e.amount.amount());
+                add(&mut t.returned, e.split.returned());
+                sub(&mut t.cash, e.split.returned());
+            }),
+            Event::GrantSettled(e) => self.apply_grant_settled(e),
+            Event::ClawbackDecided(e) => self.apply_clawback_decided(e),
+            Event::ClawbackCollected(e) => self.apply_clawback_collected(e),
+            Event::ClawbackPassedOn(e) => self.apply_clawback_passed_on(e),
         }
+    }
+
+    fn apply_clawback_decided(&mut self, e: &ClawbackDecided) {
+        let view = ClawbackView {
+            grant: e.grant,
+            phase: e.phase,
+            sme: e.sme,
+            amount: e.amount.amount(),
+            collected: Decimal::ZERO,
+            passed_on: Decimal::ZERO,
+        };
+        self.clawbacks.insert(e.clawback, view);
+        if let Some(Entry::Grant(g)) = self.entry_mut(e.grant) {
+            add(&mut g.clawback_outstanding, e.amount.amount());
+        }
+    }
+
+    /// A collection is money paid back on the grant: a refund in every total.
+    fn apply_clawback_collected(&mut self, e: &ClawbackCollected) {
+        let amount = e.amount.amount();
+        if let Some(c) = self.clawbacks.get_mut(&e.clawback) {
+            add(&mut c.collected, amount);
+        }
+        if let Some(Entry::Grant(g)) = self.entry_mut(e.grant) {
+            sub(&mut g.clawback_outstanding, amount);
+            add(&mut g.refunded, amount);
+        }
+        self.with_totals(e.phase, |t| {
+            add(&mut t.refunded, amount);
+            add(&mut t.cash, amount);
+        });
+    }
+
+    fn apply_clawback_passed_on(&mut self, e: &ClawbackPassedOn) {
+        let parts = e.split.government_part.saturating_add(e.split.sponsor_part);
+        if let Some(c) = self.clawbacks.get_mut(&e.clawback) {
+            add(&mut c.passed_on, parts);
+        }
+        self.with_totals(e.phase, |t| {
+            add(&mut t.returned, e.split.returned());
+            sub(&mut t.cash, e.split.returned());
+        });
+    }
+
+    fn apply_grant_settled(&mut self, e: &GrantSettled) {
+        if let Some(Entry::Grant(g)) = self.entry_mut(e.grant) {
+            g.settled = true;
+        }
+        self.with_totals(e.phase, |t| {
+            add(&mut t.returned, e.split.returned());
+            sub(&mut t.cash, e.split.returned());
+        });
     }
 
     fn apply_phase_opened(&mut self, e: &PhaseOpened) {
@@ -164,6 +243,7 @@ impl State {
             opened: Arc::new(e.clone()),
             closed: false,
             totals: PhaseTotals::default(),
+            rules: SettlementRules::default_for(e.currency),
         };
         self.phases.insert(e.phase, phase);
     }
@@ -243,6 +323,8 @@ impl State {
             disbursed: Decimal::ZERO,
             refunded: Decimal::ZERO,
             reversed: false,
+            settled: false,
+            clawback_outstanding: Decimal::ZERO,
         };
         self.entries.insert(e.grant.into(), Entry::Grant(view));
         self.with_totals(e.phase, |t| {

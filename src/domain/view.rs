@@ -15,6 +15,7 @@ use super::event::{EntryKind, PhaseOpened};
 use super::ids::*;
 use super::money::{Currency, Money};
 use super::programme::{ApplicationChannel, Purpose, SizeClass, SupportType};
+use super::settlement::SettlementRules;
 
 /// A phase: its configuration as opened, whether it is closed, and its running totals.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -25,6 +26,8 @@ pub struct Phase {
     pub closed: bool,
     /// Running totals, all net of reversals.
     pub totals: PhaseTotals,
+    /// How the phase settles (the currency's defaults until an administrator sets them).
+    pub rules: SettlementRules,
 }
 
 impl Phase {
@@ -80,8 +83,15 @@ pub struct PhaseTotals {
     pub disbursed: Decimal,
     /// Refunds paid back.
     pub refunded: Decimal,
-    /// Contributions + matches − disbursements + refunds. Never negative (rule 5).
+    /// Contributions + matches − disbursements + refunds + interest − returns. Never
+    /// negative (rule 5).
     pub cash: Decimal,
+    /// Interest earned on the phase's account.
+    pub interest_earned: Decimal,
+    /// Interest earned and not yet returned or kept (rule 12).
+    pub interest_held: Decimal,
+    /// Interest and unspent money returned to the government and the sponsor.
+    pub returned: Decimal,
 }
 
 /// A registered SME's attributes.
@@ -187,6 +197,10 @@ pub struct GrantView {
     /// Sum of active refunds.
     pub refunded: Decimal,
     pub reversed: bool,
+    /// Whether the grant was settled (rule 13): no more disbursements, no reversals.
+    pub settled: bool,
+    /// Clawbacks decided on the grant and not yet collected (rule 14).
+    pub clawback_outstanding: Decimal,
 }
 
 impl GrantView {
@@ -198,6 +212,29 @@ impl GrantView {
     /// Disbursed net of refunds: what a refund may still claw back (rule 6).
     pub fn net_disbursed(&self) -> Decimal {
         self.disbursed.saturating_sub(self.refunded)
+    }
+}
+
+/// A decided clawback: what the SME owes, what was collected, what was passed on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ClawbackView {
+    pub grant: GrantId,
+    pub phase: PhaseId,
+    pub sme: SmeId,
+    pub amount: Decimal,
+    pub collected: Decimal,
+    pub passed_on: Decimal,
+}
+
+impl ClawbackView {
+    /// Decided − collected: what the SME still owes.
+    pub fn outstanding(&self) -> Decimal {
+        self.amount.saturating_sub(self.collected)
+    }
+
+    /// Collected − passed on: what the fund holds and must pass on.
+    pub fn held(&self) -> Decimal {
+        self.collected.saturating_sub(self.passed_on)
     }
 }
 

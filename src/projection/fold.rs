@@ -287,6 +287,17 @@ impl Projections {
         }
     }
 
+    /// Folds money collected on a clawback: paid back by the SME, like a refund.
+    pub(super) fn fold_clawback_collected_figures(
+        &mut self,
+        phase: PhaseId,
+        grant: GrantId,
+        sme: SmeId,
+        amount: Decimal,
+    ) {
+        self.fold_payment(phase, grant, sme, amount, Payment::Refund);
+    }
+
     /// Folds money paid out to an SME or paid back by it.
     fn fold_payment(
         &mut self,

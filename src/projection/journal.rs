@@ -14,6 +14,9 @@
 //! | `PledgeCommitments` | credit | memo: the other side of the pledges |
 //! | `OwnShareMemo` | debit | memo: the SMEs' own shares of awarded projects |
 //! | `OwnShareCommitments` | credit | memo: the other side of the own shares |
+//! | `InterestPayable` | credit | interest earned, owed to those who paid in until returned or kept |
+//! | `InterestKept` | credit | interest kept in the fund where the phase's rules allow |
+//! | `Remainders` | credit | what the rounding rule of returns kept back, held in cash |
 //!
 //! The memo pairs record promises and costs that never pass through the fund's cash;
 //! they balance among themselves.
@@ -30,10 +33,11 @@
 //! | disbursement | `GrantsPayable` | `Cash` |
 //! | refund | `Cash` | `Clawbacks` |
 //! | reversal | the mirror image of the posting it cancels | |
+//! | interest, returns, grant settlement | see `projection/settlement.rs` | |
 //!
 //! Registrations and phase events post nothing; zero amounts (a grant without a government
 //! share) post no line. Hence `Cash` equals the phase's cash, the two funds add up to its
-//! uncommitted pool, and `GrantsPayable` is awarded − disbursed.
+//! uncommitted pool, and `GrantsPayable` is awarded − disbursed − unspent parts settled.
 //!
 //! Amounts are signed: a debit is positive, a credit negative.
 
@@ -56,11 +60,14 @@ pub enum Account {
     PledgeCommitments,
     OwnShareMemo,
     OwnShareCommitments,
+    InterestPayable,
+    InterestKept,
+    Remainders,
 }
 
 impl Account {
     /// Every account, in chart order.
-    pub const ALL: [Account; 9] = [
+    pub const ALL: [Account; 12] = [
         Account::Cash,
         Account::SponsorFund,
         Account::GovernmentFund,
@@ -70,6 +77,9 @@ impl Account {
         Account::PledgeCommitments,
         Account::OwnShareMemo,
         Account::OwnShareCommitments,
+        Account::InterestPayable,
+        Account::InterestKept,
+        Account::Remainders,
     ];
 
     /// Stable lower-case name used in exports.
@@ -84,6 +94,9 @@ impl Account {
             Account::PledgeCommitments => "pledge_commitments",
             Account::OwnShareMemo => "own_share_memo",
             Account::OwnShareCommitments => "own_share_commitments",
+            Account::InterestPayable => "interest_payable",
+            Account::InterestKept => "interest_kept",
+            Account::Remainders => "remainders",
         }
     }
 
@@ -96,7 +109,10 @@ impl Account {
             | Account::GrantsPayable
             | Account::Clawbacks
             | Account::PledgeCommitments
-            | Account::OwnShareCommitments => Side::Credit,
+            | Account::OwnShareCommitments
+            | Account::InterestPayable
+            | Account::InterestKept
+            | Account::Remainders => Side::Credit,
         }
     }
 
@@ -143,7 +159,7 @@ impl Posting {
 pub fn postings(event: &RecordedEvent, before: &Projections) -> Vec<Posting> {
     match before.resolve(&event.event) {
         Some(resolved) => postings_of(&resolved, before),
-        None => Vec::new(),
+        None => before.settlement_postings(&event.event).unwrap_or_default(),
     }
 }
 
@@ -215,15 +231,15 @@ pub fn is_balanced(postings: &[Posting]) -> bool {
 }
 
 /// Collects the lines of one event.
-struct Journal {
-    phase: PhaseId,
-    currency: Currency,
-    lines: Vec<Posting>,
+pub(super) struct Journal {
+    pub(super) phase: PhaseId,
+    pub(super) currency: Currency,
+    pub(super) lines: Vec<Posting>,
 }
 
 impl Journal {
     /// Debits one account and credits another with the same amount; nothing for zero.
-    fn pair(&mut self, debit: Account, credit: Account, amount: Decimal) {
+    pub(super) fn pair(&mut self, debit: Account, credit: Account, amount: Decimal) {
         if amount.is_zero() {
             return;
         }
@@ -241,7 +257,7 @@ impl Journal {
 /// The running balances of one phase's accounts (debit positive).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub(super) struct AccountBalances {
-    balances: [Decimal; 9],
+    balances: [Decimal; Account::ALL.len()],
 }
 
 impl AccountBalances {

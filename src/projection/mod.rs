@@ -34,6 +34,7 @@
 //! (amounts have at most 18 digits, `Decimal` holds 28), so saturation never happens in
 //! practice; it exists so that `apply` stays infallible on any input instead of panicking.
 
+mod clawbacks;
 mod contributions;
 mod entry;
 mod fold;
@@ -41,6 +42,7 @@ pub mod journal;
 mod participants;
 mod phase;
 mod report;
+mod settlement;
 mod sme;
 mod snapshot;
 
@@ -55,11 +57,13 @@ use crate::domain::{
     AgencyId, ContributionId, ContributorId, EntryId, GrantId, PhaseId, RecordedEvent, SmeId,
 };
 
+pub use clawbacks::ClawbackStatus;
 pub use contributions::{ContributionStatus, MatchStatus};
 pub use journal::{Account, Posting, Side, TrialBalance, TrialBalanceLine, TrialBalanceTotal};
 pub use participants::{AgencyBalances, AgencyFigures, ContributorBalances, ContributorFigures};
 pub use phase::{PhaseBalances, PhaseStatus};
 pub use report::{ReportLine, SponsorReport};
+pub use settlement::{GrantSettlement, PhaseSettlement};
 pub use sme::{SmeBalances, SmeFigures, SmeOrder};
 pub use snapshot::{SnapshotError, SNAPSHOT_VERSION};
 
@@ -84,6 +88,10 @@ pub struct Projections {
     grants: OrdMap<GrantId, GrantState>,
     /// Every money posting by id, so that a reversal can be folded.
     entries: OrdMap<EntryId, Entry>,
+    /// Every settled grant, with its settlement.
+    settled_grants: settlement::SettledGrants,
+    /// Every decided clawback and where it stands.
+    clawbacks: OrdMap<crate::domain::ClawbackId, ClawbackStatus>,
 }
 
 impl Projections {
@@ -100,6 +108,7 @@ impl Projections {
             .unwrap_or_default();
         self.fold(recorded, resolved);
         self.post_journal(&postings);
+        self.apply_settlement(recorded);
         self.sequence = recorded.sequence;
         self.recorded_at = Some(recorded.meta.recorded_at);
     }

@@ -7,6 +7,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 
 use super::journal::AccountBalances;
+use super::settlement::PhaseSettlement;
 use super::Projections;
 use crate::domain::event::PhaseOpened;
 use crate::domain::{ContributionId, Currency, GrantId, PhaseId, SmeId};
@@ -60,7 +61,7 @@ pub struct PhaseBalances {
     pub disbursed: Decimal,
     /// Paid back by SMEs (clawback).
     pub refunded: Decimal,
-    /// Money held: pool − disbursed + refunded.
+    /// Money held: pool − disbursed + refunded + interest earned − returned.
     pub cash: Decimal,
     /// Pool not yet committed to awards: pool − awarded.
     pub uncommitted: Decimal,
@@ -68,6 +69,8 @@ pub struct PhaseBalances {
     pub smes_supported: u64,
     /// Grants (support projects) in force.
     pub projects: u64,
+    /// Interest, settled grants, returns and remainders, beside the pool.
+    pub settlement: PhaseSettlement,
 }
 
 /// What the fold keeps per phase.
@@ -101,6 +104,8 @@ pub(super) struct PhaseState {
     pub(super) open_contributions: OrdSet<(u64, ContributionId)>,
     /// The phase's double-entry accounts.
     pub(super) accounts: AccountBalances,
+    /// Interest, settlements and returns.
+    pub(super) settlement: PhaseSettlement,
 }
 
 impl PhaseState {
@@ -128,6 +133,7 @@ impl PhaseState {
             grants: OrdSet::new(),
             open_contributions: OrdSet::new(),
             accounts: AccountBalances::default(),
+            settlement: PhaseSettlement::default(),
         }
     }
 
@@ -141,11 +147,14 @@ impl PhaseState {
         self.contributed.saturating_add(self.matched)
     }
 
-    /// Pool − disbursed + refunded.
+    /// Pool − disbursed + refunded + interest earned − returned to the government and
+    /// the sponsor.
     pub(super) fn cash(&self) -> Decimal {
         self.pool()
             .saturating_sub(self.disbursed)
             .saturating_add(self.refunded)
+            .saturating_add(self.settlement.interest_earned)
+            .saturating_sub(self.settlement.returned())
     }
 
     /// The public view of this phase.
@@ -175,6 +184,7 @@ impl PhaseState {
             uncommitted: self.pool().saturating_sub(self.awarded()),
             smes_supported: self.supported.len() as u64,
             projects: self.projects,
+            settlement: self.settlement.clone(),
         }
     }
 }

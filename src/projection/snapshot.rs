@@ -13,7 +13,7 @@ use super::Projections;
 ///
 /// 2: phases keep the sequence that opened them and contributions the sequences of the
 /// events touching them (the match bundle's index).
-pub const SNAPSHOT_VERSION: u32 = 2;
+pub const SNAPSHOT_VERSION: u32 = 3;
 
 /// Why a snapshot cannot be used (the caller then rebuilds from the log).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

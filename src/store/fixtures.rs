@@ -8,7 +8,10 @@ use uuid::Uuid;
 use super::PendingEvent;
 use crate::domain::event::*;
 use crate::domain::ids::*;
-use crate::domain::{ApplicationChannel, Brn, Currency, Money, Purpose, SizeClass, SupportType};
+use crate::domain::{
+    ApplicationChannel, Brn, Currency, Money, Purpose, SettlementRules, SizeClass, Split,
+    SupportType,
+};
 
 fn uuid(n: u128) -> Uuid {
     Uuid::from_u128(0x0190_0000_0000_7000_8000_0000_0000_0000 | n)
@@ -123,6 +126,71 @@ pub(super) fn every_kind() -> Vec<Event> {
             phase,
             amount: Money::parse("5000000", Currency::Krw).unwrap(),
             reason: "posted twice".to_string(),
+        }),
+    ]
+}
+
+/// One settlement event of every kind, in declaration order. Kept apart from
+/// [`every_kind`] so that the store's tests that cycle through those kinds keep their
+/// sequences.
+pub(super) fn settlement_kinds() -> Vec<Event> {
+    let phase = PhaseId::from_uuid(uuid(1));
+    let split = Split {
+        government_part: Decimal::from(163),
+        sponsor_part: Decimal::from(382),
+        government_returned: Decimal::from(160),
+        sponsor_returned: Decimal::from(380),
+    };
+    vec![
+        Event::SettlementRulesSet(SettlementRulesSet {
+            phase,
+            rules: SettlementRules {
+                rounding_unit: Decimal::TEN,
+                interest_may_be_kept: false,
+            },
+        }),
+        Event::InterestRecorded(InterestRecorded {
+            phase,
+            amount: won(1_235),
+        }),
+        Event::InterestSettled(InterestSettled {
+            phase,
+            amount: won(545),
+            kept: false,
+            split,
+            rounding_unit: Decimal::TEN,
+        }),
+        Event::GrantSettled(GrantSettled {
+            grant: GrantId::from_uuid(uuid(8)),
+            phase,
+            sme: SmeId::from_uuid(uuid(4)),
+            disbursed: Decimal::from(455),
+            refunded: Decimal::ZERO,
+            split,
+            rounding_unit: Decimal::TEN,
+        }),
+        Event::ClawbackDecided(ClawbackDecided {
+            clawback: ClawbackId::from_uuid(uuid(11)),
+            grant: GrantId::from_uuid(uuid(8)),
+            phase,
+            sme: SmeId::from_uuid(uuid(4)),
+            amount: won(5_000_000),
+            reason: "환수: obligations not met".to_string(),
+            due_on: date(2024, 6, 30),
+        }),
+        Event::ClawbackCollected(ClawbackCollected {
+            clawback: ClawbackId::from_uuid(uuid(11)),
+            grant: GrantId::from_uuid(uuid(8)),
+            phase,
+            sme: SmeId::from_uuid(uuid(4)),
+            amount: won(2_000_000),
+        }),
+        Event::ClawbackPassedOn(ClawbackPassedOn {
+            clawback: ClawbackId::from_uuid(uuid(11)),
+            grant: GrantId::from_uuid(uuid(8)),
+            phase,
+            split,
+            rounding_unit: Decimal::TEN,
         }),
     ]
 }

@@ -16,6 +16,8 @@ use crate::domain::{
     ApplicationChannel, Brn, Currency, Money, Purpose, ShareRule, SizeClass, SupportType,
 };
 
+mod settlement;
+
 /// Why a stored value is not acceptable; the codec adds the sequence.
 pub(super) type Reason = String;
 
@@ -111,6 +113,13 @@ pub(super) fn to_proto(event: &Event) -> Payload {
             amount: Some(money_to(e.amount)),
             reason: e.reason.clone(),
         }),
+        Event::SettlementRulesSet(e) => settlement::rules_to(e),
+        Event::InterestRecorded(e) => settlement::interest_to(e),
+        Event::InterestSettled(e) => settlement::interest_settled_to(e),
+        Event::GrantSettled(e) => settlement::grant_settled_to(e),
+        Event::ClawbackDecided(e) => settlement::clawback_decided_to(e),
+        Event::ClawbackCollected(e) => settlement::clawback_collected_to(e),
+        Event::ClawbackPassedOn(e) => settlement::clawback_passed_on_to(e),
     }
 }
 
@@ -193,6 +202,13 @@ pub(super) fn from_proto(payload: Payload) -> Result<Event, Reason> {
             amount: money_from("amount", p.amount)?,
             reason: p.reason,
         }),
+        Payload::SettlementRulesSet(p) => settlement::rules_from(p)?,
+        Payload::InterestRecorded(p) => settlement::interest_from(p)?,
+        Payload::InterestSettled(p) => settlement::interest_settled_from(p)?,
+        Payload::GrantSettled(p) => settlement::grant_settled_from(p)?,
+        Payload::ClawbackDecided(p) => settlement::clawback_decided_from(p)?,
+        Payload::ClawbackCollected(p) => settlement::clawback_collected_from(p)?,
+        Payload::ClawbackPassedOn(p) => settlement::clawback_passed_on_from(p)?,
     })
 }
 
@@ -211,11 +227,11 @@ fn grant_awarded_from(p: pb::GrantAwarded) -> Result<Event, Reason> {
 }
 
 /// The 16 bytes of an id.
-fn id(uuid: Uuid) -> Vec<u8> {
+pub(super) fn id(uuid: Uuid) -> Vec<u8> {
     uuid.as_bytes().to_vec()
 }
 
-fn uuid(field: &str, bytes: &[u8]) -> Result<Uuid, Reason> {
+pub(super) fn uuid(field: &str, bytes: &[u8]) -> Result<Uuid, Reason> {
     Uuid::from_slice(bytes)
         .map_err(|_| format!("{field}: {} bytes, not a 16-byte UUID", bytes.len()))
 }
@@ -236,7 +252,7 @@ fn currency(field: &str, code: &str) -> Result<Currency, Reason> {
         .map_err(|e| format!("{field}: {e}"))
 }
 
-fn decimal(field: &str, text: &str) -> Result<Decimal, Reason> {
+pub(super) fn decimal(field: &str, text: &str) -> Result<Decimal, Reason> {
     if text.is_empty() || text.len() > DECIMAL_CHARS_MAX {
         return Err(format!(
             "{field}: {} characters is not a decimal",
@@ -250,14 +266,14 @@ fn optional_decimal(field: &str, text: Option<String>) -> Result<Option<Decimal>
     text.map(|text| decimal(field, &text)).transpose()
 }
 
-fn money_to(money: Money) -> pb::Money {
+pub(super) fn money_to(money: Money) -> pb::Money {
     pb::Money {
         amount: money.amount().to_string(),
         currency: money.currency().code().to_string(),
     }
 }
 
-fn money_from(field: &str, money: Option<pb::Money>) -> Result<Money, Reason> {
+pub(super) fn money_from(field: &str, money: Option<pb::Money>) -> Result<Money, Reason> {
     let money = money.ok_or_else(|| format!("{field}: missing"))?;
     let currency = currency(field, &money.currency)?;
     Money::parse(&money.amount, currency).map_err(|e| format!("{field}: {e}"))

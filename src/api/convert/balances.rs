@@ -3,10 +3,12 @@
 use super::commands::{channel_to_proto, size_to_proto};
 use super::values::decimal_text;
 use crate::api::proto;
-use crate::domain::{Currency, PhaseId};
+use chrono::NaiveDate;
+
+use crate::domain::{Currency, PhaseId, SettlementRules};
 use crate::projection::{
-    AgencyBalances, ContributionStatus, ContributorBalances, MatchStatus, PhaseBalances,
-    PhaseStatus, ReportLine, SmeBalances, SmeFigures, SponsorReport, TrialBalance,
+    AgencyBalances, ClawbackStatus, ContributionStatus, ContributorBalances, MatchStatus,
+    PhaseBalances, PhaseStatus, ReportLine, SmeBalances, SmeFigures, SponsorReport, TrialBalance,
 };
 
 /// Wire form of a phase's balances.
@@ -34,6 +36,60 @@ pub fn phase_to_proto(phase: &PhaseBalances) -> proto::PhaseBalances {
         uncommitted: decimal_text(phase.uncommitted),
         smes_supported: phase.smes_supported,
         projects: phase.projects,
+        settlement: Some(settlement_to_proto(phase)),
+    }
+}
+
+/// Wire form of one clawback, its ages counted to the business date `on`.
+pub fn clawback_to_proto(status: &ClawbackStatus, on: NaiveDate) -> proto::ClawbackStatus {
+    proto::ClawbackStatus {
+        clawback_id: status.clawback.to_string(),
+        grant_id: status.grant.to_string(),
+        sme_id: status.sme.to_string(),
+        amount: decimal_text(status.amount),
+        reason: status.reason.clone(),
+        decided_on: status.decided_on.to_string(),
+        due_on: status.due_on.to_string(),
+        collected: decimal_text(status.collected),
+        outstanding: decimal_text(status.outstanding()),
+        held: decimal_text(status.held()),
+        passed_on: decimal_text(status.passed_on),
+        returned_government: decimal_text(status.returned_government),
+        returned_sponsor: decimal_text(status.returned_sponsor),
+        remainder: decimal_text(status.remainder),
+        overdue_days: status.overdue_days(on).unwrap_or(0),
+        held_days: status.held_days(on).unwrap_or(0),
+    }
+}
+
+/// Wire form of a phase's settlement figures; the currency's defaults until rules are set.
+fn settlement_to_proto(phase: &PhaseBalances) -> proto::PhaseSettlement {
+    let figures = &phase.settlement;
+    let rules = figures
+        .rules
+        .unwrap_or_else(|| SettlementRules::default_for(phase.currency));
+    proto::PhaseSettlement {
+        rounding_unit: decimal_text(rules.rounding_unit),
+        interest_may_be_kept: rules.interest_may_be_kept,
+        interest_earned: decimal_text(figures.interest_earned),
+        interest_held: decimal_text(figures.interest_held()),
+        interest_returned_government: decimal_text(figures.interest_returned_government),
+        interest_returned_sponsor: decimal_text(figures.interest_returned_sponsor),
+        interest_kept: decimal_text(figures.interest_kept),
+        interest_remainder: decimal_text(figures.interest_remainder),
+        grants_settled: figures.grants_settled,
+        spent_on_settled: decimal_text(figures.spent_on_settled),
+        unspent: decimal_text(figures.unspent),
+        unspent_returned_government: decimal_text(figures.unspent_returned_government),
+        unspent_returned_sponsor: decimal_text(figures.unspent_returned_sponsor),
+        unspent_remainder: decimal_text(figures.unspent_remainder),
+        clawbacks_decided: decimal_text(figures.clawbacks_decided),
+        clawbacks_outstanding: decimal_text(figures.clawbacks_outstanding()),
+        clawbacks_collected: decimal_text(figures.clawbacks_collected),
+        clawbacks_held: decimal_text(figures.clawbacks_held()),
+        clawback_returned_government: decimal_text(figures.clawback_returned_government),
+        clawback_returned_sponsor: decimal_text(figures.clawback_returned_sponsor),
+        clawback_remainder: decimal_text(figures.clawback_remainder),
     }
 }
 

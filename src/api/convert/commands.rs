@@ -217,6 +217,41 @@ pub fn single_command(field: &str, command: &ProtoCommand) -> Result<Command, Co
             entry: parse_id(&at("entry_id"), &c.entry_id, None)?,
             reason: text(&at("reason"), &c.reason)?,
         },
+        ProtoCommand::SetSettlementRules(c) => Command::SetSettlementRules {
+            phase: parse_id(&at("phase_id"), &c.phase_id, None)?,
+            rounding_unit: parse_decimal_field(&at("rounding_unit"), &c.rounding_unit)?,
+            interest_may_be_kept: c.interest_may_be_kept,
+        },
+        ProtoCommand::RecordInterest(c) => Command::RecordInterest {
+            phase: parse_id(&at("phase_id"), &c.phase_id, None)?,
+            amount: parse_money(&at("amount"), c.amount.as_ref())?,
+        },
+        ProtoCommand::SettleInterest(c) => Command::SettleInterest {
+            phase: parse_id(&at("phase_id"), &c.phase_id, None)?,
+            amount: parse_money(&at("amount"), c.amount.as_ref())?,
+            keep: c.keep,
+        },
+        ProtoCommand::SettleGrant(c) => Command::SettleGrant {
+            grant: parse_id(&at("grant_id"), &c.grant_id, None)?,
+        },
+        ProtoCommand::DecideClawback(c) => Command::DecideClawback {
+            clawback: parse_id(
+                &at("clawback_id"),
+                &c.clawback_id,
+                Some(ClawbackId::generate),
+            )?,
+            grant: parse_id(&at("grant_id"), &c.grant_id, None)?,
+            amount: parse_money(&at("amount"), c.amount.as_ref())?,
+            reason: text(&at("reason"), &c.reason)?,
+            due_on: parse_date(&at("due_on"), &c.due_on)?,
+        },
+        ProtoCommand::CollectClawback(c) => Command::CollectClawback {
+            clawback: parse_id(&at("clawback_id"), &c.clawback_id, None)?,
+            amount: parse_money(&at("amount"), c.amount.as_ref())?,
+        },
+        ProtoCommand::PassOnClawback(c) => Command::PassOnClawback {
+            clawback: parse_id(&at("clawback_id"), &c.clawback_id, None)?,
+        },
     })
 }
 

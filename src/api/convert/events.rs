@@ -4,7 +4,7 @@ use super::commands::{channel_to_proto, purpose_to_proto, size_to_proto, support
 use super::values::{decimal_text, money_to_proto, timestamp};
 use crate::api::proto;
 use crate::api::proto::event::Payload;
-use crate::domain::{Event, EventKind, RecordedEvent};
+use crate::domain::{Event, EventKind, RecordedEvent, Split};
 
 /// The wire value of an event kind.
 pub fn event_kind_to_proto(kind: EventKind) -> proto::EventKind {
@@ -21,6 +21,13 @@ pub fn event_kind_to_proto(kind: EventKind) -> proto::EventKind {
         EventKind::DisbursementRecorded => proto::EventKind::DisbursementRecorded,
         EventKind::RefundRecorded => proto::EventKind::RefundRecorded,
         EventKind::EntryReversed => proto::EventKind::EntryReversed,
+        EventKind::SettlementRulesSet => proto::EventKind::SettlementRulesSet,
+        EventKind::InterestRecorded => proto::EventKind::InterestRecorded,
+        EventKind::InterestSettled => proto::EventKind::InterestSettled,
+        EventKind::GrantSettled => proto::EventKind::GrantSettled,
+        EventKind::ClawbackDecided => proto::EventKind::ClawbackDecided,
+        EventKind::ClawbackCollected => proto::EventKind::ClawbackCollected,
+        EventKind::ClawbackPassedOn => proto::EventKind::ClawbackPassedOn,
     }
 }
 
@@ -46,6 +53,13 @@ pub fn entity_id(event: &Event) -> String {
         Event::DisbursementRecorded(e) => e.disbursement.to_string(),
         Event::RefundRecorded(e) => e.refund.to_string(),
         Event::EntryReversed(e) => e.entry.to_string(),
+        Event::SettlementRulesSet(e) => e.phase.to_string(),
+        Event::InterestRecorded(e) => e.phase.to_string(),
+        Event::InterestSettled(e) => e.phase.to_string(),
+        Event::GrantSettled(e) => e.grant.to_string(),
+        Event::ClawbackDecided(e) => e.clawback.to_string(),
+        Event::ClawbackCollected(e) => e.clawback.to_string(),
+        Event::ClawbackPassedOn(e) => e.clawback.to_string(),
     }
 }
 
@@ -174,5 +188,65 @@ fn payload(event: &Event) -> Payload {
             amount: Some(money_to_proto(&e.amount)),
             reason: e.reason.clone(),
         }),
+        Event::SettlementRulesSet(e) => Payload::SettlementRulesSet(proto::SettlementRulesSet {
+            phase_id: e.phase.to_string(),
+            rounding_unit: decimal_text(e.rules.rounding_unit),
+            interest_may_be_kept: e.rules.interest_may_be_kept,
+        }),
+        Event::InterestRecorded(e) => Payload::InterestRecorded(proto::InterestRecorded {
+            phase_id: e.phase.to_string(),
+            amount: Some(money_to_proto(&e.amount)),
+        }),
+        Event::InterestSettled(e) => Payload::InterestSettled(proto::InterestSettled {
+            phase_id: e.phase.to_string(),
+            amount: Some(money_to_proto(&e.amount)),
+            kept: e.kept,
+            split: Some(split_to_proto(&e.split)),
+            rounding_unit: decimal_text(e.rounding_unit),
+        }),
+        Event::GrantSettled(e) => Payload::GrantSettled(proto::GrantSettled {
+            grant_id: e.grant.to_string(),
+            phase_id: e.phase.to_string(),
+            sme_id: e.sme.to_string(),
+            disbursed: decimal_text(e.disbursed),
+            refunded: decimal_text(e.refunded),
+            unspent: decimal_text(e.unspent()),
+            split: Some(split_to_proto(&e.split)),
+            rounding_unit: decimal_text(e.rounding_unit),
+        }),
+        Event::ClawbackDecided(e) => Payload::ClawbackDecided(proto::ClawbackDecided {
+            clawback_id: e.clawback.to_string(),
+            grant_id: e.grant.to_string(),
+            phase_id: e.phase.to_string(),
+            sme_id: e.sme.to_string(),
+            amount: Some(money_to_proto(&e.amount)),
+            reason: e.reason.clone(),
+            due_on: e.due_on.to_string(),
+        }),
+        Event::ClawbackCollected(e) => Payload::ClawbackCollected(proto::ClawbackCollected {
+            clawback_id: e.clawback.to_string(),
+            grant_id: e.grant.to_string(),
+            phase_id: e.phase.to_string(),
+            sme_id: e.sme.to_string(),
+            amount: Some(money_to_proto(&e.amount)),
+        }),
+        Event::ClawbackPassedOn(e) => Payload::ClawbackPassedOn(proto::ClawbackPassedOn {
+            clawback_id: e.clawback.to_string(),
+            grant_id: e.grant.to_string(),
+            phase_id: e.phase.to_string(),
+            split: Some(split_to_proto(&e.split)),
+            rounding_unit: decimal_text(e.rounding_unit),
+        }),
+    }
+}
+
+/// A settlement's split by source, with the remainder spelled out for the reader.
+fn split_to_proto(split: &Split) -> proto::Split {
+    proto::Split {
+        government_part: decimal_text(split.government_part),
+        sponsor_part: decimal_text(split.sponsor_part),
+        government_returned: decimal_text(split.government_returned),
+        sponsor_returned: decimal_text(split.sponsor_returned),
+        remainder: decimal_text(split.remainder()),
     }
 }

@@ -137,6 +137,57 @@ pub fn command_to_proto(command: &Command) -> proto::BatchCommand {
                 reason: reason.clone(),
             })
         }
+        Command::SetSettlementRules {
+            phase,
+            rounding_unit,
+            interest_may_be_kept,
+        } => ProtoCommand::SetSettlementRules(proto::SetSettlementRules {
+            phase_id: phase.to_string(),
+            rounding_unit: decimal_text(*rounding_unit),
+            interest_may_be_kept: *interest_may_be_kept,
+        }),
+        Command::RecordInterest { phase, amount } => {
+            ProtoCommand::RecordInterest(proto::RecordInterest {
+                phase_id: phase.to_string(),
+                amount: Some(money_to_proto(amount)),
+            })
+        }
+        Command::SettleInterest {
+            phase,
+            amount,
+            keep,
+        } => ProtoCommand::SettleInterest(proto::SettleInterest {
+            phase_id: phase.to_string(),
+            amount: Some(money_to_proto(amount)),
+            keep: *keep,
+        }),
+        Command::SettleGrant { grant } => ProtoCommand::SettleGrant(proto::SettleGrant {
+            grant_id: grant.to_string(),
+        }),
+        Command::DecideClawback {
+            clawback,
+            grant,
+            amount,
+            reason,
+            due_on,
+        } => ProtoCommand::DecideClawback(proto::DecideClawback {
+            clawback_id: clawback.to_string(),
+            grant_id: grant.to_string(),
+            amount: Some(money_to_proto(amount)),
+            reason: reason.clone(),
+            due_on: due_on.to_string(),
+        }),
+        Command::CollectClawback { clawback, amount } => {
+            ProtoCommand::CollectClawback(proto::CollectClawback {
+                clawback_id: clawback.to_string(),
+                amount: Some(money_to_proto(amount)),
+            })
+        }
+        Command::PassOnClawback { clawback } => {
+            ProtoCommand::PassOnClawback(proto::PassOnClawback {
+                clawback_id: clawback.to_string(),
+            })
+        }
     };
     proto::BatchCommand {
         command: Some(command),
@@ -189,6 +240,37 @@ mod tests {
             Command::ReverseEntry {
                 entry: EntryId::generate(),
                 reason: "duplicate".into(),
+            },
+            Command::SetSettlementRules {
+                phase: PhaseId::generate(),
+                rounding_unit: 10.into(),
+                interest_may_be_kept: true,
+            },
+            Command::RecordInterest {
+                phase: PhaseId::generate(),
+                amount: Money::parse("1234", Currency::Krw).unwrap(),
+            },
+            Command::SettleInterest {
+                phase: PhaseId::generate(),
+                amount: Money::parse("1234", Currency::Krw).unwrap(),
+                keep: false,
+            },
+            Command::SettleGrant {
+                grant: GrantId::generate(),
+            },
+            Command::DecideClawback {
+                clawback: ClawbackId::generate(),
+                grant: GrantId::generate(),
+                amount: Money::parse("5000000", Currency::Krw).unwrap(),
+                reason: "obligation broken".into(),
+                due_on: chrono::NaiveDate::from_ymd_opt(2024, 6, 30).unwrap(),
+            },
+            Command::CollectClawback {
+                clawback: ClawbackId::generate(),
+                amount: Money::parse("2000000", Currency::Krw).unwrap(),
+            },
+            Command::PassOnClawback {
+                clawback: ClawbackId::generate(),
             },
         ];
         for command in commands {

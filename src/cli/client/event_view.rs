@@ -121,6 +121,76 @@ pub fn payload_summary(payload: Option<&Payload>) -> String {
             amount_text(p.amount.as_ref()),
             p.reason
         ),
+        Payload::SettlementRulesSet(p) => format!(
+            "settlement rules phase {} rounding unit {} interest may be kept {}",
+            p.phase_id, p.rounding_unit, p.interest_may_be_kept
+        ),
+        Payload::InterestRecorded(p) => format!(
+            "interest phase {} {}",
+            p.phase_id,
+            amount_text(p.amount.as_ref())
+        ),
+        Payload::InterestSettled(p) if p.kept => format!(
+            "interest kept phase {} {}",
+            p.phase_id,
+            amount_text(p.amount.as_ref())
+        ),
+        Payload::InterestSettled(p) => format!(
+            "interest returned phase {} {} {}",
+            p.phase_id,
+            amount_text(p.amount.as_ref()),
+            split_text(p.split.as_ref())
+        ),
+        Payload::GrantSettled(p) => format!(
+            "grant settled {} spent {} unspent {} {}",
+            p.grant_id,
+            p.disbursed,
+            p.unspent,
+            split_text(p.split.as_ref())
+        ),
+        Payload::ClawbackDecided(p) => format!(
+            "clawback {} grant {} {} due {} {:?}",
+            p.clawback_id,
+            p.grant_id,
+            amount_text(p.amount.as_ref()),
+            p.due_on,
+            p.reason
+        ),
+        Payload::ClawbackCollected(p) => format!(
+            "clawback collected {} grant {} {}",
+            p.clawback_id,
+            p.grant_id,
+            amount_text(p.amount.as_ref())
+        ),
+        Payload::ClawbackPassedOn(p) => format!(
+            "clawback passed on {} grant {} {}",
+            p.clawback_id,
+            p.grant_id,
+            split_text(p.split.as_ref())
+        ),
+    }
+}
+
+/// A settlement's returns in one line: to whom, and what rounding kept back.
+fn split_text(split: Option<&proto::Split>) -> String {
+    match split {
+        Some(s) => format!(
+            "returned government {} sponsor {} remainder {}",
+            s.government_returned, s.sponsor_returned, s.remainder
+        ),
+        None => "no split".to_string(),
+    }
+}
+
+/// A settlement's split as JSON: exact strings.
+fn split_json(split: Option<&proto::Split>) -> Value {
+    match split {
+        Some(s) => json!({
+            "government_part": s.government_part, "sponsor_part": s.sponsor_part,
+            "government_returned": s.government_returned,
+            "sponsor_returned": s.sponsor_returned, "remainder": s.remainder,
+        }),
+        None => Value::Null,
     }
 }
 
@@ -265,6 +335,35 @@ pub fn payload_json(payload: Option<&Payload>) -> Value {
         Payload::EntryReversed(p) => json!({
             "entry_id": p.entry_id, "entry_kind": p.entry_kind, "phase_id": p.phase_id,
             "amount": money_json(p.amount.as_ref()), "reason": p.reason,
+        }),
+        Payload::SettlementRulesSet(p) => json!({
+            "phase_id": p.phase_id, "rounding_unit": p.rounding_unit,
+            "interest_may_be_kept": p.interest_may_be_kept,
+        }),
+        Payload::InterestRecorded(p) => json!({
+            "phase_id": p.phase_id, "amount": money_json(p.amount.as_ref()),
+        }),
+        Payload::InterestSettled(p) => json!({
+            "phase_id": p.phase_id, "amount": money_json(p.amount.as_ref()), "kept": p.kept,
+            "split": split_json(p.split.as_ref()), "rounding_unit": p.rounding_unit,
+        }),
+        Payload::GrantSettled(p) => json!({
+            "grant_id": p.grant_id, "phase_id": p.phase_id, "sme_id": p.sme_id,
+            "disbursed": p.disbursed, "refunded": p.refunded, "unspent": p.unspent,
+            "split": split_json(p.split.as_ref()), "rounding_unit": p.rounding_unit,
+        }),
+        Payload::ClawbackDecided(p) => json!({
+            "clawback_id": p.clawback_id, "grant_id": p.grant_id, "phase_id": p.phase_id,
+            "sme_id": p.sme_id, "amount": money_json(p.amount.as_ref()), "reason": p.reason,
+            "due_on": p.due_on,
+        }),
+        Payload::ClawbackCollected(p) => json!({
+            "clawback_id": p.clawback_id, "grant_id": p.grant_id, "phase_id": p.phase_id,
+            "sme_id": p.sme_id, "amount": money_json(p.amount.as_ref()),
+        }),
+        Payload::ClawbackPassedOn(p) => json!({
+            "clawback_id": p.clawback_id, "grant_id": p.grant_id, "phase_id": p.phase_id,
+            "split": split_json(p.split.as_ref()), "rounding_unit": p.rounding_unit,
         }),
     }
 }

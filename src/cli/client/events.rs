@@ -65,6 +65,20 @@ pub enum EventKindArg {
     RefundRecorded,
     /// An earlier posting reversed.
     EntryReversed,
+    /// A phase's settlement rules set.
+    SettlementRulesSet,
+    /// Interest recorded.
+    InterestRecorded,
+    /// Interest returned or kept.
+    InterestSettled,
+    /// A grant settled.
+    GrantSettled,
+    /// A clawback decided.
+    ClawbackDecided,
+    /// A clawback collected.
+    ClawbackCollected,
+    /// Clawback money passed on.
+    ClawbackPassedOn,
 }
 
 impl EventKindArg {
@@ -83,6 +97,13 @@ impl EventKindArg {
             EventKindArg::DisbursementRecorded => proto::EventKind::DisbursementRecorded,
             EventKindArg::RefundRecorded => proto::EventKind::RefundRecorded,
             EventKindArg::EntryReversed => proto::EventKind::EntryReversed,
+            EventKindArg::SettlementRulesSet => proto::EventKind::SettlementRulesSet,
+            EventKindArg::InterestRecorded => proto::EventKind::InterestRecorded,
+            EventKindArg::InterestSettled => proto::EventKind::InterestSettled,
+            EventKindArg::GrantSettled => proto::EventKind::GrantSettled,
+            EventKindArg::ClawbackDecided => proto::EventKind::ClawbackDecided,
+            EventKindArg::ClawbackCollected => proto::EventKind::ClawbackCollected,
+            EventKindArg::ClawbackPassedOn => proto::EventKind::ClawbackPassedOn,
         }
     }
 }

@@ -5,6 +5,7 @@
 //!
 //! - `args`: flags shared by several commands and the value parsers that check them.
 //! - `posting`, `posting_request`, `batch`: postings, their requests, the batch file.
+//! - `settlement`: settlement rules, interest and grant settlements.
 //! - `query`: balance and status queries, `--as-of` any point in history.
 //! - `events`: reading or following the log.
 //! - `output`, `receipt`, `query_view`, `event_view`: tables and JSON for each answer.
@@ -21,6 +22,7 @@ pub mod posting_request;
 pub mod query;
 pub mod query_view;
 pub mod receipt;
+pub mod settlement;
 pub mod status;
 
 use clap::Subcommand;

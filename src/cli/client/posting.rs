@@ -11,6 +11,7 @@ use super::args::{
     parse_amount, parse_currency, parse_date, parse_uuid, ChannelArg, PostingFlags, PurposeArg,
     SizeArg, SupportTypesPreset,
 };
+use super::settlement::SettlementCommand;
 
 /// Commands that post to the ledger.
 #[derive(Debug, Clone, PartialEq, Eq, Subcommand)]
@@ -41,6 +42,9 @@ pub enum PostingCommand {
     Refund(RefundArgs),
     /// Reverses an earlier posting with a compensating event.
     Reverse(ReverseArgs),
+    /// Settlement: rules, interest earned and returned, grants settled.
+    #[command(subcommand)]
+    Settlement(SettlementCommand),
     /// Posts every command of a JSON Lines file atomically: all or nothing.
     Batch(BatchArgs),
 }

@@ -50,6 +50,7 @@ impl PostingCommand {
             PostingCommand::Disburse(args) => &args.posting,
             PostingCommand::Refund(args) => &args.posting,
             PostingCommand::Reverse(args) => &args.posting,
+            PostingCommand::Settlement(command) => command.flags(),
             PostingCommand::Batch(args) => &args.posting,
         }
     }
@@ -156,6 +157,7 @@ impl PostingCommand {
                 entry_id: a.entry.clone(),
                 reason: a.reason.clone(),
             }),
+            PostingCommand::Settlement(command) => command.to_proto_command(),
             PostingCommand::Batch(_) => anyhow::bail!("a batch is not a single command"),
         })
     }
@@ -267,6 +269,55 @@ pub async fn send(
                     command: Some(c),
                 })
                 .await
+        }
+        ProtoCommand::SetSettlementRules(c) => {
+            let request = proto::SetSettlementRulesRequest {
+                options,
+                command: Some(c),
+            };
+            client.set_settlement_rules(request).await
+        }
+        ProtoCommand::RecordInterest(c) => {
+            let request = proto::RecordInterestRequest {
+                options,
+                command: Some(c),
+            };
+            client.record_interest(request).await
+        }
+        ProtoCommand::SettleInterest(c) => {
+            let request = proto::SettleInterestRequest {
+                options,
+                command: Some(c),
+            };
+            client.settle_interest(request).await
+        }
+        ProtoCommand::SettleGrant(c) => {
+            let request = proto::SettleGrantRequest {
+                options,
+                command: Some(c),
+            };
+            client.settle_grant(request).await
+        }
+        ProtoCommand::DecideClawback(c) => {
+            let request = proto::DecideClawbackRequest {
+                options,
+                command: Some(c),
+            };
+            client.decide_clawback(request).await
+        }
+        ProtoCommand::CollectClawback(c) => {
+            let request = proto::CollectClawbackRequest {
+                options,
+                command: Some(c),
+            };
+            client.collect_clawback(request).await
+        }
+        ProtoCommand::PassOnClawback(c) => {
+            let request = proto::PassOnClawbackRequest {
+                options,
+                command: Some(c),
+            };
+            client.pass_on_clawback(request).await
         }
     };
     Ok(response?.into_inner())

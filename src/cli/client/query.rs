@@ -26,6 +26,8 @@ pub enum QueryCommand {
     TrialBalance(AsOfFlag),
     /// Postings made with an external reference (voucher or transfer number).
     Reference(ReferenceArgs),
+    /// Every clawback of a phase: owed, held, passed on, and days overdue or held.
+    Clawbacks(super::settlement::ClawbacksArgs),
 }
 
 /// Balance queries.
@@ -145,6 +147,13 @@ pub async fn run(clients: &mut Clients, command: QueryCommand) -> anyhow::Result
                     .into_inner(),
             )
         }
+        QueryCommand::Clawbacks(a) => super::settlement::clawbacks_view(
+            &query
+                .list_clawbacks(a.to_request())
+                .await
+                .map_err(refused)?
+                .into_inner(),
+        ),
         QueryCommand::Report(a) => {
             let request = proto::GetSponsorReportRequest {
                 phase_id: a.id,

@@ -38,6 +38,7 @@ fn phase_json(p: &proto::PhaseBalances) -> Value {
         "own_shares": p.own_shares, "disbursed": p.disbursed, "refunded": p.refunded,
         "cash": p.cash, "uncommitted": p.uncommitted,
         "smes_supported": p.smes_supported, "projects": p.projects,
+        "settlement": p.settlement.as_ref().map(super::settlement::view::json),
     })
 }
 
@@ -80,9 +81,19 @@ pub fn phase(response: &proto::PhaseBalancesResponse) -> View {
         ("SMEs supported", p.smes_supported.to_string()),
         ("projects", p.projects.to_string()),
     ]);
+    let settlement = p
+        .settlement
+        .as_ref()
+        .map(|s| {
+            format!(
+                "\nsettlement\n{}",
+                figures(&super::settlement::view::rows(s))
+            )
+        })
+        .unwrap_or_default();
     View {
         text: format!(
-            "{header}\n{body}\n{}",
+            "{header}\n{body}{settlement}\n{}",
             answered_at(response.answered_at_sequence)
         ),
         json: json!({

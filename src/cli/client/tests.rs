@@ -424,3 +424,110 @@ fn sponsor_report_shows_each_category_table() {
     );
     assert_eq!(view.json["by_purpose"][0]["projects"], 1660);
 }
+
+#[test]
+fn settlement_commands_map_to_the_domain_commands() {
+    let cases = [
+        (
+            format!("settlement rules --phase {PHASE} --rounding-unit 10 --interest-may-be-kept"),
+            "SetSettlementRules",
+        ),
+        (
+            format!("settlement interest --phase {PHASE} --amount 123457"),
+            "RecordInterest",
+        ),
+        (
+            format!("settlement return-interest --phase {PHASE} --amount 5"),
+            "SettleInterest",
+        ),
+        (
+            format!("settlement keep-interest --phase {PHASE} --amount 5"),
+            "SettleInterest",
+        ),
+        (format!("settlement grant {SME}"), "SettleGrant"),
+        (
+            format!(
+                "settlement clawback --grant {SME} --amount 5 --reason late --due-on 2024-06-30"
+            ),
+            "DecideClawback",
+        ),
+        (
+            format!("settlement collect {SME} --amount 5"),
+            "CollectClawback",
+        ),
+        (format!("settlement pass-on {SME}"), "PassOnClawback"),
+    ];
+    for (line, name) in cases {
+        let (_, command) = single(&line, "k");
+        let command = single_command("command", &command).unwrap();
+        assert_eq!(command.name(), name, "{line}");
+    }
+    let (_, keep) = single(
+        &format!("settlement keep-interest --phase {PHASE} --amount 5"),
+        "k",
+    );
+    assert!(matches!(
+        single_command("command", &keep).unwrap(),
+        Command::SettleInterest { keep: true, .. }
+    ));
+    assert!(refused(&format!(
+        "settlement rules --phase {PHASE} --rounding-unit 1e1"
+    )));
+}
+
+#[test]
+fn settlement_batch_lines_become_settlement_commands() {
+    let mut file = tempfile::NamedTempFile::new().unwrap();
+    for line in [
+        format!(r#"{{"set_settlement_rules": {{"phase_id": "{PHASE}", "rounding_unit": "10"}}}}"#),
+        format!(r#"{{"record_interest": {{"phase_id": "{PHASE}", "amount": "1000"}}}}"#),
+        format!(
+            r#"{{"settle_interest": {{"phase_id": "{PHASE}", "amount": "1000", "keep": true}}}}"#
+        ),
+        format!(r#"{{"settle_grant": {{"grant_id": "{SME}"}}}}"#),
+        format!(
+            r#"{{"decide_clawback": {{"grant_id": "{SME}", "amount": "5", "reason": "late", "due_on": "2024-06-30"}}}}"#
+        ),
+        format!(r#"{{"collect_clawback": {{"clawback_id": "{SME}", "amount": "5"}}}}"#),
+        format!(r#"{{"pass_on_clawback": {{"clawback_id": "{SME}"}}}}"#),
+    ] {
+        writeln!(file, "{line}").unwrap();
+    }
+    let line = format!("batch {} --key s-1", file.path().display());
+    let PostingBody::Batch(commands) = posting(&line).to_request("s-1").unwrap().body else {
+        panic!("not a batch");
+    };
+    let names: Vec<&str> = commands
+        .iter()
+        .map(|c| {
+            single_command("c", c.command.as_ref().unwrap())
+                .unwrap()
+                .name()
+        })
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "SetSettlementRules",
+            "RecordInterest",
+            "SettleInterest",
+            "SettleGrant",
+            "DecideClawback",
+            "CollectClawback",
+            "PassOnClawback"
+        ]
+    );
+}
+
+#[test]
+fn clawbacks_query_counts_ages_to_the_given_business_date() {
+    let ClientCommand::Query(super::query::QueryCommand::Clawbacks(args)) =
+        parse(&format!("clawbacks {PHASE} --on 2024-12-09"))
+    else {
+        panic!("not the clawbacks query");
+    };
+    let request = args.to_request();
+    assert_eq!(request.phase_id, PHASE);
+    assert_eq!(request.on, "2024-12-09");
+    assert!(refused(&format!("clawbacks {PHASE} --on 2024-13-01")));
+}

@@ -112,6 +112,8 @@ pub fn unused_id(state: &State, id: uuid::Uuid, field: &'static str) -> Result<(
         Some(AgencyId::KIND)
     } else if state.sme(&SmeId::from_uuid(id)).is_some() {
         Some(SmeId::KIND)
+    } else if state.clawback(&ClawbackId::from_uuid(id)).is_some() {
+        Some(ClawbackId::KIND)
     } else {
         state
             .entry(&EntryId::from_uuid(id))

@@ -8,7 +8,7 @@ use crate::domain::ids::*;
 use crate::domain::money::Money;
 use crate::domain::state::State;
 
-/// Pays money out against an active grant: never more in total than its funded part,
+/// Pays money out against an active, unsettled grant (rule 13): never more in total than its funded part,
 /// never more than the phase's cash.
 pub fn record_disbursement(
     state: &State,
@@ -18,6 +18,12 @@ pub fn record_disbursement(
 ) -> Result<Vec<Event>, RuleViolation> {
     check::new_entry(state, *disbursement, "disbursement_id")?;
     let grant = check::active_grant(state, grant_id)?;
+    if grant.settled {
+        return Err(RuleViolation::GrantAlreadySettled {
+            grant: grant_id.to_string(),
+            what: "disbursements",
+        });
+    }
     let phase = check::phase(state, &grant.phase)?;
     check::currency(phase, amount)?;
     let would_be = check::plus(grant.disbursed, amount.amount(), "grant disbursements")?;

@@ -3,7 +3,8 @@
 //!
 //! A grant is reversible only while it has no active disbursement at all (even one fully
 //! refunded): its payments must be reversed first, so a reversed grant never carries
-//! active money movements.
+//! active money movements. A settled grant and its disbursements are not reversible at all
+//! (rule 13); its refunds are, as a clawback may follow a settlement.
 
 use rust_decimal::Decimal;
 
@@ -14,6 +15,10 @@ use crate::domain::ids::*;
 use crate::domain::money::Money;
 use crate::domain::state::State;
 use crate::domain::view::*;
+
+/// Why a settled grant's award and disbursements stand: its settlement computed the
+/// unspent part from them and returned it (rule 13).
+const SETTLED: &str = "the grant is settled: its spending and returns are final";
 
 /// Cancels the posting `entry_id` names.
 pub fn reverse_entry(
@@ -42,6 +47,9 @@ pub fn reverse_entry(
             matched.amount
         }
         Entry::Grant(grant) => {
+            if grant.settled {
+                return Err(blocked(SETTLED.to_string()));
+            }
             if grant.disbursed > Decimal::ZERO {
                 return Err(blocked(format!(
                     "{} was disbursed on it; reverse its disbursements first",
@@ -115,6 +123,9 @@ fn disbursement_removable(state: &State, disbursement: &DisbursementView) -> Res
         // Every disbursement was decided against an existing grant; nothing to protect.
         return Ok(());
     };
+    if grant.settled {
+        return Err(format!("grant {}: {SETTLED}", disbursement.grant));
+    }
     let remaining = grant.disbursed.saturating_sub(disbursement.amount.amount());
     if remaining < grant.refunded {
         return Err(format!(

@@ -14,8 +14,8 @@
 use super::State;
 use crate::domain::brn::Brn;
 use crate::domain::event::Event;
-use crate::domain::ids::{AgencyId, ContributorId, EntryId, PhaseId, SmeId};
-use crate::domain::view::{Entry, Phase, SmeView};
+use crate::domain::ids::{AgencyId, ClawbackId, ContributorId, EntryId, PhaseId, SmeId};
+use crate::domain::view::{ClawbackView, Entry, Phase, SmeView};
 
 /// The saved values of every key the events applied since it was made could change.
 #[derive(Debug, Default)]
@@ -49,6 +49,7 @@ enum Saved {
     Sme(SmeId, Option<SmeView>),
     Brn(Brn, Option<SmeId>),
     Entry(EntryId, Option<Entry>),
+    Clawback(ClawbackId, Option<ClawbackView>),
 }
 
 /// A key an event may change.
@@ -59,6 +60,7 @@ enum Key {
     Sme(SmeId),
     Brn(Brn),
     Entry(EntryId),
+    Clawback(ClawbackId),
 }
 
 impl State {
@@ -73,6 +75,7 @@ impl State {
                 Key::Sme(id) => Saved::Sme(id, self.smes.get(&id).copied()),
                 Key::Brn(brn) => Saved::Brn(brn, self.brns.get(&brn).copied()),
                 Key::Entry(id) => Saved::Entry(id, self.entries.get(&id).copied()),
+                Key::Clawback(id) => Saved::Clawback(id, self.clawbacks.get(&id).copied()),
             };
             undo.saved.push(saved);
         }
@@ -91,6 +94,7 @@ impl State {
                 Saved::Sme(id, value) => restore(&mut self.smes, id, value),
                 Saved::Brn(brn, value) => restore(&mut self.brns, brn, value),
                 Saved::Entry(id, value) => restore(&mut self.entries, id, value),
+                Saved::Clawback(id, value) => restore(&mut self.clawbacks, id, value),
             }
         }
     }
@@ -124,6 +128,19 @@ impl State {
                 Key::Entry(e.grant.into()),
                 Key::Phase(e.phase),
             ],
+            Event::SettlementRulesSet(e) => vec![Key::Phase(e.phase)],
+            Event::InterestRecorded(e) => vec![Key::Phase(e.phase)],
+            Event::InterestSettled(e) => vec![Key::Phase(e.phase)],
+            Event::GrantSettled(e) => vec![Key::Entry(e.grant.into()), Key::Phase(e.phase)],
+            Event::ClawbackDecided(e) => {
+                vec![Key::Clawback(e.clawback), Key::Entry(e.grant.into())]
+            }
+            Event::ClawbackCollected(e) => vec![
+                Key::Clawback(e.clawback),
+                Key::Entry(e.grant.into()),
+                Key::Phase(e.phase),
+            ],
+            Event::ClawbackPassedOn(e) => vec![Key::Clawback(e.clawback), Key::Phase(e.phase)],
             Event::EntryReversed(e) => {
                 let mut keys = vec![Key::Entry(e.entry)];
                 if let Some(entry) = self.entries.get(&e.entry) {

@@ -176,6 +176,14 @@ impl Shadow {
                 Ok(())
             }
             Command::ReverseEntry { entry, .. } => self.reverse(*entry),
+            // The shadow books model what the generator posts; it posts no settlement.
+            Command::SetSettlementRules { .. }
+            | Command::RecordInterest { .. }
+            | Command::SettleInterest { .. }
+            | Command::SettleGrant { .. }
+            | Command::DecideClawback { .. }
+            | Command::CollectClawback { .. }
+            | Command::PassOnClawback { .. } => Err(format!("{} is not modelled", command.name())),
         }
     }
 

@@ -320,11 +320,18 @@ pub fn check_books(projections: &Projections) {
         assert_eq!(account(Account::Cash), phase.cash);
         let funds = account(Account::SponsorFund) + account(Account::GovernmentFund);
         assert_eq!(-funds, phase.uncommitted);
+        let settled = &phase.settlement;
         assert_eq!(
             -account(Account::GrantsPayable),
-            phase.awarded - phase.disbursed
+            phase.awarded - phase.disbursed - settled.unspent
         );
-        assert_eq!(-account(Account::Clawbacks), phase.refunded);
+        assert_eq!(-account(Account::InterestPayable), settled.interest_held());
+        assert_eq!(-account(Account::InterestKept), settled.interest_kept);
+        assert_eq!(-account(Account::Remainders), settled.remainders());
+        assert_eq!(
+            -account(Account::Clawbacks),
+            phase.refunded - phase.settlement.clawbacks_passed_on
+        );
         assert_eq!(account(Account::PledgesReceivable), phase.pledged);
         assert_eq!(account(Account::OwnShareMemo), phase.own_share);
     }

@@ -8,5 +8,6 @@ mod participants;
 mod phase;
 mod replay;
 mod report;
+mod settlement;
 mod sme;
 mod snapshot;

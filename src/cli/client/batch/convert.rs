@@ -97,6 +97,13 @@ impl Line {
                 entry_id: l.entry_id,
                 reason: l.reason,
             }),
+            Line::SetSettlementRules(l) => l.into_proto()?,
+            Line::RecordInterest(l) => l.into_proto()?,
+            Line::SettleInterest(l) => l.into_proto()?,
+            Line::SettleGrant(l) => l.into_proto(),
+            Line::DecideClawback(l) => l.into_proto()?,
+            Line::CollectClawback(l) => l.into_proto()?,
+            Line::PassOnClawback(l) => l.into_proto(),
         })
     }
 }

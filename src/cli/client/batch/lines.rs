@@ -4,6 +4,8 @@
 use schemars::JsonSchema;
 use serde::Deserialize;
 
+use crate::cli::client::settlement::lines as settlement;
+
 /// A decimal amount as text: digits, an optional fraction, no sign, exponent or spaces.
 /// KRW takes no fraction; the server refuses one.
 pub const AMOUNT_PATTERN: &str = r"^(0|[1-9][0-9]*)(\.[0-9]+)?$";
@@ -45,6 +47,20 @@ pub enum Line {
     RecordRefund(RefundLine),
     /// Reverses an earlier posting with a compensating event.
     ReverseEntry(ReverseLine),
+    /// Sets a phase's settlement rules (rounding of returns, keeping interest).
+    SetSettlementRules(settlement::RulesLine),
+    /// Records interest earned on the phase's account.
+    RecordInterest(settlement::InterestLine),
+    /// Returns (or keeps, where allowed) interest earned.
+    SettleInterest(settlement::SettleInterestLine),
+    /// Settles a grant: unspent money returned pro rata to who paid it in.
+    SettleGrant(settlement::SettleGrantLine),
+    /// Decides a clawback: amount, reason and deadline.
+    DecideClawback(settlement::DecideClawbackLine),
+    /// Records money collected on a clawback (possibly in parts).
+    CollectClawback(settlement::CollectClawbackLine),
+    /// Passes collected clawback money on to the government and the sponsor.
+    PassOnClawback(settlement::PassOnClawbackLine),
 }
 
 /// `open_phase`.

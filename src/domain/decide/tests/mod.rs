@@ -5,10 +5,12 @@
 //! permissive `open` type, one sponsor, one agency and two SMEs.
 
 mod award;
+mod clawback;
 mod funding;
 mod payout;
 mod properties;
 mod reversal;
+mod settlement;
 mod setup;
 
 use chrono::NaiveDate;

@@ -26,6 +26,10 @@ fn refund_id(slot: u128) -> RefundId {
     RefundId::from_uuid(Uuid::from_u128(0x6000 + slot))
 }
 
+fn clawback_id(slot: u128) -> ClawbackId {
+    ClawbackId::from_uuid(Uuid::from_u128(0x7000 + slot))
+}
+
 /// Every posting id the generated commands may use.
 fn entry_ids() -> Vec<EntryId> {
     (0..SLOTS)
@@ -69,6 +73,16 @@ fn command() -> impl Strategy<Value = Command> {
         )),
         (0..(SLOTS * 5) as usize).prop_map(|i| reverse(entry_ids()[i])),
         (0..10u8).prop_map(|_| Command::ClosePhase { phase: PHASE }),
+        (1..500i64).prop_map(super::settlement::interest),
+        (1..500i64, any::<bool>())
+            .prop_map(|(a, keep)| super::settlement::settle_interest(a, keep)),
+        (0..3u32, any::<bool>()).prop_map(|(power, keep)| Command::SetSettlementRules {
+            phase: PHASE,
+            rounding_unit: Decimal::from(10i64.pow(power)),
+            interest_may_be_kept: keep,
+        }),
+        slot.clone()
+            .prop_map(|g| Command::SettleGrant { grant: grant_id(g) }),
     ]
 }
 
@@ -81,8 +95,12 @@ fn assert_invariants(state: &State) {
     assert!(totals.government_awarded <= totals.matched, "{totals:?}");
     assert_eq!(
         totals.cash,
-        totals.contributed + totals.matched - totals.disbursed + totals.refunded
+        totals.contributed + totals.matched - totals.disbursed
+            + totals.refunded
+            + totals.interest_earned
+            - totals.returned
     );
+    assert!(totals.interest_held <= totals.interest_earned, "{totals:?}");
     for slot in 0..SLOTS {
         if let Some(c) = state.contribution(&contribution_id(slot)) {
             assert!(c.matched <= c.match_limit, "{c:?}");
@@ -92,6 +110,11 @@ fn assert_invariants(state: &State) {
             assert!(g.disbursed <= g.funded(), "{g:?}");
             assert!(g.refunded <= g.disbursed, "{g:?}");
             assert!(!g.reversed || g.disbursed.is_zero(), "{g:?}");
+            assert!(!(g.reversed && g.settled), "{g:?}");
+        }
+        if let Some(c) = state.clawback(&clawback_id(slot)) {
+            assert!(c.collected <= c.amount, "{c:?}");
+            assert!(c.passed_on <= c.collected, "{c:?}");
         }
     }
 }
