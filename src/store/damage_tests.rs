@@ -387,3 +387,34 @@ fn a_directory_written_before_the_evidence_file_gets_one_from_its_verified_head(
         11
     );
 }
+
+#[test]
+fn syncs_running_at_once_keep_the_evidence_and_never_fail_on_each_other() {
+    // Given a store whose acknowledging stage and snapshot stage both sync, at once.
+    let dir = TempDir::new().unwrap();
+    let store = Store::open(dir.path()).unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let syncer = {
+        let (store, stop) = (store.clone(), std::sync::Arc::clone(&stop));
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                store.sync().expect("a concurrent sync succeeds");
+            }
+        })
+    };
+    // When the writer writes and syncs many groups meanwhile.
+    let mut next = 1;
+    for _ in 0..300 {
+        store.write(batch(next, 2), Vec::new()).unwrap();
+        store.sync().expect("the writer's sync succeeds");
+        next += 2;
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    syncer.join().expect("the concurrent syncer never failed");
+    // Then the evidence records the last head, and the store reopens against it.
+    let recorded = super::evidence::read(dir.path()).unwrap().unwrap();
+    assert_eq!(recorded, store.head());
+    assert_eq!(recorded.sequence, next - 1);
+    drop(store);
+    assert_eq!(Store::open(dir.path()).unwrap().head(), recorded);
+}

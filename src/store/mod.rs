@@ -180,6 +180,10 @@ struct Inner {
     /// Held while a failed read is traced to the damage, so that readers failing at once
     /// walk the log once.
     locating: Mutex<()>,
+    /// The head the evidence file records, held while it is rewritten: two syncs (the
+    /// acknowledging stage and a snapshot) may run at once, and the evidence is written
+    /// through one temporary name, moves only forward, and is never written twice at once.
+    evidence: Mutex<Head>,
 }
 
 impl SledStore {
@@ -330,6 +334,7 @@ impl SledStore {
                 damage: std::sync::OnceLock::new(),
                 damage_signal: tokio::sync::watch::Sender::new(None),
                 locating: Mutex::new(()),
+                evidence: Mutex::new(head),
             }),
         }
     }
@@ -424,7 +429,7 @@ impl SledStore {
             .inner
             .data_file
             .commit(&self.inner.db)
-            .and_then(|()| evidence::write(&self.inner.dir, written));
+            .and_then(|()| self.record_evidence(written));
         if let Err(error) = committed {
             let _ = self
                 .inner
@@ -442,6 +447,20 @@ impl SledStore {
             *head = written;
         }
         Ok(*head)
+    }
+
+    /// Records `written` as the acknowledged head unless a later one is recorded already.
+    fn record_evidence(&self, written: Head) -> Result<(), StoreError> {
+        let mut recorded = self
+            .inner
+            .evidence
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        if written.sequence > recorded.sequence {
+            evidence::write(&self.inner.dir, written)?;
+            *recorded = written;
+        }
+        Ok(())
     }
 
     /// Makes every sync from now on fail, as a failing disk would (tests only).
