@@ -192,7 +192,12 @@ async fn every_rpc_in_the_proto_is_reachable_as_json() {
         if method.is_server_streaming() {
             assert_eq!(answer.status, 200, "{path}");
             assert_eq!(answer.content_type(), "application/x-ndjson", "{path}");
-            assert!(!answer.lines().is_empty(), "{path}");
+            // Every line is JSON; only a listing of what this history has none of (no phase
+            // has closed, so no closing statement) may be empty.
+            let lines = answer.lines();
+            if method.name() != "ListClosingStatements" {
+                assert!(!lines.is_empty(), "{path}");
+            }
         } else {
             assert_eq!(answer.content_type(), "application/json", "{path}");
             let body = answer.json();
