@@ -21,9 +21,8 @@ fn serve(dir: &std::path::Path, http_listen: &str) -> (Child, Value) {
     let (sender, receiver) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-            if sender.send(line).is_err() {
-                break;
-            }
+            // Keep draining: a server whose log pipe closes is not how operators run it.
+            let _ = sender.send(line);
         }
     });
     let deadline = Instant::now() + Duration::from_secs(30);
@@ -62,8 +61,15 @@ fn serve_logs_the_http_address_and_answers_json_there() {
         ))
         .output()
         .expect("curl is installed (apt-get install curl)");
+    let mut child = child;
+    let exited = child.try_wait().ok().flatten();
     stop(child);
-    let answer: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let answer: Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
+        panic!(
+            "curl's answer is not JSON ({error}): {}; server exited: {exited:?}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
     assert_eq!(answer["answeredAtSequence"], "0", "{answer}");
 }
 
