@@ -22,7 +22,9 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{exponential_buckets, Histogram};
 use prometheus_client::registry::Registry;
 
-use crate::limits::{METRICS_LATENCY_BUCKETS, METRICS_LATENCY_BUCKET_FIRST_SECONDS};
+use crate::limits::{
+    METRICS_LATENCY_BUCKETS, METRICS_LATENCY_BUCKET_FIRST_SECONDS, METRICS_QUERY_METHODS_MAX,
+};
 
 /// The media type of the exposition format written by [`Metrics::encode`] (OpenMetrics
 /// text, which every Prometheus server since 2.5 scrapes).
@@ -72,6 +74,10 @@ pub struct Metrics {
     subscriptions: Gauge,
     /// The sequence of the latest snapshot and when this process loaded or saved it.
     snapshot: Mutex<(u64, Instant)>,
+    /// The methods counted under their own label so far, at most
+    /// `METRICS_QUERY_METHODS_MAX`: any name a client sends is a path, and an unbounded
+    /// label would let one fill the server's memory.
+    methods: Mutex<std::collections::BTreeSet<String>>,
 }
 
 impl std::fmt::Debug for Metrics {
@@ -113,6 +119,7 @@ impl Metrics {
             writer_stopped: Gauge::default(),
             subscriptions: Gauge::default(),
             snapshot: Mutex::new((0, Instant::now())),
+            methods: Mutex::default(),
         };
         metrics.register()
     }
@@ -197,11 +204,25 @@ impl Metrics {
         self.postings.get_or_create(&labels).inc();
     }
 
-    /// Counts one call of the query or audit `method`.
+    /// Counts one call of the query or audit `method`; past `METRICS_QUERY_METHODS_MAX`
+    /// distinct methods, under `other`.
     pub fn query(&self, method: &str) {
+        let mut methods = self
+            .methods
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let method = if methods.contains(method) {
+            method
+        } else if methods.len() < METRICS_QUERY_METHODS_MAX {
+            methods.insert(method.to_string());
+            method
+        } else {
+            "other"
+        };
         let labels = QueryLabels {
             method: method.to_string(),
         };
+        drop(methods);
         self.queries.get_or_create(&labels).inc();
     }
 
@@ -317,6 +338,18 @@ mod tests {
         assert!(text.contains("matchledger_read_only 1"));
         assert!(text.contains("matchledger_snapshot_age_events 7"));
         assert!(text.ends_with("# EOF\n"));
+    }
+
+    #[test]
+    fn methods_past_the_bound_are_counted_as_other() {
+        let metrics = Metrics::new();
+        for index in 0..METRICS_QUERY_METHODS_MAX + 5 {
+            metrics.query(&format!("/matchledger.v1.QueryService/Made{index}"));
+        }
+        metrics.query("/matchledger.v1.QueryService/Made0");
+        let text = metrics.encode(Readings::default());
+        assert!(text.contains("method=\"/matchledger.v1.QueryService/Made0\"} 2"));
+        assert!(text.contains("matchledger_queries_total{method=\"other\"} 5"));
     }
 
     #[test]

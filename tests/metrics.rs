@@ -245,3 +245,64 @@ async fn a_server_over_a_damaged_log_reports_read_only_and_counts_the_refusals()
     );
     server.stop().await;
 }
+
+/// Scrapes until `series` reads `value`, within a few seconds.
+async fn eventually(server: &HttpServer, series: &str, value: f64) -> BTreeMap<String, f64> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        let samples = scrape(server).await;
+        if samples.get(series) == Some(&value) || std::time::Instant::now() > deadline {
+            assert_eq!(sample(&samples, series), value);
+            return samples;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn queries_are_counted_by_method_and_live_subscriptions_while_they_last() {
+    let server = HttpServer::start().await;
+    // When a query is called twice over HTTP and a subscription is opened over gRPC.
+    for _ in 0..2 {
+        let answer = server
+            .call(
+                "/matchledger.v1.QueryService/ListPhaseBalances",
+                None,
+                &json!({}),
+            )
+            .await;
+        assert_eq!(answer.status, 200);
+    }
+    let mut audit = matchledger::api::proto::audit_service_client::AuditServiceClient::connect(
+        server.grpc.clone(),
+    )
+    .await
+    .expect("gRPC connects");
+    let subscription = audit
+        .subscribe(matchledger::api::proto::SubscribeRequest {
+            from_sequence: 1,
+            filter: None,
+        })
+        .await
+        .expect("subscribed")
+        .into_inner();
+    // Then both calls are counted under their method, and the subscription while it lives.
+    let samples = eventually(&server, "matchledger_subscriptions", 1.0).await;
+    assert_eq!(
+        sample(
+            &samples,
+            "matchledger_queries_total{method=\"/matchledger.v1.QueryService/ListPhaseBalances\"}"
+        ),
+        2.0
+    );
+    assert_eq!(
+        sample(
+            &samples,
+            "matchledger_queries_total{method=\"/matchledger.v1.AuditService/Subscribe\"}"
+        ),
+        1.0
+    );
+    drop(subscription);
+    eventually(&server, "matchledger_subscriptions", 0.0).await;
+    server.stop().await;
+}

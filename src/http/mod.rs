@@ -98,10 +98,12 @@ pub fn listen(
         && listener
             .local_addr()
             .is_ok_and(|address| address.ip().is_loopback());
-    let guarded = tower_layer::Layer::layer(
-        &crate::api::guard::GuardLayer::new(authentication),
+    let counted = tower_layer::Layer::layer(
+        &crate::api::query_metrics::QueryMetricsLayer::new(Arc::clone(ledger.metrics())),
         services,
     );
+    let guarded =
+        tower_layer::Layer::layer(&crate::api::guard::GuardLayer::new(authentication), counted);
     let state = HttpState {
         ledger,
         grpc: GrpcClient::new(tower::util::BoxCloneSyncService::new(guarded)),
