@@ -306,3 +306,37 @@ async fn queries_are_counted_by_method_and_live_subscriptions_while_they_last() 
     eventually(&server, "matchledger_subscriptions", 0.0).await;
     server.stop().await;
 }
+
+#[tokio::test]
+async fn the_grafana_dashboard_uses_only_metrics_the_server_exposes() {
+    let server = HttpServer::start().await;
+    assert_eq!(
+        register_contributor(&server, &key(), "Sponsor Steel").await,
+        200
+    );
+    let query = "/matchledger.v1.QueryService/ListPhaseBalances";
+    assert_eq!(server.call(query, None, &json!({})).await.status, 200);
+    let answer = server.get("/metrics").await;
+    let text = String::from_utf8_lossy(&answer.body).to_string();
+    let series: std::collections::BTreeSet<String> = parse(&text)
+        .keys()
+        .map(|series| series.split('{').next().unwrap_or_default().to_string())
+        .collect();
+    let dashboard = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/docs/grafana-dashboard.json"
+    ))
+    .expect("the dashboard is in docs/");
+    serde_json::from_str::<Value>(&dashboard).expect("the dashboard is JSON");
+    let mut used = 0;
+    for (at, _) in dashboard.match_indices("matchledger_") {
+        let name: String = dashboard[at..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+            .collect();
+        assert!(series.contains(&name), "{name} is not exposed: {series:?}");
+        used += 1;
+    }
+    assert!(used >= 10, "the dashboard charts the metrics");
+    server.stop().await;
+}
