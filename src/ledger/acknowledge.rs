@@ -129,7 +129,10 @@ impl Stage {
         // and fails once any sync failed: a replay may name a group whose sync failed.
         let timer = crate::metrics::Timer::start();
         let synced = self.store.sync();
-        self.shared.metrics.fsync(timer.stop());
+        // Only syncs that had something to write: the others return at once.
+        if groups.iter().any(|group| !group.recorded.is_empty()) {
+            self.shared.metrics.fsync(timer.stop());
+        }
         let failure = synced.err().map(|error| {
             let reason = format!("storage failure, restart to recover: {error}");
             tracing::error!(%reason, "writer stopping");
