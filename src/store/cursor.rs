@@ -130,40 +130,32 @@ impl Iterator for RawCursor {
     }
 }
 
-/// Decoded events of `from..=end`, each checked to link to the one before.
-pub(crate) struct EventCursor {
-    raw: RawCursor,
-    /// Hash of the event before the next one; `None` until the event before `from` has
-    /// been read.
+/// Decoded events read from `raw` (stored bytes with their sequences, in log order), each
+/// checked to link to the one before: the one linking check both engines read through.
+pub(crate) struct Linked<R> {
+    raw: R,
+    /// Hash of the event before the next one; `None` until the event before the first one
+    /// asked for has been read from `raw`.
     prev: Option<[u8; 32]>,
     failed: bool,
 }
 
-impl EventCursor {
-    /// Events `from..=end`. The first is checked against the stored event before it.
-    pub(crate) fn new(tree: sled::Tree, from: u64, end: u64, head: u64) -> EventCursor {
-        let from = from.max(1);
-        if from == 1 {
-            return EventCursor::after(tree, 0, GENESIS_HASH, end, head);
-        }
-        EventCursor {
-            raw: RawCursor::new(tree, from - 1, end, head),
+impl<R: Iterator<Item = Result<(u64, Vec<u8>), StoreError>>> Linked<R> {
+    /// Events from `raw`, whose first item is the stored event before the first one
+    /// wanted (read only for its hash).
+    pub(crate) fn after_stored(raw: R) -> Linked<R> {
+        Linked {
+            raw,
             prev: None,
             failed: false,
         }
     }
 
-    /// Events `position+1..=end`, the first checked to link to `hash` (the hash of event
-    /// `position` as already known, or the genesis hash for position 0).
-    pub(crate) fn after(
-        tree: sled::Tree,
-        position: u64,
-        hash: [u8; 32],
-        end: u64,
-        head: u64,
-    ) -> EventCursor {
-        EventCursor {
-            raw: RawCursor::new(tree, position + 1, end, head),
+    /// Events from `raw`, the first checked to link to `hash` (the hash of the event
+    /// before it as already known, or the genesis hash).
+    pub(crate) fn after_hash(raw: R, hash: [u8; 32]) -> Linked<R> {
+        Linked {
+            raw,
             prev: Some(hash),
             failed: false,
         }
@@ -189,6 +181,45 @@ impl EventCursor {
     }
 }
 
+impl<R: Iterator<Item = Result<(u64, Vec<u8>), StoreError>>> Iterator for Linked<R> {
+    type Item = Result<RecordedEvent, StoreError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.failed {
+            return None;
+        }
+        let item = self.step().transpose();
+        self.failed = matches!(item, Some(Err(_)));
+        item
+    }
+}
+
+/// Decoded events of `from..=end` in sled, each checked to link to the one before.
+pub(crate) type EventCursor = Linked<RawCursor>;
+
+impl EventCursor {
+    /// Events `from..=end`. The first is checked against the stored event before it.
+    pub(crate) fn new(tree: sled::Tree, from: u64, end: u64, head: u64) -> EventCursor {
+        let from = from.max(1);
+        if from == 1 {
+            return EventCursor::after(tree, 0, GENESIS_HASH, end, head);
+        }
+        Linked::after_stored(RawCursor::new(tree, from - 1, end, head))
+    }
+
+    /// Events `position+1..=end`, the first checked to link to `hash` (the hash of event
+    /// `position` as already known, or the genesis hash for position 0).
+    pub(crate) fn after(
+        tree: sled::Tree,
+        position: u64,
+        hash: [u8; 32],
+        end: u64,
+        head: u64,
+    ) -> EventCursor {
+        Linked::after_hash(RawCursor::new(tree, position + 1, end, head), hash)
+    }
+}
+
 /// The error for event `sequence` whose `prev_hash` is not the hash of the event before.
 /// The earlier event is named (the usual damage is to its bytes), the first one when
 /// there is no earlier event.
@@ -211,19 +242,4 @@ pub(crate) fn broken_link(sequence: u64, expected: [u8; 32], stored: [u8; 32]) -
             hex::encode(stored)
         ),
     )
-}
-
-impl Iterator for EventCursor {
-    type Item = Result<RecordedEvent, StoreError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.failed {
-            return None;
-        }
-        let item = self.step().transpose();
-        if matches!(item, Some(Err(_))) {
-            self.failed = true;
-        }
-        item
-    }
 }

@@ -12,9 +12,8 @@ use tokio_postgres::Client;
 use super::bridge::{self, block, from_bigint, hash32, to_bigint};
 use super::Shared;
 use crate::audit::{leaf_hash, node_hash, AuditError, Frontier, Hash, NodeReader};
-use crate::domain::RecordedEvent;
 use crate::limits::POSTGRES_READ_PAGE_EVENTS;
-use crate::store::cursor::broken_link;
+use crate::store::cursor::Linked;
 use crate::store::{codec, merkle, Head, StoreError};
 
 /// The last stored event, or the empty head.
@@ -130,13 +129,8 @@ impl Iterator for RawPages {
     }
 }
 
-/// Decoded events of `from..=end`, each checked to link to the one before.
-pub(crate) struct EventPages {
-    raw: RawPages,
-    /// Hash of the event before the next one; `None` until the one before `from` is read.
-    prev: Option<[u8; 32]>,
-    failed: bool,
-}
+/// Decoded events of `from..=end` in PostgreSQL, each checked to link to the one before.
+pub(crate) type EventPages = Linked<RawPages>;
 
 impl EventPages {
     /// Events `from..=end`; the first is checked against the stored event before it.
@@ -145,11 +139,7 @@ impl EventPages {
         if from == 1 {
             return EventPages::after(shared, 0, codec::GENESIS_HASH, end, head);
         }
-        EventPages {
-            raw: RawPages::new(shared, from - 1, end, head),
-            prev: None,
-            failed: false,
-        }
+        Linked::after_stored(RawPages::new(shared, from - 1, end, head))
     }
 
     /// Events `position+1..=end`, the first checked to link to `hash`.
@@ -160,43 +150,7 @@ impl EventPages {
         end: u64,
         head: u64,
     ) -> EventPages {
-        EventPages {
-            raw: RawPages::new(shared, position + 1, end, head),
-            prev: Some(hash),
-            failed: false,
-        }
-    }
-
-    fn step(&mut self) -> Result<Option<RecordedEvent>, StoreError> {
-        let prev = match self.prev {
-            Some(prev) => prev,
-            None => match self.raw.next().transpose()? {
-                Some((_, bytes)) => codec::hash(&bytes),
-                None => return Ok(None),
-            },
-        };
-        let Some((sequence, bytes)) = self.raw.next().transpose()? else {
-            return Ok(None);
-        };
-        let event = codec::decode_at(sequence, &bytes)?;
-        if event.prev_hash != prev {
-            return Err(broken_link(sequence, prev, event.prev_hash));
-        }
-        self.prev = Some(event.hash);
-        Ok(Some(event))
-    }
-}
-
-impl Iterator for EventPages {
-    type Item = Result<RecordedEvent, StoreError>;
-
-    fn next(&mut self) -> Option<Self::Item> {
-        if self.failed {
-            return None;
-        }
-        let item = self.step().transpose();
-        self.failed = matches!(item, Some(Err(_)));
-        item
+        Linked::after_hash(RawPages::new(shared, position + 1, end, head), hash)
     }
 }
 
