@@ -24,6 +24,7 @@ pub mod generator;
 pub mod http;
 pub mod ledger;
 pub mod limits;
+pub mod metrics;
 pub mod projection;
 pub mod store;
 pub mod tlog;

@@ -290,3 +290,15 @@ pub const POSTGRES_CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::f
 /// drops amounts under 10 won (10^1); 10^6 (a million won) catches a unit typed in the
 /// wrong place while leaving room for programmes that settle in thousands.
 pub const ROUNDING_UNIT_EXPONENT_MAX: u32 = 6;
+
+/// Upper bound of the first latency bucket of the metrics histograms: 50 µs, doubling
+/// from there.
+pub const METRICS_LATENCY_BUCKET_FIRST_SECONDS: f64 = 0.000_05;
+
+/// Latency buckets of the metrics histograms: 50 µs doubled 18 times reaches about 6.5 s,
+/// past any fsync or acknowledgement an operator would not already be alerting on.
+pub const METRICS_LATENCY_BUCKETS: u16 = 18;
+
+/// Distinct methods the query metrics label by name; the services have a few dozen, and
+/// any further path a client invents is counted as `other`.
+pub const METRICS_QUERY_METHODS_MAX: usize = 64;

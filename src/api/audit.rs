@@ -199,6 +199,7 @@ async fn follow(
     from: u64,
 ) {
     let mut feed = ledger.subscribe();
+    let _live = ledger.metrics().subscription();
     let Some(mut next) = send_stored(&ledger, &filter, &sender, from, ledger.head()).await else {
         return;
     };

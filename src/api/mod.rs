@@ -14,6 +14,7 @@ pub mod posting;
 pub mod principals;
 pub mod proofs;
 pub mod query;
+pub mod query_metrics;
 pub mod server;
 pub mod status;
 pub mod tls;

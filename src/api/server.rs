@@ -335,6 +335,7 @@ async fn serve(
             }
         })
     });
+    let query_metrics = std::sync::Arc::clone(ledger.metrics());
     let audit = AuditServiceServer::new(AuditApi::with_shutdown(
         ledger,
         config.subscriptions_max,
@@ -366,6 +367,7 @@ async fn serve(
     };
     let served = builder
         .layer(GuardLayer::new(config.authentication))
+        .layer(super::query_metrics::QueryMetricsLayer::new(query_metrics))
         .add_service(health_service)
         .add_service(reflection)
         .add_service(reflection_v1alpha)

@@ -18,6 +18,7 @@
 //! - [`console`]: the read-only web console at `/`, which calls the JSON API.
 //! - [`host`]: without authentication, only requests addressed to loopback names.
 //! - [`openapi`]: `GET /openapi.json`, the OpenAPI 3 document of every method.
+//! - [`metrics`]: `GET /metrics`, the Prometheus metrics of the ledger.
 
 pub mod connect;
 pub mod console;
@@ -25,6 +26,7 @@ pub mod descriptors;
 pub mod error;
 pub mod grpc;
 pub mod host;
+pub mod metrics;
 pub mod openapi;
 pub mod server;
 pub mod stream;
@@ -73,6 +75,7 @@ pub fn router(state: HttpState) -> Router {
     Router::new()
         .merge(connect::router(&state))
         .merge(openapi::router())
+        .merge(metrics::router())
         .with_state(state)
         .merge(console::router())
 }
@@ -95,10 +98,12 @@ pub fn listen(
         && listener
             .local_addr()
             .is_ok_and(|address| address.ip().is_loopback());
-    let guarded = tower_layer::Layer::layer(
-        &crate::api::guard::GuardLayer::new(authentication),
+    let counted = tower_layer::Layer::layer(
+        &crate::api::query_metrics::QueryMetricsLayer::new(Arc::clone(ledger.metrics())),
         services,
     );
+    let guarded =
+        tower_layer::Layer::layer(&crate::api::guard::GuardLayer::new(authentication), counted);
     let state = HttpState {
         ledger,
         grpc: GrpcClient::new(tower::util::BoxCloneSyncService::new(guarded)),

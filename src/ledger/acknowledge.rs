@@ -127,7 +127,13 @@ impl Stage {
     fn settle_all(&self, groups: Vec<Settle>) {
         // Returns at once when nothing new was written (a group of replays and refusals),
         // and fails once any sync failed: a replay may name a group whose sync failed.
-        let failure = self.store.sync().err().map(|error| {
+        let timer = crate::metrics::Timer::start();
+        let synced = self.store.sync();
+        // Only syncs that had something to write: the others return at once.
+        if groups.iter().any(|group| !group.recorded.is_empty()) {
+            self.shared.metrics.fsync(timer.stop());
+        }
+        let failure = synced.err().map(|error| {
             let reason = format!("storage failure, restart to recover: {error}");
             tracing::error!(%reason, "writer stopping");
             self.shared.mark_failed(&reason);

@@ -45,3 +45,22 @@ pub enum LedgerError {
     #[error("the ledger is not accepting writes: {0}")]
     Unavailable(String),
 }
+
+impl LedgerError {
+    /// The `ErrorInfo` reason the API answers this error with (see `api::status`), for
+    /// counting refusals by reason.
+    pub fn reason(&self) -> &'static str {
+        match self {
+            LedgerError::Refused { violation, .. } => violation.code(),
+            LedgerError::Forbidden { .. } => "PERMISSION_DENIED",
+            LedgerError::IdempotencyConflict { .. } => "IDEMPOTENCY_KEY_REUSED",
+            LedgerError::InvalidSubmission(_) => "LIMIT_EXCEEDED",
+            LedgerError::BeyondHead { .. } => "OUT_OF_RANGE",
+            LedgerError::Store(error) if error.is_damage() => "STORED_HISTORY_DAMAGED",
+            LedgerError::Store(_) => "INTERNAL",
+            LedgerError::ReadOnly { .. } => "LEDGER_READ_ONLY",
+            LedgerError::WriterFailed(_) => "WRITER_STOPPED",
+            LedgerError::Unavailable(_) => "UNAVAILABLE",
+        }
+    }
+}

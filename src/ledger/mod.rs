@@ -130,6 +130,7 @@ impl Ledger {
             snapshot,
         } = rebuilt;
         let shared = Arc::new(Shared::new(projections.clone(), checkpoints));
+        shared.metrics.snapshot(snapshot);
         let (queue, receiver) = mpsc::channel(WRITER_QUEUE_MAX);
         let last_recorded_at = projections.recorded_at().unwrap_or_default();
         let writer = Writer {
@@ -179,6 +180,19 @@ impl Ledger {
     }
 
     async fn queue_submission(
+        &self,
+        submission: Submission,
+        roles: Option<BTreeSet<Role>>,
+    ) -> Result<Committed, LedgerError> {
+        let timer = crate::metrics::Timer::start();
+        let answer = self.answer_submission(submission, roles).await;
+        let metrics = &self.shared.metrics;
+        metrics.acknowledgement(timer.stop());
+        metrics.posting(answer.as_ref().err().map(LedgerError::reason));
+        answer
+    }
+
+    async fn answer_submission(
         &self,
         submission: Submission,
         roles: Option<BTreeSet<Role>>,
@@ -253,6 +267,20 @@ impl Ledger {
         }
         if let Some(handle) = self.writer.lock().await.take() {
             let _ = tokio::task::spawn_blocking(move || handle.join()).await;
+        }
+    }
+
+    /// The ledger's metrics, fed as it works.
+    pub fn metrics(&self) -> &Arc<crate::metrics::Metrics> {
+        &self.shared.metrics
+    }
+
+    /// The values of the ledger's state gauges now, for a metrics scrape.
+    pub fn metric_readings(&self) -> crate::metrics::Readings {
+        crate::metrics::Readings {
+            head_sequence: self.store.head().sequence,
+            read_only: self.store.damage().is_some(),
+            writer_stopped: self.shared.stopped().is_some(),
         }
     }
 

@@ -11,6 +11,7 @@ use super::status::Stopped;
 
 use crate::domain::RecordedEvent;
 use crate::limits::CHECKPOINT_EVENTS_INTERVAL;
+use crate::metrics::Metrics;
 use crate::projection::Projections;
 
 /// Capacity of the live feed in group commits; a subscriber that falls further behind
@@ -24,6 +25,8 @@ pub(crate) struct Shared {
     feed: broadcast::Sender<Arc<[RecordedEvent]>>,
     /// Why the writer stopped, once it has; a watch so that health can follow it.
     stopped: watch::Sender<Option<Stopped>>,
+    /// The ledger's metrics, fed by the writer and the acknowledging stage.
+    pub(crate) metrics: Arc<Metrics>,
 }
 
 impl Shared {
@@ -34,6 +37,7 @@ impl Shared {
             checkpoints: RwLock::new(checkpoints),
             feed,
             stopped: watch::Sender::new(None),
+            metrics: Arc::new(Metrics::new()),
         }
     }
 

@@ -165,8 +165,9 @@ pub(crate) fn yield_to_the_writer() {
 
 /// Saves a snapshot of `state` and `projections`, both after event `head`, then records
 /// `head` as the store's verified checkpoint so that the next open re-verifies only the
-/// events after it. A failure is logged, never fatal: the log remains the truth.
-pub(crate) fn save(store: &Store, state: &State, projections: &Projections, head: Head) {
+/// events after it. A failure is logged, never fatal: the log remains the truth. Whether
+/// it was saved is returned.
+pub(crate) fn save(store: &Store, state: &State, projections: &Projections, head: Head) -> bool {
     debug_assert_eq!(projections.sequence(), head.sequence);
     // The writer runs ahead of the disk: a snapshot (and the verified checkpoint it sets)
     // must never describe events that could still be lost.
@@ -178,11 +179,11 @@ pub(crate) fn save(store: &Store, state: &State, projections: &Projections, head
                 durable = durable.sequence,
                 "ledger snapshot not saved: its events are not durable"
             );
-            return;
+            return false;
         }
         Err(error) => {
             tracing::warn!(%error, sequence = head.sequence, "ledger snapshot not saved");
-            return;
+            return false;
         }
     }
     let started = std::time::Instant::now();
@@ -196,13 +197,19 @@ pub(crate) fn save(store: &Store, state: &State, projections: &Projections, head
                 .map_err(|error| error.to_string())
         });
     match saved {
-        Ok(bytes) => tracing::info!(
-            sequence = head.sequence,
-            bytes,
-            elapsed_ms = started.elapsed().as_millis() as u64,
-            "ledger snapshot saved"
-        ),
-        Err(error) => tracing::warn!(%error, sequence = head.sequence, "ledger snapshot not saved"),
+        Ok(bytes) => {
+            tracing::info!(
+                sequence = head.sequence,
+                bytes,
+                elapsed_ms = started.elapsed().as_millis() as u64,
+                "ledger snapshot saved"
+            );
+            true
+        }
+        Err(error) => {
+            tracing::warn!(%error, sequence = head.sequence, "ledger snapshot not saved");
+            false
+        }
     }
 }
 

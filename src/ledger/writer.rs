@@ -108,6 +108,7 @@ impl Writer {
             }
             return;
         }
+        self.shared.metrics.group(group.len());
         // Decided in place: `decide` refuses before anything changes, and should the
         // write below fail, the writer stops and a restart re-reads the log, so the state
         // never needs rolling back to before the group.
@@ -166,7 +167,10 @@ impl Writer {
         let recorded = if pending.is_empty() {
             Vec::new()
         } else {
-            match self.store.write(pending, records) {
+            let timer = crate::metrics::Timer::start();
+            let written = self.store.write(pending, records);
+            self.shared.metrics.write(timer.stop());
+            match written {
                 Ok((recorded, _)) => recorded,
                 Err(error) => {
                     // The batch may or may not be in sled: the in-memory state can no
@@ -231,16 +235,19 @@ impl Writer {
             let _ = task.join();
         }
         self.last_snapshot = head.sequence;
-        let (store, state, projections) = (
+        let (store, state, projections, metrics) = (
             self.store.clone(),
             self.state.clone(),
             self.projections.clone(),
+            Arc::clone(&self.shared.metrics),
         );
         let spawned = std::thread::Builder::new()
             .name("ledger-snapshot".into())
             .spawn(move || {
                 snapshot::yield_to_the_writer();
-                snapshot::save(&store, &state, &projections, head)
+                if snapshot::save(&store, &state, &projections, head) {
+                    metrics.snapshot(head.sequence);
+                }
             });
         match spawned {
             Ok(task) => self.snapshot_task = Some(task),
@@ -275,7 +282,9 @@ impl Writer {
             );
             return;
         }
-        snapshot::save(&self.store, &self.state, &self.projections, head);
+        if snapshot::save(&self.store, &self.state, &self.projections, head) {
+            self.shared.metrics.snapshot(head.sequence);
+        }
     }
 
     /// Recorded times never go backwards, so as-of-time queries can bisect the log.

@@ -72,7 +72,12 @@ impl HttpServer {
 
     /// A server configured as `config` says on a fresh data directory.
     pub async fn start_with(config: ServerConfig) -> HttpServer {
-        let temp = tempfile::tempdir().expect("temp dir");
+        HttpServer::start_on(tempfile::tempdir().expect("temp dir"), config).await
+    }
+
+    /// A server configured as `config` says on the data directory `temp` (read-only when
+    /// its log is damaged, as `serve` opens it).
+    pub async fn start_on(temp: tempfile::TempDir, config: ServerConfig) -> HttpServer {
         let path = temp.path().to_path_buf();
         let ledger = tokio::task::spawn_blocking(move || Ledger::open_or_read_only(&path))
             .await
@@ -165,6 +170,17 @@ impl HttpServer {
         request: http::Request<Full<Bytes>>,
     ) -> http::Response<hyper::body::Incoming> {
         self.client.request(request).await.expect("HTTP answer")
+    }
+
+    /// Stops the server like [`HttpServer::stop`] and hands back its data directory.
+    pub async fn stop_keeping_data(mut self) -> tempfile::TempDir {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.await.expect("server task");
+        }
+        self._temp
     }
 
     /// Stops the server gracefully and waits until the writer has flushed.
