@@ -274,8 +274,7 @@ impl Server {
             .args(["serve", "--listen", &self.listen, "--data-dir"])
             .arg(&self.data_dir)
             // Parallel servers must not all take the default HTTP port.
-            .args(["--http-listen", "off"])
-            .arg(&self.data_dir);
+            .args(["--http-listen", "off"]);
         if let Some(url) = &self.postgres {
             command.args(["--postgres", url]);
         }
