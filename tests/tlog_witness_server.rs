@@ -178,82 +178,12 @@ async fn the_witness_cosigns_a_growing_log_and_never_its_rollback_or_fork() {
     server.stop().await;
 }
 
-/// Writes, straight through the store and past the rules, a log whose third event
-/// matches a contribution of 1,000 won with 1,500 won at one-to-one.
-fn over_matched_log(dir: &std::path::Path) {
-    use matchledger::domain::event::*;
-    use matchledger::domain::*;
-    use matchledger::store::{PendingEvent, Store};
-    use rust_decimal::Decimal;
-
-    let store = Store::open(dir).expect("store opens");
-    let won = |amount: i64| Money::new(Decimal::from(amount), Currency::Krw).unwrap();
-    let (phase, contributor, agency, contribution) = (
-        PhaseId::generate(),
-        ContributorId::generate(),
-        AgencyId::generate(),
-        ContributionId::generate(),
-    );
-    let date = chrono::NaiveDate::from_ymd_opt(2024, 3, 1).unwrap();
-    let events = vec![
-        Event::PhaseOpened(PhaseOpened {
-            phase,
-            name: "Phase 1".into(),
-            currency: Currency::Krw,
-            starts_on: date,
-            ends_on: chrono::NaiveDate::from_ymd_opt(2028, 2, 29).unwrap(),
-            match_ratio: Decimal::ONE,
-            support_types: Vec::new(),
-        }),
-        Event::ContributorRegistered(ContributorRegistered {
-            contributor,
-            name: "Sponsor".into(),
-        }),
-        Event::AgencyRegistered(AgencyRegistered {
-            agency,
-            name: "Agency".into(),
-        }),
-        Event::ContributionRecorded(ContributionRecorded {
-            contribution,
-            phase,
-            contributor,
-            amount: won(1_000),
-        }),
-        Event::MatchRecorded(MatchRecorded {
-            match_id: MatchId::generate(),
-            contribution,
-            phase,
-            agency,
-            amount: won(1_500),
-        }),
-    ];
-    let pending = events
-        .into_iter()
-        .enumerate()
-        .map(|(i, event)| PendingEvent {
-            meta: EventMeta {
-                id: EventId::generate(),
-                recorded_at: chrono::Utc::now(),
-                effective_date: date,
-                actor: "operator".into(),
-                idempotency_key: format!("forged-{i}"),
-                external_ref: None,
-                metadata: Vec::new(),
-            },
-            event,
-        })
-        .collect();
-    store
-        .append(pending, Vec::new())
-        .expect("written past the rules");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn with_the_rule_check_the_witness_never_cosigns_an_over_matched_log() {
     let data = tempfile::TempDir::new().unwrap();
     let files = tempfile::TempDir::new().unwrap();
     let state = files.path().join("witness.note");
-    over_matched_log(data.path());
+    common::over_matched_log(data.path());
     let tlog = TlogListener::bind(SocketAddr::from(([127, 0, 0, 1], 0)), false).unwrap();
     let tiles = format!("http://{}/tlog", tlog.local_addr().unwrap());
     let checking = start_witness(&state, Some(tiles)).await;
