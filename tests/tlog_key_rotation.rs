@@ -18,8 +18,6 @@ use matchledger::api::proto;
 use matchledger::api::server::ServerConfig;
 use matchledger::api::tree_heads::TreeHeads;
 use matchledger::audit::{self, AuditError, Checkpoint, SigningKey};
-use matchledger::generator::{generate, ProgrammeConfig};
-use matchledger::ledger::{Ledger, Submission};
 use matchledger::tlog::TlogListener;
 use matchledger::verifiable::statement::verify_statement;
 
@@ -31,26 +29,6 @@ fn old_key() -> SigningKey {
 
 fn new_key() -> SigningKey {
     SigningKey::from_seed(ORIGIN, [42; 32]).expect("key")
-}
-
-async fn load(dir: &Path, skip: usize, commands: usize) -> u64 {
-    let ledger = Ledger::open(dir).expect("open");
-    for command in generate(&ProgrammeConfig::default())
-        .into_iter()
-        .skip(skip)
-        .take(commands)
-    {
-        ledger
-            .submit(Submission::new(
-                vec![command.command.clone()],
-                command.context("generator"),
-            ))
-            .await
-            .expect("accepted");
-    }
-    let size = ledger.store().tree_size();
-    ledger.shutdown().await;
-    size
 }
 
 /// The checkpoint served by a server over `dir` signing with `key` (and `previous`).
@@ -82,7 +60,7 @@ async fn during_a_rotation_checkpoints_verify_under_both_keys_and_after_it_under
     let data = tempfile::TempDir::new().unwrap();
     let (old, new) = (old_key().verifier_key(), new_key().verifier_key());
 
-    let before = load(data.path(), 0, 20).await;
+    let before = common::load_generated(data.path(), 0, 20).await;
     let (server, note) = served_checkpoint(data.path(), old_key(), None).await;
     let signed_old = audit::verify_checkpoint(&note, &old).unwrap();
     assert_eq!(signed_old.size, before);
@@ -95,14 +73,14 @@ async fn during_a_rotation_checkpoints_verify_under_both_keys_and_after_it_under
     assert_eq!(audit::verify_checkpoint(&note, &old).unwrap(), signed_old);
     server.stop().await;
 
-    let during = load(data.path(), 20, 10).await;
+    let during = common::load_generated(data.path(), 20, 10).await;
     let (server, note) = served_checkpoint(data.path(), new_key(), Some(old_key())).await;
     let under_old = audit::verify_checkpoint(&note, &old).expect("the old key still verifies");
     let under_new = audit::verify_checkpoint(&note, &new).expect("the new key verifies");
     assert_eq!((under_old.size, under_new.size), (during, during));
     server.stop().await;
 
-    let after = load(data.path(), 30, 10).await;
+    let after = common::load_generated(data.path(), 30, 10).await;
     let (mut server, note) = served_checkpoint(data.path(), new_key(), None).await;
     assert_eq!(audit::verify_checkpoint(&note, &new).unwrap().size, after);
     assert!(matches!(

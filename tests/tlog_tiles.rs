@@ -20,36 +20,12 @@ use hyper_util::rt::TokioExecutor;
 use matchledger::api::server::ServerConfig;
 use matchledger::audit::tiles::{self, TileKind, TilePath, TILE_WIDTH};
 use matchledger::audit::{self, MemoryNodes, SigningKey};
-use matchledger::generator::{generate, ProgrammeConfig};
-use matchledger::ledger::{Ledger, Submission};
 use matchledger::tlog::TlogListener;
 
 const ORIGIN: &str = "ledger.example/tiles";
 
 fn log_key() -> SigningKey {
     SigningKey::from_seed(ORIGIN, [9; 32]).expect("key")
-}
-
-/// Loads commands `skip..skip + commands` of the generated programme, one submission
-/// each, and returns the tree size.
-async fn load(dir: &Path, skip: usize, commands: usize) -> u64 {
-    let ledger = Ledger::open(dir).expect("open");
-    for command in generate(&ProgrammeConfig::default())
-        .into_iter()
-        .skip(skip)
-        .take(commands)
-    {
-        ledger
-            .submit(Submission::new(
-                vec![command.command.clone()],
-                command.context("generator"),
-            ))
-            .await
-            .expect("accepted");
-    }
-    let size = ledger.store().tree_size();
-    ledger.shutdown().await;
-    size
 }
 
 /// A server over `dir` signing with the fixed key, with the tlog-tiles face on its own
@@ -146,7 +122,7 @@ async fn all_entries(prefix: &str, size: u64) -> Vec<Vec<u8>> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_entry_bundles_rebuild_the_signed_root_and_hash_to_the_level_zero_tiles() {
     let data = tempfile::TempDir::new().unwrap();
-    let size = load(data.path(), 0, 700).await;
+    let size = common::load_generated(data.path(), 0, 700).await;
     assert!(size > 2 * TILE_WIDTH && size % TILE_WIDTH != 0, "{size}");
     let (server, prefix) = start(data.path()).await;
 
@@ -178,7 +154,7 @@ async fn the_entry_bundles_rebuild_the_signed_root_and_hash_to_the_level_zero_ti
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn full_tiles_are_immutable_and_a_partial_tile_keeps_its_bytes_as_the_log_grows() {
     let data = tempfile::TempDir::new().unwrap();
-    let size = load(data.path(), 0, 300).await;
+    let size = common::load_generated(data.path(), 0, 300).await;
     let (server, prefix) = start(data.path()).await;
     let right_edge = size % TILE_WIDTH;
     assert!(size > TILE_WIDTH && right_edge > 0, "{size}");
@@ -192,7 +168,7 @@ async fn full_tiles_are_immutable_and_a_partial_tile_keeps_its_bytes_as_the_log_
     assert_eq!((missing.status, missing.cache.as_str()), (404, "no-store"));
     server.stop().await;
 
-    let grown = load(data.path(), 300, 300).await;
+    let grown = common::load_generated(data.path(), 300, 300).await;
     assert!(grown >= 2 * TILE_WIDTH, "{grown}");
     let (server, prefix) = start(data.path()).await;
     assert_eq!(
@@ -207,7 +183,7 @@ async fn full_tiles_are_immutable_and_a_partial_tile_keeps_its_bytes_as_the_log_
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn paths_beyond_the_tree_or_not_canonical_are_not_found() {
     let data = tempfile::TempDir::new().unwrap();
-    let size = load(data.path(), 0, 20).await;
+    let size = common::load_generated(data.path(), 0, 20).await;
     let (server, prefix) = start(data.path()).await;
     let beyond = size + 1;
     for path in [
@@ -256,7 +232,7 @@ async fn go_sumdb_tlog_verifies_the_checkpoint_reads_the_tiles_and_proves_events
         return;
     }
     let data = tempfile::TempDir::new().unwrap();
-    let size = load(data.path(), 0, 1100).await;
+    let size = common::load_generated(data.path(), 0, 1100).await;
     let (server, prefix) = start(data.path()).await;
     let program = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/interop/tiles/main.go");
     let cache = tempfile::TempDir::new().unwrap();

@@ -22,8 +22,6 @@ use common::{programme, Setup, TestServer};
 use matchledger::api::server::ServerConfig;
 use matchledger::api::witness_keys::WitnessKeys;
 use matchledger::audit::{self, Hash, SigningKey};
-use matchledger::generator::{generate, ProgrammeConfig};
-use matchledger::ledger::{Ledger, Submission};
 use matchledger::tlog::push::WitnessUrl;
 use matchledger::tlog::TlogListener;
 
@@ -117,25 +115,6 @@ async fn start_witness() -> (Witness, String) {
     (witness, url)
 }
 
-async fn load(dir: &Path, commands: usize) -> u64 {
-    let ledger = Ledger::open(dir).expect("open");
-    for command in generate(&ProgrammeConfig::default())
-        .into_iter()
-        .take(commands)
-    {
-        ledger
-            .submit(Submission::new(
-                vec![command.command.clone()],
-                command.context("generator"),
-            ))
-            .await
-            .expect("accepted");
-    }
-    let size = ledger.store().tree_size();
-    ledger.shutdown().await;
-    size
-}
-
 /// A server pushing to `witness_url` every 50 ms, with the tlog-tiles face; returns it and
 /// its checkpoint URL.
 async fn start(dir: &Path, witness_url: &str) -> (TestServer, String) {
@@ -209,7 +188,7 @@ async fn cosigned_checkpoint(url: &str, size: u64) {
 async fn the_log_pushes_each_grown_head_to_a_spec_witness_and_serves_its_cosignature() {
     let data = tempfile::TempDir::new().unwrap();
     let (witness, url) = start_witness().await;
-    let first = load(data.path(), 40).await;
+    let first = common::load_generated(data.path(), 0, 40).await;
     let (mut server, checkpoint) = start(data.path(), &url).await;
     cosigned(&witness, first).await;
     cosigned_checkpoint(&checkpoint, first).await;
@@ -230,7 +209,7 @@ async fn the_log_pushes_each_grown_head_to_a_spec_witness_and_serves_its_cosigna
 async fn after_a_restart_the_log_learns_the_witness_size_from_its_conflict_and_goes_on() {
     let data = tempfile::TempDir::new().unwrap();
     let (witness, url) = start_witness().await;
-    let first = load(data.path(), 30).await;
+    let first = common::load_generated(data.path(), 0, 30).await;
     let (server, _) = start(data.path(), &url).await;
     cosigned(&witness, first).await;
     server.stop().await;

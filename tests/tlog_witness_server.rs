@@ -20,8 +20,6 @@ use matchledger::api::server::ServerConfig;
 use matchledger::api::witness_keys::WitnessKeys;
 use matchledger::audit::witness_protocol::AddCheckpoint;
 use matchledger::audit::{self, Checkpoint, MemoryNodes, SigningKey};
-use matchledger::generator::{generate, ProgrammeConfig};
-use matchledger::ledger::{Ledger, Submission};
 use matchledger::tlog::push::WitnessUrl;
 use matchledger::tlog::witness_server::{self, WitnessConfig, WitnessServer};
 use matchledger::tlog::TlogListener;
@@ -81,27 +79,6 @@ async fn wait_witnessed(state: &Path, size: u64) {
     );
 }
 
-/// Loads commands `skip..skip + commands` of the generated programme.
-async fn load(dir: &Path, skip: usize, commands: usize) -> u64 {
-    let ledger = Ledger::open(dir).expect("open");
-    for command in generate(&ProgrammeConfig::default())
-        .into_iter()
-        .skip(skip)
-        .take(commands)
-    {
-        ledger
-            .submit(Submission::new(
-                vec![command.command.clone()],
-                command.context("generator"),
-            ))
-            .await
-            .expect("accepted");
-    }
-    let size = ledger.store().tree_size();
-    ledger.shutdown().await;
-    size
-}
-
 /// The log over `dir`, pushing to `witness` every 50 ms, its tiles on `tlog`.
 async fn start_log(dir: &Path, tlog: &TlogListener, witness: &str) -> TestServer {
     let keys = WitnessKeys::parse(&format!("{}\n", witness_key().cosignature_verifier_key()))
@@ -144,7 +121,7 @@ async fn the_witness_cosigns_a_growing_log_and_never_its_rollback_or_fork() {
     let witness = start_witness(&state, Some(tiles)).await;
 
     // Grows: cosigned, with every event replayed through the rules.
-    let first = load(data.path(), 0, 40).await;
+    let first = common::load_generated(data.path(), 0, 40).await;
     let server = start_log(data.path(), &tlog, &witness).await;
     wait_witnessed(&state, first).await;
     server.stop().await;
@@ -170,7 +147,7 @@ async fn the_witness_cosigns_a_growing_log_and_never_its_rollback_or_fork() {
     assert_eq!(witnessed(&state), Some(grown));
     server.stop().await;
     // Forked: other events past `grown`; the proof from `grown` cannot hold.
-    let forked = load(&fork, 40, 80).await;
+    let forked = common::load_generated(&fork, 40, 80).await;
     assert!(forked > grown, "{forked} <= {grown}");
     let server = start_log(&fork, &tlog, &witness).await;
     tokio::time::sleep(Duration::from_millis(800)).await;

@@ -596,3 +596,27 @@ pub fn over_matched_log(dir: &std::path::Path) {
         .append(pending, Vec::new())
         .expect("written past the rules");
 }
+
+/// Loads commands `skip..skip + count` of the generated programme into the ledger in
+/// `dir`, one submission each, and returns the tree size.
+pub async fn load_generated(dir: &Path, skip: usize, count: usize) -> u64 {
+    use matchledger::generator::{generate, ProgrammeConfig};
+    use matchledger::ledger::Submission;
+    let ledger = Ledger::open(dir).expect("open");
+    for command in generate(&ProgrammeConfig::default())
+        .into_iter()
+        .skip(skip)
+        .take(count)
+    {
+        ledger
+            .submit(Submission::new(
+                vec![command.command.clone()],
+                command.context("generator"),
+            ))
+            .await
+            .expect("accepted");
+    }
+    let size = ledger.store().tree_size();
+    ledger.shutdown().await;
+    size
+}
