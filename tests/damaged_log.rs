@@ -15,31 +15,9 @@ use tonic_types::StatusExt;
 /// The idempotency key of the posting whose stored event the test damages.
 const TARGET_KEY: &str = "damage-me-7f3a";
 
-/// sled's segment size as the store configures it (part of the on-disk format).
-const SLED_SEGMENT_BYTES: usize = 8 * 1024 * 1024;
-
-/// Opens a stopped ledger's sled directly, bypassing the store.
-fn open_sled_directly(dir: &Path) -> sled::Db {
-    // The stopped server's sled may hold its file lock for an instant longer, as the
-    // store's own open allows for.
-    let deadline = std::time::Instant::now() + matchledger::limits::STORE_LOCK_WAIT;
-    loop {
-        match sled::Config::new()
-            .path(dir)
-            .segment_size(SLED_SEGMENT_BYTES)
-            .open()
-        {
-            Err(_) if std::time::Instant::now() < deadline => {
-                std::thread::sleep(std::time::Duration::from_millis(10));
-            }
-            opened => return opened.expect("sled opens"),
-        }
-    }
-}
-
 /// Flips a bit of every stored Merkle subtree hash (keys starting `n`) through sled.
 fn flip_every_stored_subtree_hash(dir: &Path) {
-    let db = open_sled_directly(dir);
+    let db = common::damage::open_sled_directly(dir);
     let nodes: Vec<_> = db
         .scan_prefix(b"n")
         .map(|entry| entry.expect("readable"))
@@ -56,28 +34,7 @@ fn flip_every_stored_subtree_hash(dir: &Path) {
 /// Flips one byte of the stored event carrying `TARGET_KEY`, bypassing the server, as
 /// damage on disk would: the event still decodes, but it is not what was written.
 fn flip_a_byte_of_the_target_event(dir: &Path) {
-    let db = open_sled_directly(dir);
-    let mut damaged = 0;
-    for entry in db.iter() {
-        let (key, value) = entry.expect("readable");
-        if key.first() != Some(&b'e') {
-            continue;
-        }
-        if let Some(at) = value
-            .windows(TARGET_KEY.len())
-            .position(|w| w == TARGET_KEY.as_bytes())
-        {
-            let mut bytes = value.to_vec();
-            bytes[at] ^= 0x01;
-            db.insert(key, bytes).expect("rewritten");
-            damaged += 1;
-        }
-    }
-    assert_eq!(
-        damaged, 1,
-        "exactly one stored block holds the target event"
-    );
-    db.flush().expect("flushed");
+    common::damage::flip_a_byte_of_the_event_holding(dir, TARGET_KEY);
 }
 
 #[tokio::test]

@@ -5,7 +5,6 @@
 mod common;
 
 use std::collections::BTreeMap;
-use std::path::Path;
 
 use common::http::HttpServer;
 use matchledger::api::server::ServerConfig;
@@ -15,9 +14,6 @@ const POSTING: &str = "/matchledger.v1.PostingService";
 
 /// The idempotency key of the posting whose stored event the damage test flips.
 const TARGET_KEY: &str = "metrics-damage-me-5b1c";
-
-/// sled's segment size as the store configures it (part of the on-disk format).
-const SLED_SEGMENT_BYTES: usize = 8 * 1024 * 1024;
 
 /// Every sample of an exposition, `name{labels}` to value, each line checked strictly:
 /// a comment (`# HELP`, `# TYPE`, `# UNIT`, the final `# EOF`) or `series value`.
@@ -167,49 +163,6 @@ async fn postings_move_the_counters_and_histograms_and_the_flags_stay_zero() {
     server.stop().await;
 }
 
-/// Opens a stopped ledger's sled directly, bypassing the store.
-fn open_sled_directly(dir: &Path) -> sled::Db {
-    let deadline = std::time::Instant::now() + matchledger::limits::STORE_LOCK_WAIT;
-    loop {
-        match sled::Config::new()
-            .path(dir)
-            .segment_size(SLED_SEGMENT_BYTES)
-            .open()
-        {
-            Err(_) if std::time::Instant::now() < deadline => {
-                std::thread::sleep(std::time::Duration::from_millis(10));
-            }
-            opened => return opened.expect("sled opens"),
-        }
-    }
-}
-
-/// Flips one byte of the stored event carrying `TARGET_KEY`, as damage on disk would.
-fn flip_a_byte_of_the_target_event(dir: &Path) {
-    let db = open_sled_directly(dir);
-    let mut damaged = 0;
-    for entry in db.iter() {
-        let (key, value) = entry.expect("readable");
-        if key.first() != Some(&b'e') {
-            continue;
-        }
-        if let Some(at) = value
-            .windows(TARGET_KEY.len())
-            .position(|w| w == TARGET_KEY.as_bytes())
-        {
-            let mut bytes = value.to_vec();
-            bytes[at] ^= 0x01;
-            db.insert(key, bytes).expect("rewritten");
-            damaged += 1;
-        }
-    }
-    assert_eq!(
-        damaged, 1,
-        "exactly one stored block holds the target event"
-    );
-    db.flush().expect("flushed");
-}
-
 #[tokio::test]
 async fn a_server_over_a_damaged_log_reports_read_only_and_counts_the_refusals() {
     // Given a log whose second event is damaged on disk.
@@ -227,7 +180,7 @@ async fn a_server_over_a_damaged_log_reports_read_only_and_counts_the_refusals()
         200
     );
     let temp = server.stop_keeping_data().await;
-    flip_a_byte_of_the_target_event(temp.path());
+    common::damage::flip_a_byte_of_the_event_holding(temp.path(), TARGET_KEY);
     // When the server starts over it and a posting is tried.
     let server = HttpServer::start_on(temp, ServerConfig::default()).await;
     assert_ne!(

@@ -6,6 +6,7 @@
 #![allow(dead_code)]
 
 pub mod backup;
+pub mod damage;
 pub mod engines;
 pub mod http;
 pub mod pki;
