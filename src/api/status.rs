@@ -296,3 +296,56 @@ fn refused(index: usize, command: &'static str, violation: RuleViolation) -> Sta
     };
     detailed(code, message, details)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Head;
+
+    /// One ledger error of every kind.
+    fn every_kind() -> Vec<LedgerError> {
+        vec![
+            LedgerError::Refused {
+                index: 2,
+                command: "record_match",
+                violation: RuleViolation::PhaseClosed {
+                    phase: "p".into(),
+                    what: "contributions",
+                },
+            },
+            LedgerError::Forbidden {
+                index: 0,
+                command: "open_phase",
+                needed: Role::Admin,
+            },
+            LedgerError::IdempotencyConflict { key: "k".into() },
+            LedgerError::InvalidSubmission("too many commands".into()),
+            LedgerError::BeyondHead {
+                requested: 9,
+                head: 3,
+            },
+            LedgerError::Store(StoreError::corrupt(4, "a flipped byte")),
+            LedgerError::ReadOnly {
+                damage: Damage {
+                    sequence: 4,
+                    last_good: Head::EMPTY,
+                    reason: "a flipped byte".into(),
+                },
+            },
+            LedgerError::WriterFailed("disk full".into()),
+            LedgerError::Unavailable("shutting down".into()),
+        ]
+    }
+
+    #[test]
+    fn the_reason_a_client_is_given_is_the_reason_the_metrics_count() {
+        for error in every_kind() {
+            let counted = error.reason();
+            let description = error.to_string();
+            let status = ledger_error(error);
+            if let Some(info) = status.get_details_error_info() {
+                assert_eq!(info.reason, counted, "{description}");
+            }
+        }
+    }
+}
