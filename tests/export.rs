@@ -1,7 +1,9 @@
 //! The self-verifying export on the generated programme loaded through the ledger:
 //! export → verify round trip, and any flipped byte fails naming what is wrong; an export
 //! from a running server whose manifest the server signs, so that a file changed
-//! together with its digest fails on the manifest signature.
+//! together with its digest fails on the manifest signature; the spreadsheet layout of
+//! format v4 and its journal; and an export an earlier build wrote (format v3, kept in
+//! tests/fixtures) that still verifies as it was written.
 
 mod common;
 
@@ -17,7 +19,7 @@ use matchledger::generator::{generate, ProgrammeConfig};
 use matchledger::ledger::{Ledger, Submission};
 use matchledger::limits::BATCH_COMMANDS_MAX;
 use matchledger::verifiable::export::{
-    verify_export, BALANCES_FILE, EVENTS_FILE, MANIFEST_FILE, SMES_FILE,
+    verify_export, ExportFormat, BALANCES_FILE, EVENTS_FILE, JOURNAL_FILE, MANIFEST_FILE, SMES_FILE,
 };
 
 /// Loads the realistic programme, one submission per run of commands on the same date.
@@ -84,7 +86,13 @@ async fn the_exported_generated_programme_verifies_and_any_flipped_byte_fails() 
         matchledger::audit::SigningKey::from_seed("ledger.example/export", [3; 32]).unwrap();
     assert!(verify_export(out.path(), &other.verifier_key(), |_| {}).is_err());
 
-    for name in [EVENTS_FILE, BALANCES_FILE, SMES_FILE, MANIFEST_FILE] {
+    for name in [
+        EVENTS_FILE,
+        BALANCES_FILE,
+        SMES_FILE,
+        JOURNAL_FILE,
+        MANIFEST_FILE,
+    ] {
         let path = out.path().join(name);
         let length = std::fs::metadata(&path).unwrap().len() as usize;
         // Each check replays the whole programme: two places per file keep the test short.
@@ -181,17 +189,6 @@ async fn given_a_server_export_when_a_file_and_its_digest_change_together_then_t
         std::fs::write(out.path().join(MANIFEST_FILE), manifest).unwrap();
     }
     verify_export(out.path(), &key.verifier_key(), |_| {}).expect("restored");
-
-    // An export written before manifests were signed (format v1) still verifies, and says
-    // its digests are unsigned.
-    let manifest_path = out.path().join(MANIFEST_FILE);
-    let mut manifest: Manifest =
-        serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
-    manifest.format = matchledger::verifiable::export::EXPORT_FORMAT_V1.to_string();
-    manifest.signed_manifest.clear();
-    std::fs::write(&manifest_path, manifest.to_text().unwrap()).unwrap();
-    let summary = verify_export(out.path(), &key.verifier_key(), |_| {}).expect("v1 verifies");
-    assert!(!summary.manifest_signed);
     server.stop().await;
 }
 
@@ -222,9 +219,9 @@ fn rewrite_as_format(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn formula_like_names_are_neutralised_in_the_csv_and_older_exports_still_verify() {
+async fn formula_like_names_are_neutralised_in_the_csv() {
     use matchledger::api::proto;
-    use matchledger::verifiable::export::{EXPORT_FORMAT, EXPORT_FORMAT_V2};
+    use matchledger::verifiable::export::EXPORT_FORMAT;
 
     let key = matchledger::audit::SigningKey::from_seed("ledger.example/csv", [5; 32]).unwrap();
     let mut server = TestServer::start_with(Setup {
@@ -277,20 +274,235 @@ async fn formula_like_names_are_neutralised_in_the_csv_and_older_exports_still_v
     let summary = verify_export(out.path(), &key.verifier_key(), |_| {}).expect("verifies");
     assert!(summary.manifest_signed);
 
-    // A v3 export whose CSV lost the guard fails.
+    // An export whose CSV lost the guard fails.
     let plain = |text: &str| text.replace("\"'=", "\"=");
     rewrite_as_format(out.path(), &key, EXPORT_FORMAT, BALANCES_FILE, plain);
     let problems = verify_export(out.path(), &key.verifier_key(), |_| {})
-        .expect_err("an unguarded formula in a v3 export fails");
+        .expect_err("an unguarded formula in the CSV fails");
     assert!(
         problems.iter().any(|p| p.contains(BALANCES_FILE)),
         "{problems:?}"
     );
+}
 
-    // An export written as v2 was, formula and all, still verifies as it was written.
-    rewrite_as_format(out.path(), &key, EXPORT_FORMAT_V2, BALANCES_FILE, |text| {
-        text.to_string()
+/// The byte-order mark that makes a spreadsheet read the CSV files as UTF-8.
+const BOM: &str = "\u{feff}";
+
+/// The rows of a CSV text after its header, split into fields (no field of these
+/// tests holds a comma).
+fn rows(text: &str) -> Vec<Vec<String>> {
+    text.lines()
+        .skip(1)
+        .map(|line| {
+            line.split(',')
+                .map(|field| field.trim_matches('"').to_string())
+                .collect()
+        })
+        .collect()
+}
+
+/// The index of `name` in the header of `text`.
+fn column(text: &str, name: &str) -> usize {
+    let header = text.lines().next().unwrap().trim_start_matches(BOM);
+    header
+        .split(',')
+        .position(|field| field == name)
+        .unwrap_or_else(|| panic!("no {name} in {header}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_export_opens_in_a_spreadsheet_and_its_journal_balances_every_voucher() {
+    use rust_decimal::Decimal;
+    use std::collections::BTreeMap;
+
+    let key = matchledger::audit::SigningKey::from_seed("ledger.example/v4", [6; 32]).unwrap();
+    let mut server = TestServer::start_with(Setup {
+        config: ServerConfig {
+            signing_key: Some(key.clone()),
+            ..ServerConfig::default()
+        },
+        client_tls: None,
+    })
+    .await;
+    let programme = programme(&mut server).await;
+    let contribution = contribute(&mut server, &programme, "30000000").await;
+    common::record_match(&mut server, &programme, &contribution, "30000000")
+        .await
+        .expect("matched");
+    let grant = common::award_type2(&mut server, &programme, 20_000_000)
+        .await
+        .expect("awarded");
+    common::disburse(&mut server, &grant, "8000000")
+        .await
+        .expect("disbursed");
+    let out = tempfile::TempDir::new().unwrap();
+    export(
+        &server.address,
+        ExportArgs {
+            out: out.path().to_path_buf(),
+            data_dir: None,
+            signing_key: None,
+            public_key: Some(key.verifier_key()),
+        },
+    )
+    .await
+    .expect("export from the server");
+    server.stop().await;
+    let summary = verify_export(out.path(), &key.verifier_key(), |_| {}).expect("verifies");
+    assert_eq!(summary.format, ExportFormat::V4);
+
+    let read = |name: &str| std::fs::read_to_string(out.path().join(name)).unwrap();
+    let (balances, smes, journal) = (read(BALANCES_FILE), read(SMES_FILE), read(JOURNAL_FILE));
+    for (name, text) in [
+        (BALANCES_FILE, &balances),
+        (SMES_FILE, &smes),
+        (JOURNAL_FILE, &journal),
+    ] {
+        assert!(text.starts_with(BOM), "{name} has no byte-order mark");
+    }
+    // SMEs show the dashed registration number and the phase's name beside its id.
+    let sme = &rows(&smes)[0];
+    assert_eq!(sme[column(&smes, "brn")], "124-81-00998");
+    assert_eq!(sme[column(&smes, "phase")], programme.phase);
+    assert_eq!(
+        sme[column(&smes, "phase_name")],
+        "Win-win smart factory 2024"
+    );
+
+    // Every voucher (one sequence number) balances, and the contribution is a debit of
+    // cash and a credit of the sponsor fund dated on its business date.
+    let (sequence, debit, credit) = (
+        column(&journal, "sequence"),
+        column(&journal, "debit"),
+        column(&journal, "credit"),
+    );
+    let mut vouchers: BTreeMap<u64, Decimal> = BTreeMap::new();
+    for row in rows(&journal) {
+        let amount: Decimal =
+            row[debit].parse::<Decimal>().unwrap() - row[credit].parse::<Decimal>().unwrap();
+        *vouchers.entry(row[sequence].parse().unwrap()).or_default() += amount;
+        assert_eq!(row[column(&journal, "currency")], "KRW");
+        assert_eq!(
+            row[column(&journal, "phase_name")],
+            "Win-win smart factory 2024"
+        );
+    }
+    assert_eq!(
+        vouchers.len(),
+        4,
+        "contribution, match, award, disbursement: {journal}"
+    );
+    assert!(vouchers.values().all(Decimal::is_zero), "{vouchers:?}");
+    let contribution_rows: Vec<_> = rows(&journal)
+        .into_iter()
+        .filter(|row| row[column(&journal, "entry")] == contribution)
+        .collect();
+    assert_eq!(contribution_rows.len(), 2, "{journal}");
+    assert_eq!(contribution_rows[0][column(&journal, "account")], "cash");
+    assert_eq!(contribution_rows[0][debit], "30000000");
+    assert_eq!(
+        contribution_rows[1][column(&journal, "account")],
+        "sponsor_fund"
+    );
+    assert_eq!(contribution_rows[1][credit], "30000000");
+
+    // The events read as text: ISO 4217 codes, hex hashes, dashed registration numbers.
+    let events = read(EVENTS_FILE);
+    assert!(events.contains("\"currency\":\"KRW\""), "{events}");
+    assert!(!events.contains("\"Krw\""), "{events}");
+    assert!(events.contains("\"brn\":\"124-81-00998\""), "{events}");
+    for line in events.lines() {
+        let line: serde_json::Value = serde_json::from_str(line).unwrap();
+        assert_eq!(line["event"]["hash"], line["hash"]);
+        assert_eq!(line["event"]["prev_hash"], line["prev_hash"]);
+    }
+
+    // A journal row changed, with its digest and the manifest's signature made to match,
+    // still fails: the verifier recomputes every posting.
+    rewrite_as_format(out.path(), &key, EXPORT_FORMAT_TAG, JOURNAL_FILE, |text| {
+        text.replacen(",30000000,0,", ",30000001,0,", 1)
     });
-    let summary = verify_export(out.path(), &key.verifier_key(), |_| {}).expect("v2 verifies");
+    let problems = verify_export(out.path(), &key.verifier_key(), |_| {})
+        .expect_err("a changed posting fails");
+    assert!(
+        problems
+            .iter()
+            .any(|p| p.starts_with(JOURNAL_FILE) && p.contains("line 2")),
+        "{problems:?}"
+    );
+}
+
+/// The format tag this build writes.
+const EXPORT_FORMAT_TAG: &str = matchledger::verifiable::export::EXPORT_FORMAT;
+
+/// The export an earlier build wrote (format v3), copied to a scratch directory, with its
+/// signing key (the fixture was signed by a key made from this seed).
+fn stored_v3_export() -> (tempfile::TempDir, matchledger::audit::SigningKey) {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let key = matchledger::audit::SigningKey::from_seed("ledger.example/fixture", [7; 32]).unwrap();
+    let stored_key = std::fs::read_to_string(fixtures.join("export-v3.verifier-key")).unwrap();
+    assert_eq!(stored_key.trim(), key.verifier_key());
+    let copy = tempfile::TempDir::new().unwrap();
+    for name in [EVENTS_FILE, BALANCES_FILE, SMES_FILE, MANIFEST_FILE] {
+        std::fs::copy(
+            fixtures.join("export-v3").join(name),
+            copy.path().join(name),
+        )
+        .unwrap();
+    }
+    (copy, key)
+}
+
+#[test]
+fn an_export_written_by_an_earlier_build_in_format_v3_still_verifies() {
+    let (dir, key) = stored_v3_export();
+    let summary = verify_export(dir.path(), &key.verifier_key(), |_| {}).expect("v3 verifies");
+    assert_eq!(summary.format, ExportFormat::V3);
     assert!(summary.manifest_signed);
+    assert_eq!(summary.events, 9);
+    assert!(!dir.path().join(JOURNAL_FILE).exists());
+
+    // Its CSV is checked in its own layout: a changed figure fails.
+    let original = std::fs::read(dir.path().join(SMES_FILE)).unwrap();
+    flip(&dir.path().join(SMES_FILE), original.len() - 3);
+    let problems =
+        verify_export(dir.path(), &key.verifier_key(), |_| {}).expect_err("a flipped byte fails");
+    assert!(
+        problems.iter().any(|p| p.contains(SMES_FILE)),
+        "{problems:?}"
+    );
+    std::fs::write(dir.path().join(SMES_FILE), original).unwrap();
+
+    // The same files as v2 (plain CSV text; the fixture holds no formula-like name) and
+    // as v1 (no manifest signature) verify too.
+    rewrite_as_format(
+        dir.path(),
+        &key,
+        matchledger::verifiable::export::EXPORT_FORMAT_V2,
+        SMES_FILE,
+        str::to_string,
+    );
+    let summary = verify_export(dir.path(), &key.verifier_key(), |_| {}).expect("v2 verifies");
+    assert_eq!(summary.format, ExportFormat::V2);
+    let manifest_path = dir.path().join(MANIFEST_FILE);
+    let mut manifest: Manifest =
+        serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    manifest.format = matchledger::verifiable::export::EXPORT_FORMAT_V1.to_string();
+    manifest.signed_manifest.clear();
+    std::fs::write(&manifest_path, manifest.to_text().unwrap()).unwrap();
+    let summary = verify_export(dir.path(), &key.verifier_key(), |_| {}).expect("v1 verifies");
+    assert!(!summary.manifest_signed);
+}
+
+#[test]
+fn an_export_of_a_format_this_build_does_not_know_is_refused_by_name() {
+    let (dir, key) = stored_v3_export();
+    let manifest_path = dir.path().join(MANIFEST_FILE);
+    let mut manifest: Manifest =
+        serde_json::from_slice(&std::fs::read(&manifest_path).unwrap()).unwrap();
+    manifest.format = "matchledger-export/v99".to_string();
+    std::fs::write(&manifest_path, manifest.to_text().unwrap()).unwrap();
+    let problems = verify_export(dir.path(), &key.verifier_key(), |_| {})
+        .expect_err("an unknown format fails");
+    assert!(problems[0].contains("unknown format"), "{problems:?}");
 }

@@ -57,6 +57,12 @@ impl Brn {
         digits[9] = check_digit(&digits);
         Brn(digits)
     }
+
+    /// The number as the National Tax Service prints it: `123-45-67890`.
+    pub fn dashed(&self) -> String {
+        let digits = self.to_string();
+        format!("{}-{}-{}", &digits[..3], &digits[3..5], &digits[5..])
+    }
 }
 
 fn is_dashed(text: &str) -> bool {
@@ -94,6 +100,13 @@ impl FromStr for Brn {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn dashed_form_is_three_two_five_digits_and_parses_back() {
+        let brn = Brn::parse("1248100998").unwrap();
+        assert_eq!(brn.dashed(), "124-81-00998");
+        assert_eq!(Brn::parse(&brn.dashed()), Ok(brn));
+    }
 
     #[test]
     fn known_valid_numbers_are_accepted() {

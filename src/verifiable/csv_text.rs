@@ -6,7 +6,7 @@
 //! doubled. Exports of format v1 and v2 were written before this and are verified as
 //! they were written; `events.jsonl` holds the names unchanged in every format.
 
-use super::export::{EXPORT_FORMAT_V1, EXPORT_FORMAT_V2};
+use super::export_format::ExportFormat;
 
 /// The first characters that make a spreadsheet treat a cell as a formula.
 const FORMULA_STARTS: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
@@ -23,11 +23,7 @@ pub enum CsvText {
 impl CsvText {
     /// How an export of manifest format `format` writes its CSV text.
     pub fn of_format(format: &str) -> CsvText {
-        if format == EXPORT_FORMAT_V1 || format == EXPORT_FORMAT_V2 {
-            CsvText::Plain
-        } else {
-            CsvText::Neutralised
-        }
+        ExportFormat::parse(format).map_or(CsvText::Neutralised, ExportFormat::csv_text)
     }
 
     /// `text` as one CSV field.
@@ -43,6 +39,7 @@ impl CsvText {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::verifiable::export::{EXPORT_FORMAT_V1, EXPORT_FORMAT_V2};
 
     #[test]
     fn a_formula_like_start_is_neutralised_with_a_leading_apostrophe() {

@@ -1,13 +1,15 @@
 //! The self-verifying export: `events.jsonl` (each event's decoded fields and exact
-//! stored bytes), `balances.csv` (phase balances), `smes.csv` (SME balances per phase) and
-//! `manifest.json` (the signed tree head, the event count, each file's SHA-256, and the
-//! log's signature over all of them).
+//! stored bytes), `balances.csv` (phase balances), `smes.csv` (SME balances per phase),
+//! `journal.csv` (every double-entry posting, from format v4) and `manifest.json` (the
+//! signed tree head, the event count, each file's SHA-256, and the log's signature over
+//! all of them).
 //!
 //! [`ExportBuilder`] produces the files one event at a time; [`verify_export`] re-checks
 //! a directory with no server: the manifest's exact form and signature, every file
 //! digest, every event's bytes, hash and link, the Merkle root against the signed head,
-//! the head's signature, and the balances recomputed from the events against both CSV
-//! files.
+//! the head's signature, and the balances and postings recomputed from the events against
+//! the CSV files. What each format version writes is in `export_format.rs`; every version
+//! this build knows is verified as it was written.
 //!
 //! # Manifest signature (format v2 and later)
 //!
@@ -20,18 +22,18 @@
 //! summary says their digests are unsigned.
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
-use std::path::Path;
 
 use base64::engine::general_purpose::STANDARD as BASE64;
 use base64::Engine;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::csv_text::CsvText;
+use super::event_line::line_text;
+pub use super::event_line::ExportedEvent;
+use super::export_csv::{balances_csv, journal_start, smes_csv, JournalRows};
+pub use super::export_format::ExportFormat;
 use crate::audit::{self, Frontier};
-use crate::domain::RecordedEvent;
-use crate::projection::{Projections, SmeOrder};
+use crate::projection::{journal, Projections};
 use crate::store::{self, StoreError, GENESIS_HASH};
 
 /// The event file.
@@ -40,34 +42,21 @@ pub const EVENTS_FILE: &str = "events.jsonl";
 pub const BALANCES_FILE: &str = "balances.csv";
 /// The SME balances file.
 pub const SMES_FILE: &str = "smes.csv";
+/// The journal of every posting (format v4 on).
+pub const JOURNAL_FILE: &str = "journal.csv";
 /// The manifest.
 pub const MANIFEST_FILE: &str = "manifest.json";
-/// The format tag of exports this build writes. v3 differs from v2 only in the CSV files,
-/// whose formula-like text is neutralised (`csv_text.rs`); `events.jsonl` is unchanged.
-pub const EXPORT_FORMAT: &str = "matchledger-export/v3";
+/// The format tag of exports this build writes (see `export_format.rs`).
+pub const EXPORT_FORMAT: &str = ExportFormat::CURRENT.tag();
+/// The format tag of exports whose CSV files were not yet laid out for spreadsheets;
+/// still verified.
+pub const EXPORT_FORMAT_V3: &str = ExportFormat::V3.tag();
 /// The format tag of signed exports whose CSV text is written plain; still verified.
-pub const EXPORT_FORMAT_V2: &str = "matchledger-export/v2";
+pub const EXPORT_FORMAT_V2: &str = ExportFormat::V2.tag();
 /// The format tag of exports written before manifests were signed; still verified.
-pub const EXPORT_FORMAT_V1: &str = "matchledger-export/v1";
+pub const EXPORT_FORMAT_V1: &str = ExportFormat::V1.tag();
 /// The first line of a canonical manifest text.
 pub const MANIFEST_HEADER: &str = "matchledger export manifest v2";
-/// SMEs read per page when listing them all.
-const SME_PAGE: usize = 1000;
-
-/// One line of `events.jsonl`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ExportedEvent {
-    /// Its sequence number.
-    pub sequence: u64,
-    /// SHA-256 of its stored bytes, hex.
-    pub hash: String,
-    /// The previous event's hash, hex.
-    pub prev_hash: String,
-    /// The exact stored bytes, base64: the Merkle leaf.
-    pub stored_bytes: String,
-    /// The decoded event, for reading (the verifier requires it to equal the bytes').
-    pub event: RecordedEvent,
-}
 
 /// `manifest.json`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -149,7 +138,11 @@ impl Manifest {
     }
 
     /// Checks that `note` verifies under `verifier_key` and states this manifest.
-    fn check_signature(&self, note: &str, verifier_key: &str) -> Result<(), ManifestError> {
+    pub(super) fn check_signature(
+        &self,
+        note: &str,
+        verifier_key: &str,
+    ) -> Result<(), ManifestError> {
         let verified = audit::note::verify(note, verifier_key)?;
         if verified.text != self.canonical_text()? {
             return Err(ManifestError::Differs);
@@ -158,14 +151,26 @@ impl Manifest {
     }
 }
 
-/// Builds an export event by event.
-#[derive(Default)]
+/// Builds an export event by event, in one format.
 pub struct ExportBuilder {
+    format: ExportFormat,
     events_digest: Sha256,
+    journal_digest: Sha256,
+    journal: JournalRows,
     frontier: Frontier,
     projections: Projections,
     head_hash: [u8; 32],
     count: u64,
+}
+
+/// What one event adds to the export's files, each with its newlines.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExportLines {
+    /// Its `events.jsonl` line.
+    pub event: String,
+    /// Its `journal.csv` rows: one per posting, none for an event that posts nothing or
+    /// in a format without a journal.
+    pub journal: String,
 }
 
 /// The export's other files once every event is in.
@@ -183,17 +188,58 @@ pub struct ExportTail {
     pub manifest: Manifest,
 }
 
+impl Default for ExportBuilder {
+    fn default() -> ExportBuilder {
+        ExportBuilder::new()
+    }
+}
+
 impl ExportBuilder {
-    /// An empty export.
+    /// An empty export in the format this build writes.
     pub fn new() -> ExportBuilder {
+        ExportBuilder::of_format(ExportFormat::CURRENT)
+    }
+
+    /// An empty export in `format` (an older one, to verify an export written in it).
+    pub fn of_format(format: ExportFormat) -> ExportBuilder {
+        let mut journal_digest = Sha256::new();
+        if format.spreadsheet_layout() {
+            journal_digest.update(journal_start().as_bytes());
+        }
         ExportBuilder {
+            format,
+            events_digest: Sha256::new(),
+            journal_digest,
+            journal: JournalRows::default(),
+            frontier: Frontier::default(),
+            projections: Projections::default(),
             head_hash: GENESIS_HASH,
-            ..ExportBuilder::default()
+            count: 0,
         }
     }
 
-    /// Adds the next event's stored bytes; returns its `events.jsonl` line with its newline.
-    pub fn push(&mut self, stored_bytes: &[u8]) -> Result<String, StoreError> {
+    /// The format being written.
+    pub fn format(&self) -> ExportFormat {
+        self.format
+    }
+
+    /// Events pushed so far.
+    pub fn count(&self) -> u64 {
+        self.count
+    }
+
+    /// The projections folded from them.
+    pub fn projections(&self) -> &Projections {
+        &self.projections
+    }
+
+    /// The last event's hash (zeros before any).
+    pub fn head_hash(&self) -> [u8; 32] {
+        self.head_hash
+    }
+
+    /// Adds the next event's stored bytes; returns what it adds to the files.
+    pub fn push(&mut self, stored_bytes: &[u8]) -> Result<ExportLines, StoreError> {
         let event = store::decode(stored_bytes)?;
         if event.sequence != self.count + 1 || event.prev_hash != self.head_hash {
             return Err(StoreError::corrupt(
@@ -201,33 +247,33 @@ impl ExportBuilder {
                 "does not follow the event before it",
             ));
         }
-        let line = ExportedEvent {
-            sequence: event.sequence,
-            hash: hex::encode(event.hash),
-            prev_hash: hex::encode(event.prev_hash),
-            stored_bytes: BASE64.encode(stored_bytes),
-            event,
-        };
-        let mut text = serde_json::to_string(&line)
-            .map_err(|error| StoreError::corrupt(line.sequence, error.to_string()))?;
+        let mut text = line_text(&event, stored_bytes, self.format)
+            .map_err(|error| StoreError::corrupt(event.sequence, error.to_string()))?;
         text.push('\n');
+        let rows = if self.format.spreadsheet_layout() {
+            // Posted from the state before the event, as the projections post it.
+            let postings = journal::postings(&event, &self.projections);
+            self.journal.rows(&event, &postings, self.format.csv_text())
+        } else {
+            String::new()
+        };
         self.events_digest.update(text.as_bytes());
+        self.journal_digest.update(rows.as_bytes());
         self.frontier.append(stored_bytes);
-        self.projections.apply(&line.event);
-        self.head_hash = line.event.hash;
+        self.projections.apply(&event);
+        self.head_hash = event.hash;
         self.count += 1;
-        Ok(text)
+        debug_assert_eq!(self.projections.sequence(), self.count);
+        Ok(ExportLines {
+            event: text,
+            journal: rows,
+        })
     }
 
     /// Finishes with the signed tree head the events end at.
     pub fn finish(self, tree_head: String) -> ExportTail {
-        self.finish_as(tree_head, CsvText::of_format(EXPORT_FORMAT))
-    }
-
-    /// Finishes with CSV text written as `text` says (an older export's, to verify it).
-    fn finish_as(self, tree_head: String, text: CsvText) -> ExportTail {
-        let balances_csv = balances_csv(&self.projections, text);
-        let smes_csv = smes_csv(&self.projections, text);
+        let balances_csv = balances_csv(&self.projections, self.format);
+        let smes_csv = smes_csv(&self.projections, self.format);
         let mut files = BTreeMap::new();
         files.insert(
             EVENTS_FILE.to_string(),
@@ -238,8 +284,14 @@ impl ExportBuilder {
             sha256_hex(balances_csv.as_bytes()),
         );
         files.insert(SMES_FILE.to_string(), sha256_hex(smes_csv.as_bytes()));
+        if self.format.spreadsheet_layout() {
+            files.insert(
+                JOURNAL_FILE.to_string(),
+                hex::encode(self.journal_digest.finalize()),
+            );
+        }
         let manifest = Manifest {
-            format: EXPORT_FORMAT.to_string(),
+            format: self.format.tag().to_string(),
             tree_head,
             event_count: self.count,
             head_hash: hex::encode(self.head_hash),
@@ -256,259 +308,9 @@ impl ExportBuilder {
     }
 }
 
-fn sha256_hex(bytes: &[u8]) -> String {
+/// The SHA-256 of `bytes`, hex.
+pub(super) fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
 }
 
-/// Every phase's balances, one row each, in phase-id order, text written as `text` says.
-pub fn balances_csv(projections: &Projections, text: CsvText) -> String {
-    let mut csv = String::from(
-        "phase,name,currency,status,match_ratio,pledged,contributed,matched,match_outstanding,pool,\
-         awarded,awarded_government,awarded_sponsor,own_share,disbursed,refunded,cash,uncommitted,\
-         smes_supported,projects\n",
-    );
-    for p in projections.phases() {
-        csv.push_str(&format!(
-            "{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
-            p.phase,
-            text.field(&p.name),
-            p.currency.code(),
-            p.status.as_str(),
-            p.match_ratio,
-            p.pledged,
-            p.contributed,
-            p.matched,
-            p.match_outstanding,
-            p.pool,
-            p.awarded,
-            p.awarded_government,
-            p.awarded_sponsor,
-            p.own_share,
-            p.disbursed,
-            p.refunded,
-            p.cash,
-            p.uncommitted,
-            p.smes_supported,
-            p.projects
-        ));
-    }
-    csv
-}
-
-/// Every SME's figures per phase, one row per (SME, phase), SMEs by name, text written as
-/// `text` says.
-pub fn smes_csv(projections: &Projections, text: CsvText) -> String {
-    let mut csv = String::from(
-        "sme,brn,name,phase,currency,awarded,own_share,disbursed,refunded,outstanding,projects\n",
-    );
-    let mut offset = 0;
-    loop {
-        let (page, total) = projections.smes(None, SmeOrder::ByName, offset, SME_PAGE);
-        if page.is_empty() {
-            break;
-        }
-        offset += page.len();
-        for sme in page {
-            for (phase, f) in &sme.phases {
-                csv.push_str(&format!(
-                    "{},{},{},{},{},{},{},{},{},{},{}\n",
-                    sme.sme,
-                    sme.brn,
-                    text.field(&sme.name),
-                    phase,
-                    f.currency.code(),
-                    f.awarded,
-                    f.own_share,
-                    f.disbursed,
-                    f.refunded,
-                    f.outstanding,
-                    f.projects
-                ));
-            }
-        }
-        if offset as u64 >= total {
-            break;
-        }
-    }
-    csv
-}
-
-/// What a verified export holds.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ExportSummary {
-    /// Events checked.
-    pub events: u64,
-    /// The signed checkpoint they end at.
-    pub checkpoint: audit::Checkpoint,
-    /// Phases whose balances were recomputed.
-    pub phases: usize,
-    /// Whether the manifest (counts and file digests) carries the log's signature: false
-    /// only for a format v1 export.
-    pub manifest_signed: bool,
-}
-
-/// Re-checks the export in `dir` against the log's verifier key; returns every problem
-/// found, each naming the file and what is wrong.
-pub fn verify_export(
-    dir: &Path,
-    verifier_key: &str,
-    mut progress: impl FnMut(u64),
-) -> Result<ExportSummary, Vec<String>> {
-    let mut problems = Vec::new();
-    let read = |name: &str| {
-        std::fs::read(dir.join(name)).map_err(|error| format!("{name}: cannot be read: {error}"))
-    };
-    let manifest_bytes = read(MANIFEST_FILE).map_err(|problem| vec![problem])?;
-    let manifest: Manifest = serde_json::from_slice(&manifest_bytes)
-        .map_err(|error| vec![format!("{MANIFEST_FILE}: not a manifest: {error}")])?;
-    if manifest.to_text().ok().as_deref().map(str::as_bytes) != Some(&manifest_bytes[..]) {
-        problems.push(format!(
-            "{MANIFEST_FILE}: not in its exact written form (changed bytes)"
-        ));
-    }
-    let manifest_signed = manifest.format == EXPORT_FORMAT || manifest.format == EXPORT_FORMAT_V2;
-    if manifest_signed {
-        if let Err(error) = manifest.check_signature(&manifest.signed_manifest, verifier_key) {
-            problems.push(format!(
-                "{MANIFEST_FILE}: the manifest signature does not verify: {error}"
-            ));
-        }
-    } else if manifest.format != EXPORT_FORMAT_V1 {
-        problems.push(format!(
-            "{MANIFEST_FILE}: unknown format {:?}",
-            manifest.format
-        ));
-    }
-    let checkpoint = match audit::verify_checkpoint(&manifest.tree_head, verifier_key) {
-        Ok(checkpoint) => Some(checkpoint),
-        Err(error) => {
-            problems.push(format!(
-                "{MANIFEST_FILE}: the tree head is not signed by the given key: {error}"
-            ));
-            None
-        }
-    };
-    for name in [EVENTS_FILE, BALANCES_FILE, SMES_FILE] {
-        match (read(name), manifest.files.get(name)) {
-            (Ok(bytes), Some(digest)) if &sha256_hex(&bytes) == digest => {}
-            (Ok(_), Some(_)) => problems.push(format!("{name}: SHA-256 differs from the manifest")),
-            (Ok(_), None) => problems.push(format!("{MANIFEST_FILE}: no digest for {name}")),
-            (Err(problem), _) => problems.push(problem),
-        }
-    }
-
-    let mut builder = ExportBuilder::new();
-    match std::fs::File::open(dir.join(EVENTS_FILE)) {
-        Ok(file) => {
-            for (number, line) in BufReader::new(file).split(b'\n').enumerate() {
-                let line_number = number + 1;
-                let problem = match line {
-                    Ok(line) => check_line(&mut builder, &line).err(),
-                    Err(error) => Some(error.to_string()),
-                };
-                if let Some(problem) = problem {
-                    problems.push(format!("{EVENTS_FILE} line {line_number}: {problem}"));
-                    break;
-                }
-                progress(builder.count);
-            }
-        }
-        Err(error) => problems.push(format!("{EVENTS_FILE}: cannot be read: {error}")),
-    }
-    let events = builder.count;
-    let phases = builder.projections.phases().len();
-    let head_hash = hex::encode(builder.head_hash);
-    let tail = builder.finish_as(
-        manifest.tree_head.clone(),
-        CsvText::of_format(&manifest.format),
-    );
-    if events != manifest.event_count {
-        problems.push(format!(
-            "{EVENTS_FILE}: {events} events, the manifest says {}",
-            manifest.event_count
-        ));
-    }
-    if head_hash != manifest.head_hash {
-        problems.push(format!(
-            "{MANIFEST_FILE}: head_hash is not the last event's hash"
-        ));
-    }
-    if let Some(checkpoint) = &checkpoint {
-        if checkpoint.size != tail.size {
-            problems.push(format!(
-                "{EVENTS_FILE}: {} events but the signed head covers {}",
-                tail.size, checkpoint.size
-            ));
-        } else if checkpoint.root != tail.root {
-            problems.push(format!(
-                "{EVENTS_FILE}: the Merkle root of the events is not the signed root"
-            ));
-        }
-    }
-    for (name, recomputed) in [
-        (BALANCES_FILE, &tail.balances_csv),
-        (SMES_FILE, &tail.smes_csv),
-    ] {
-        if let Ok(bytes) = read(name) {
-            if let Some(line) = first_difference(&bytes, recomputed.as_bytes()) {
-                problems.push(format!(
-                    "{name}: line {line} differs from the balances recomputed from the events"
-                ));
-            }
-        }
-    }
-    match (problems.is_empty(), checkpoint) {
-        (true, Some(checkpoint)) => Ok(ExportSummary {
-            events,
-            checkpoint,
-            phases,
-            manifest_signed,
-        }),
-        _ => Err(problems),
-    }
-}
-
-/// Checks one `events.jsonl` line (without its newline) and adds it to `builder`.
-fn check_line(builder: &mut ExportBuilder, line: &[u8]) -> Result<(), String> {
-    let exported: ExportedEvent =
-        serde_json::from_slice(line).map_err(|error| format!("not an exported event: {error}"))?;
-    let bytes = BASE64
-        .decode(&exported.stored_bytes)
-        .map_err(|error| format!("stored bytes are not base64: {error}"))?;
-    let written = builder.push(&bytes).map_err(|error| error.to_string())?;
-    let decoded: ExportedEvent =
-        serde_json::from_str(written.trim_end_matches('\n')).map_err(|error| error.to_string())?;
-    if decoded.sequence != exported.sequence {
-        return Err(format!(
-            "event {} stands where event {} should be",
-            exported.sequence, decoded.sequence
-        ));
-    }
-    if decoded != exported {
-        return Err(format!(
-            "event {}: the decoded fields or hashes differ from the stored bytes",
-            exported.sequence
-        ));
-    }
-    if written.as_bytes()[..written.len() - 1] != *line {
-        return Err(format!(
-            "event {}: the line is not in its exact written form",
-            exported.sequence
-        ));
-    }
-    Ok(())
-}
-
-/// The 1-based line where `a` and `b` first differ, if they do.
-fn first_difference(a: &[u8], b: &[u8]) -> Option<usize> {
-    let mut left = a.split(|byte| *byte == b'\n');
-    let mut right = b.split(|byte| *byte == b'\n');
-    let mut line = 1;
-    loop {
-        match (left.next(), right.next()) {
-            (None, None) => return None,
-            (l, r) if l != r => return Some(line),
-            _ => line += 1,
-        }
-    }
-}
+pub use super::export_verify::{verify_export, ExportSummary};

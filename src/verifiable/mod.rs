@@ -6,7 +6,11 @@
 
 pub mod bundle;
 pub mod csv_text;
+mod event_line;
 pub mod export;
+pub mod export_csv;
+mod export_format;
+mod export_verify;
 pub mod statement;
 pub mod witness;
 

@@ -21,7 +21,14 @@ use super::format::{
 };
 use crate::audit::{self, Checkpoint, Frontier, SignedNote};
 use crate::store::{self, IdempotencyRecord, GENESIS_HASH};
-use crate::verifiable::export::{self, ExportedEvent, Manifest as ExportManifest};
+use crate::verifiable::export::{self, Manifest as ExportManifest};
+
+/// The stored bytes of an `events.jsonl` line, in every export format (the decoded event
+/// beside them is checked by the export's verification, not needed here).
+#[derive(serde::Deserialize)]
+struct ExportedLine {
+    stored_bytes: String,
+}
 
 /// The fingerprint given to a command whose request fingerprint is not known (restored
 /// from an export): no request hashes to it, so a retry under its key is refused as a
@@ -91,7 +98,7 @@ impl Source {
             .with_context(|| format!("{MANIFEST_FILE}: neither a backup nor an export manifest"))?;
         if format == BACKUP_FORMAT {
             Source::open_backup(dir, public_key)
-        } else if format == export::EXPORT_FORMAT || format == export::EXPORT_FORMAT_V1 {
+        } else if export::ExportFormat::parse(&format).is_some() {
             Source::open_export(dir, public_key)
         } else {
             bail!("{MANIFEST_FILE}: format {format:?} is neither a backup nor an export this build reads")
@@ -172,7 +179,7 @@ impl Source {
                     if sequence == size {
                         break;
                     }
-                    let line: ExportedEvent = serde_json::from_str(&line?)?;
+                    let line: ExportedLine = serde_json::from_str(&line?)?;
                     sequence += 1;
                     visit(sequence, BASE64.decode(line.stored_bytes)?)?;
                 }

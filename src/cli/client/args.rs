@@ -4,7 +4,7 @@
 //! Values are checked but kept as the user wrote them (an amount stays the exact decimal
 //! string), so the server sees the same text and gives the final verdict.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Utc};
 use clap::{Args, ValueEnum};
 use uuid::Uuid;
 
@@ -125,11 +125,12 @@ pub fn parse_amount(text: &str) -> Result<String, String> {
         .map_err(|error| error.to_string())
 }
 
-/// Checks a `YYYY-MM-DD` date and keeps the text.
+/// Checks a `YYYY-MM-DD` date by the server's own rule (the canonical form only, years
+/// 1900..=2999) and keeps the text, so that the command line refuses what the server would.
 pub fn parse_date(text: &str) -> Result<String, String> {
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+    crate::api::convert::parse_date("date", text)
         .map(|_| text.to_string())
-        .map_err(|error| format!("{text:?} is not a YYYY-MM-DD date: {error}"))
+        .map_err(|error| error.reason)
 }
 
 /// Checks an ISO 4217 code the ledger accepts; lower case is accepted and upper-cased.
@@ -240,6 +241,7 @@ mod tests {
     use crate::api::convert::command_to_proto;
     use crate::api::proto::batch_command::Command as ProtoCommand;
     use crate::domain::{Command, PhaseId};
+    use chrono::NaiveDate;
 
     #[test]
     fn as_of_digits_are_a_sequence_number() {
@@ -274,6 +276,27 @@ mod tests {
         assert_eq!(parse_amount("1500000.00"), Ok("1500000.00".to_string()));
         for text in ["1e6", "1,000", "", "abc", "1.2.3"] {
             assert!(parse_amount(text).is_err(), "{text:?} accepted");
+        }
+    }
+
+    #[test]
+    fn dates_are_taken_only_in_the_canonical_form_the_server_takes() {
+        assert_eq!(parse_date("2024-12-09"), Ok("2024-12-09".to_string()));
+        for text in [
+            "2024-12-9",
+            "2024-1-05",
+            "+2024-01-01",
+            "2024-02-30",
+            "24-12-09",
+            "1899-12-31",
+            "2024/12/09",
+            " 2024-12-09",
+            "",
+        ] {
+            let cli = parse_date(text);
+            let server = crate::api::convert::parse_date("date", text);
+            assert!(cli.is_err(), "{text:?} accepted");
+            assert!(server.is_err(), "{text:?} accepted by the server");
         }
     }
 

@@ -15,8 +15,10 @@ use crate::audit::{self, Checkpoint};
 use crate::cli::client::connect;
 use crate::store::Store;
 use crate::verifiable::export::{
-    verify_export, ExportBuilder, ExportTail, BALANCES_FILE, EVENTS_FILE, MANIFEST_FILE, SMES_FILE,
+    verify_export, ExportBuilder, ExportTail, BALANCES_FILE, EVENTS_FILE, JOURNAL_FILE,
+    MANIFEST_FILE, SMES_FILE,
 };
+use crate::verifiable::export_csv::journal_start;
 
 /// Options of `export`.
 #[derive(Debug, Clone, PartialEq, Eq, clap::Args)]
@@ -46,29 +48,41 @@ pub struct VerifyArgs {
     pub public_key: String,
 }
 
-/// Writes the events file as lines arrive, then the rest.
+/// Writes the events file and the journal as lines arrive, then the rest.
 struct ExportWriter {
     out: PathBuf,
     events: std::io::BufWriter<std::fs::File>,
+    journal: std::io::BufWriter<std::fs::File>,
     builder: ExportBuilder,
+}
+
+/// A new file `name` in `out`, buffered.
+fn create_file(out: &Path, name: &str) -> anyhow::Result<std::io::BufWriter<std::fs::File>> {
+    let path = out.join(name);
+    let file =
+        std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+    Ok(std::io::BufWriter::new(file))
 }
 
 impl ExportWriter {
     fn create(out: &Path) -> anyhow::Result<ExportWriter> {
         std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-        let path = out.join(EVENTS_FILE);
-        let file =
-            std::fs::File::create(&path).with_context(|| format!("creating {}", path.display()))?;
+        let builder = ExportBuilder::new();
+        debug_assert!(builder.format().spreadsheet_layout());
+        let mut journal = create_file(out, JOURNAL_FILE)?;
+        journal.write_all(journal_start().as_bytes())?;
         Ok(ExportWriter {
             out: out.to_path_buf(),
-            events: std::io::BufWriter::new(file),
-            builder: ExportBuilder::new(),
+            events: create_file(out, EVENTS_FILE)?,
+            journal,
+            builder,
         })
     }
 
     fn push(&mut self, stored_bytes: &[u8]) -> anyhow::Result<()> {
-        let line = self.builder.push(stored_bytes)?;
-        self.events.write_all(line.as_bytes())?;
+        let lines = self.builder.push(stored_bytes)?;
+        self.events.write_all(lines.event.as_bytes())?;
+        self.journal.write_all(lines.journal.as_bytes())?;
         Ok(())
     }
 
@@ -80,6 +94,7 @@ impl ExportWriter {
         checkpoint: &Checkpoint,
     ) -> anyhow::Result<(PathBuf, ExportTail)> {
         self.events.flush()?;
+        self.journal.flush()?;
         let tail = self.builder.finish(note);
         if tail.size != checkpoint.size || tail.root != checkpoint.root {
             return Err(verification_failed(format!(
@@ -98,8 +113,6 @@ fn write_tail(out: &Path, tail: &ExportTail) -> anyhow::Result<()> {
     std::fs::write(out.join(MANIFEST_FILE), tail.manifest.to_text()?)?;
     Ok(())
 }
-
-impl ExportWriter {}
 
 /// `matchledger export`.
 pub async fn export(server: &str, args: ExportArgs) -> anyhow::Result<()> {
