@@ -302,13 +302,3 @@ pub const METRICS_LATENCY_BUCKETS: u16 = 18;
 /// Distinct methods the query metrics label by name; the services have a few dozen, and
 /// any further path a client invents is counted as `other`.
 pub const METRICS_QUERY_METHODS_MAX: usize = 64;
-
-/// First pause before the writer tries again to reach PostgreSQL after losing its
-/// connection; each failed attempt doubles it, up to `POSTGRES_RECONNECT_BACKOFF_MAX`.
-pub const POSTGRES_RECONNECT_BACKOFF_MIN: std::time::Duration =
-    std::time::Duration::from_millis(50);
-/// Longest pause between two attempts to reach PostgreSQL again: a restarted database is
-/// noticed within two seconds, and a database that stays down costs one connection
-/// attempt every two seconds. The writer keeps trying as long as the outage lasts (health
-/// says so, and postings are refused meanwhile as UNAVAILABLE).
-pub const POSTGRES_RECONNECT_BACKOFF_MAX: std::time::Duration = std::time::Duration::from_secs(2);

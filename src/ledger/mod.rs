@@ -110,11 +110,7 @@ impl Ledger {
 
     /// Whether the ledger takes postings now, and if not, why.
     pub fn status(&self) -> WriteStatus {
-        WriteStatus::of(
-            self.store.damage(),
-            self.shared.stopped().as_ref(),
-            self.store.outage().as_deref(),
-        )
+        WriteStatus::of(self.store.damage(), self.shared.stopped().as_ref())
     }
 
     /// Follows [`Ledger::status`] as it changes: damage found by any read or by the
@@ -123,7 +119,6 @@ impl Ledger {
         StatusWatch {
             damage: self.store.watch_damage(),
             stopped: self.shared.watch_stopped(),
-            outage: self.store.watch_outage(),
         }
     }
 
@@ -220,14 +215,6 @@ impl Ledger {
         }
         if let Some(stopped) = self.shared.stopped() {
             return Err(stopped.refusal());
-        }
-        if let Some(outage) = self.store.outage() {
-            // Refused at once rather than queued behind the group in flight: nothing of
-            // it is written, and the client retries with the same key.
-            return Err(LedgerError::Unavailable(format!(
-                "{outage}; nothing of this posting was written: retry it with the same \
-                 idempotency key"
-            )));
         }
         let (reply, answer) = oneshot::channel();
         self.queue

@@ -1,6 +1,5 @@
 //! Whether the ledger takes postings, and if not, why: the log was found damaged (read-only
-//! up to the last good event), a storage failure stopped the writer, the writer is
-//! reconnecting to its database, or it shut down.
+//! up to the last good event), a storage failure stopped the writer, or it shut down.
 //! Health and every refusal say the same thing, and [`StatusWatch`] lets the server follow
 //! a change the moment it happens (a corrupt read, a full disk) instead of at the next start.
 
@@ -41,9 +40,6 @@ pub enum WriteStatus {
     ReadOnly(Damage),
     /// A storage failure stopped the writer; a restart re-reads the log.
     Failed(String),
-    /// The writer lost its database connection and is reconnecting: postings are
-    /// refused as UNAVAILABLE until it holds the lease again and knows the stored head.
-    Reconnecting(String),
     /// The ledger shut down cleanly.
     ShutDown,
 }
@@ -55,18 +51,12 @@ impl WriteStatus {
     }
 
     /// Damage comes first: it is what an operator must repair, whatever else happened.
-    /// A stop outlasts an outage: an outage ends by itself.
-    pub(crate) fn of(
-        damage: Option<&Damage>,
-        stopped: Option<&Stopped>,
-        outage: Option<&str>,
-    ) -> WriteStatus {
-        match (damage, stopped, outage) {
-            (Some(damage), _, _) => WriteStatus::ReadOnly(damage.clone()),
-            (None, Some(Stopped::Failed(reason)), _) => WriteStatus::Failed(reason.clone()),
-            (None, Some(Stopped::ShutDown), _) => WriteStatus::ShutDown,
-            (None, None, Some(reason)) => WriteStatus::Reconnecting(reason.to_string()),
-            (None, None, None) => WriteStatus::Writable,
+    pub(crate) fn of(damage: Option<&Damage>, stopped: Option<&Stopped>) -> WriteStatus {
+        match (damage, stopped) {
+            (Some(damage), _) => WriteStatus::ReadOnly(damage.clone()),
+            (None, Some(Stopped::Failed(reason))) => WriteStatus::Failed(reason.clone()),
+            (None, Some(Stopped::ShutDown)) => WriteStatus::ShutDown,
+            (None, None) => WriteStatus::Writable,
         }
     }
 }
@@ -77,7 +67,6 @@ impl std::fmt::Display for WriteStatus {
             WriteStatus::Writable => write!(f, "taking postings"),
             WriteStatus::ReadOnly(damage) => write!(f, "read-only: {damage}"),
             WriteStatus::Failed(reason) => write!(f, "writer stopped: {reason}"),
-            WriteStatus::Reconnecting(reason) => write!(f, "not taking postings: {reason}"),
             WriteStatus::ShutDown => write!(f, "shut down"),
         }
     }
@@ -87,8 +76,6 @@ impl std::fmt::Display for WriteStatus {
 pub struct StatusWatch {
     pub(crate) damage: watch::Receiver<Option<Damage>>,
     pub(crate) stopped: watch::Receiver<Option<Stopped>>,
-    /// The database outage, on an engine that has a connection to lose.
-    pub(crate) outage: Option<watch::Receiver<Option<String>>>,
 }
 
 impl StatusWatch {
@@ -96,26 +83,15 @@ impl StatusWatch {
     pub fn current(&mut self) -> WriteStatus {
         let damage = self.damage.borrow_and_update().clone();
         let stopped = self.stopped.borrow_and_update().clone();
-        let outage = self
-            .outage
-            .as_mut()
-            .and_then(|outage| outage.borrow_and_update().clone());
-        WriteStatus::of(damage.as_ref(), stopped.as_ref(), outage.as_deref())
+        WriteStatus::of(damage.as_ref(), stopped.as_ref())
     }
 
     /// Waits until the status may have changed and returns it; `None` once the ledger is
     /// gone.
     pub async fn changed(&mut self) -> Option<WriteStatus> {
-        let outage = async {
-            match self.outage.as_mut() {
-                Some(outage) => outage.changed().await,
-                None => std::future::pending().await,
-            }
-        };
         let changed = tokio::select! {
             changed = self.damage.changed() => changed,
             changed = self.stopped.changed() => changed,
-            changed = outage => changed,
         };
         changed.ok()?;
         Some(self.current())

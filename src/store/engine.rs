@@ -14,8 +14,6 @@
 //!   may make a group durable inside `write` already (PostgreSQL commits there); readers
 //!   still see it only after `sync`.
 //! - A failed `write` or `sync` refuses every later write until the store is reopened.
-//!   An engine whose connection can be lost may instead reconnect inside `write` and
-//!   resolve the group there (PostgreSQL); `watch_outage` says while it does.
 //! - Reads stop at the published head: nothing written but not yet synced is visible,
 //!   except to the writer's own idempotency lookups.
 //! - Records written outside the group commit (signed heads, cosignatures, closing
@@ -101,11 +99,6 @@ pub(crate) trait Engine: Send + Sync {
     fn closing_statement(&self, phase: PhaseId) -> Result<Option<ClosingStatement>, StoreError>;
     /// Follows `damage`: changes once, when damage is first found.
     fn watch_damage(&self) -> tokio::sync::watch::Receiver<Option<Damage>>;
-    /// Follows an outage of the database: `Some(reason)` while the writer reconnects after
-    /// losing its connection. `None` for an engine that has no connection to lose.
-    fn watch_outage(&self) -> Option<tokio::sync::watch::Receiver<Option<String>>> {
-        None
-    }
     /// A read met `error`: if it is damage of the stored log, the store turns read-only
     /// (`read_damage.rs`); other failures leave it as it is.
     fn note_read_failure(&self, error: &StoreError);

@@ -45,19 +45,6 @@ impl Store {
         self.engine.watch_damage()
     }
 
-    /// Follows an outage of the database (`Some(reason)` while the writer reconnects);
-    /// `None` for an engine with no connection to lose (sled).
-    pub fn watch_outage(&self) -> Option<tokio::sync::watch::Receiver<Option<String>>> {
-        self.engine.watch_outage()
-    }
-
-    /// The outage the writer is reconnecting through now, if any.
-    pub fn outage(&self) -> Option<String> {
-        self.engine
-            .watch_outage()
-            .and_then(|outage| outage.borrow().clone())
-    }
-
     /// A read met `error`: if it is damage of the stored log, the store turns read-only.
     pub fn note_read_failure(&self, error: &StoreError) {
         self.engine.note_read_failure(error);

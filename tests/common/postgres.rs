@@ -93,92 +93,34 @@ impl PostgresCluster {
         let mut last_error = String::new();
         for _ in 0..3 {
             self.port = free_port();
-            match self.postmaster_start() {
-                Ok(()) => {
-                    self.stopped = false;
-                    return;
-                }
-                Err(error) => last_error = error,
+            let options = format!(
+                "-c listen_addresses=127.0.0.1 -p {} -k {} -c fsync=on -c synchronous_commit=on \
+                 -c max_connections=100",
+                self.port,
+                self.root.path().display()
+            );
+            let output = self
+                .command("pg_ctl")
+                .arg("-D")
+                .arg(self.data_dir())
+                .arg("-o")
+                .arg(options)
+                .arg("-l")
+                .arg(self.root.path().join("server.log"))
+                .args(["-w", "-t", &START_WAIT.as_secs().to_string(), "start"])
+                .output()
+                .expect("run pg_ctl start");
+            if output.status.success() {
+                self.stopped = false;
+                return;
             }
+            last_error = format!(
+                "{}{}",
+                String::from_utf8_lossy(&output.stderr),
+                std::fs::read_to_string(self.root.path().join("server.log")).unwrap_or_default()
+            );
         }
         panic!("PostgreSQL did not start: {last_error}");
-    }
-
-    /// Starts the postmaster on the cluster's port, waiting until it accepts connections.
-    fn postmaster_start(&self) -> Result<(), String> {
-        let options = format!(
-            "-c listen_addresses=127.0.0.1 -p {} -k {} -c fsync=on -c synchronous_commit=on \
-             -c max_connections=100",
-            self.port,
-            self.root.path().display()
-        );
-        let output = self
-            .command("pg_ctl")
-            .arg("-D")
-            .arg(self.data_dir())
-            .arg("-o")
-            .arg(options)
-            .arg("-l")
-            .arg(self.root.path().join("server.log"))
-            .args(["-w", "-t", &START_WAIT.as_secs().to_string(), "start"])
-            .output()
-            .expect("run pg_ctl start");
-        if output.status.success() {
-            return Ok(());
-        }
-        Err(format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stderr),
-            std::fs::read_to_string(self.root.path().join("server.log")).unwrap_or_default()
-        ))
-    }
-
-    /// Stops the postmaster (fast shutdown: every session is ended, as in a database
-    /// restart), waiting until it has exited; [`PostgresCluster::resume`] starts it again
-    /// on the same port.
-    pub fn pause(&self) {
-        let output = self
-            .command("pg_ctl")
-            .arg("-D")
-            .arg(self.data_dir())
-            .args([
-                "-m",
-                "fast",
-                "-w",
-                "-t",
-                &STOP_WAIT.as_secs().to_string(),
-                "stop",
-            ])
-            .output()
-            .expect("run pg_ctl stop");
-        assert!(
-            output.status.success(),
-            "pg_ctl stop failed: {}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-    }
-
-    /// Starts the postmaster again after [`PostgresCluster::pause`], on the same port.
-    pub fn resume(&self) {
-        if let Err(error) = self.postmaster_start() {
-            panic!("PostgreSQL did not start again: {error}");
-        }
-    }
-
-    /// Ends every session of `database` whose application name is `application`
-    /// (`pg_terminate_backend`, as an operator or a failing network would); returns how
-    /// many were ended.
-    pub fn terminate(&self, database: &str, application: &str) -> usize {
-        let ended = self
-            .psql(
-                database,
-                &format!(
-                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity \
-                     WHERE application_name = '{application}'"
-                ),
-            )
-            .expect("pg_terminate_backend runs");
-        ended.parse().expect("a count")
     }
 
     /// The URL of `database` on this cluster.

@@ -10,8 +10,7 @@ use std::sync::Arc;
 use tokio_postgres::{Client, Statement};
 
 use super::bridge::{self, block, to_bigint};
-use super::reconnect::{self, Link, Reconnected};
-use super::{lease, read};
+use super::read;
 use crate::audit::Frontier;
 use crate::domain::RecordedEvent;
 use crate::limits::EVENT_BYTES_MAX;
@@ -20,7 +19,7 @@ use crate::store::{codec, merkle, Head, IdempotencyRecord, PendingEvent, StoreEr
 /// One group, as one statement. Data-modifying CTEs all run to completion in one
 /// snapshot; `matchledger_require` fails the whole statement (and so the transaction)
 /// when `log_state` did not hold the expected size.
-pub(super) const APPEND_GROUP: &str = "
+const APPEND_GROUP: &str = "
 WITH new_events AS (
     INSERT INTO events (sequence, prev_hash, hash, bytes)
     SELECT * FROM unnest($1::bigint[], $2::bytea[], $3::bytea[], $4::bytea[])
@@ -110,18 +109,8 @@ impl GroupRows {
 pub(crate) struct WriterState {
     client: Arc<Client>,
     statement: Statement,
-    /// The server process of the writer's session, which holds the lease.
-    process: i32,
     head: Head,
     frontier: Frontier,
-}
-
-/// Why a group's statement did not succeed.
-enum Failure {
-    /// The session is gone: whether the group committed is unknown (`reconnect.rs`).
-    Lost(String),
-    /// The database refused it, or it could not be sent: nothing of it is stored.
-    Failed(StoreError),
 }
 
 impl WriterState {
@@ -136,27 +125,21 @@ impl WriterState {
         let preparing = Arc::clone(&client);
         let statement =
             block(async move { preparing.prepare(APPEND_GROUP).await })?.map_err(bridge::error)?;
-        let process = lease::own_process(&client)?;
         Ok(WriterState {
             client,
             statement,
-            process,
             head,
             frontier,
         })
     }
 
     /// Stores one group, committed when this returns; returns the recorded events and
-    /// the new head. When the connection is lost on the way, reconnects through `link`
-    /// and resolves the group by the stored head (`reconnect.rs`): committed, it is
-    /// returned as stored; not, it is sent again. On failure nothing of the group is
-    /// stored, and the caller refuses further writes (another writer appended, or the
-    /// database refused the statement).
+    /// the new head. On failure nothing of the group is stored, and the caller refuses
+    /// further writes (the connection may be gone, or another writer appended).
     pub(crate) fn write(
         &mut self,
         events: Vec<PendingEvent>,
         idempotency: Vec<(String, IdempotencyRecord)>,
-        link: &Link<'_>,
     ) -> Result<(Vec<RecordedEvent>, Head), StoreError> {
         if events.is_empty() && idempotency.is_empty() {
             return Ok((Vec::new(), self.head));
@@ -169,7 +152,7 @@ impl WriterState {
             sequence: last.sequence,
             hash: last.hash,
         });
-        self.execute_resolving(Arc::new(rows), &frontier, head, link)?;
+        self.execute(rows, &frontier)?;
         assert_eq!(
             frontier.size(),
             head.sequence,
@@ -215,16 +198,7 @@ impl WriterState {
             };
         }
         rows.stage_records(idempotency)?;
-        match self.execute(Arc::new(rows), &frontier) {
-            Ok(()) => {}
-            Err(Failure::Failed(error)) => return Err(error),
-            Err(Failure::Lost(cause)) => {
-                return Err(StoreError::Postgres(format!(
-                    "the connection was lost while importing ({cause}); whether the last \
-                     part was stored is unknown: check the database and run again"
-                )))
-            }
-        }
+        self.execute(rows, &frontier)?;
         self.head = head;
         self.frontier = frontier;
         Ok(head)
@@ -272,55 +246,13 @@ impl WriterState {
         Ok(recorded)
     }
 
-    /// Runs the group's statement, which ends at `new_head`, until its outcome is known:
-    /// on a lost connection, reconnects and reads the stored head. The group's last event
-    /// there means it committed; the head it continues means it did not, and it is sent
-    /// again on the new connection; any other head means another node wrote.
-    fn execute_resolving(
-        &mut self,
-        rows: Arc<GroupRows>,
-        frontier: &Frontier,
-        new_head: Head,
-        link: &Link<'_>,
-    ) -> Result<(), StoreError> {
-        loop {
-            let cause = match self.execute(Arc::clone(&rows), frontier) {
-                Ok(()) => return Ok(()),
-                Err(Failure::Failed(error)) => return Err(error),
-                Err(Failure::Lost(cause)) => cause,
-            };
-            let Reconnected {
-                client,
-                statement,
-                process,
-                stored,
-            } = reconnect::reconnect(link, self.process, &cause)?;
-            (self.client, self.statement, self.process) = (client, statement, process);
-            if stored == new_head {
-                tracing::info!(head = stored.sequence, "the group in flight had committed");
-                return Ok(());
-            }
-            if stored != self.head {
-                return Err(StoreError::Refused(format!(
-                    "after reconnecting, the log in the database ends at sequence {} where \
-                     this writer left it at {} (another writer appended?)",
-                    stored.sequence, self.head.sequence
-                )));
-            }
-            tracing::info!(
-                head = stored.sequence,
-                "the group in flight had not committed; sending it again"
-            );
-        }
-    }
-
-    /// Runs the group's statement once; a refusal by the chain's constraints names the
-    /// head this writer expected.
-    fn execute(&self, rows: Arc<GroupRows>, frontier: &Frontier) -> Result<(), Failure> {
+    /// Runs the group's statement; a refusal by the chain's constraints names the head
+    /// this writer expected.
+    fn execute(&self, rows: GroupRows, frontier: &Frontier) -> Result<(), StoreError> {
         let client = Arc::clone(&self.client);
         let statement = self.statement.clone();
-        let size = to_bigint(frontier.size()).map_err(Failure::Failed)?;
-        let expected = to_bigint(self.head.sequence).map_err(Failure::Failed)?;
+        let size = to_bigint(frontier.size())?;
+        let expected = to_bigint(self.head.sequence)?;
         let root = frontier.root().to_vec();
         let outcome = block(async move {
             client
@@ -346,22 +278,16 @@ impl WriterState {
                     ],
                 )
                 .await
-        })
-        .map_err(Failure::Failed)?;
+        })?;
         match outcome {
             Ok(_) => Ok(()),
-            Err(error) if bridge::is_chain_refusal(&error) => {
-                Err(Failure::Failed(StoreError::Refused(format!(
-                    "the database refused a group after sequence {}: the stored log does not \
-                     continue from there (another writer appended?): {}",
-                    self.head.sequence,
-                    bridge::describe(&error)
-                ))))
-            }
-            Err(error) if reconnect::is_connection_lost(&error, &self.client) => {
-                Err(Failure::Lost(bridge::describe(&error)))
-            }
-            Err(error) => Err(Failure::Failed(bridge::error(error))),
+            Err(error) if bridge::is_chain_refusal(&error) => Err(StoreError::Refused(format!(
+                "the database refused a group after sequence {}: the stored log does not \
+                 continue from there (another writer appended?): {}",
+                self.head.sequence,
+                bridge::describe(&error)
+            ))),
+            Err(error) => Err(bridge::error(error)),
         }
     }
 }

@@ -26,7 +26,15 @@ pub(crate) enum LeaseWait {
 
 /// Takes the writer's lease on `client`'s session, waiting or refusing as `wait` says.
 pub(crate) fn acquire(client: &Arc<Client>, wait: LeaseWait) -> Result<(), StoreError> {
-    if try_take(client)? {
+    let trying = Arc::clone(client);
+    let taken: bool = block(async move {
+        let row = trying
+            .query_one("SELECT pg_try_advisory_lock($1)", &[&WRITER_LEASE])
+            .await?;
+        Ok::<_, tokio_postgres::Error>(row.get(0))
+    })?
+    .map_err(bridge::error)?;
+    if taken {
         return Ok(());
     }
     let holder = holder(client).unwrap_or_else(|_| "another session".into());
@@ -45,42 +53,6 @@ pub(crate) fn acquire(client: &Arc<Client>, wait: LeaseWait) -> Result<(), Store
     .map_err(bridge::error)?;
     tracing::info!("writer lease taken");
     Ok(())
-}
-
-/// Takes the lease on `client`'s session if no other session holds it; whether it did.
-pub(crate) fn try_take(client: &Arc<Client>) -> Result<bool, StoreError> {
-    let trying = Arc::clone(client);
-    block(async move {
-        let row = trying
-            .query_one("SELECT pg_try_advisory_lock($1)", &[&WRITER_LEASE])
-            .await?;
-        Ok::<_, tokio_postgres::Error>(row.get(0))
-    })?
-    .map_err(bridge::error)
-}
-
-/// The server process of the session holding the lease, if one does.
-pub(crate) fn holder_process(client: &Arc<Client>) -> Result<Option<i32>, StoreError> {
-    let client = Arc::clone(client);
-    let row = block(async move {
-        client
-            .query_opt(
-                "SELECT l.pid FROM pg_locks l WHERE l.locktype = 'advisory' AND l.granted \
-                 AND ((l.classid::bigint << 32) | l.objid::bigint) = $1",
-                &[&WRITER_LEASE],
-            )
-            .await
-    })?
-    .map_err(bridge::error)?;
-    Ok(row.map(|row| row.get(0)))
-}
-
-/// The server process of `client`'s own session.
-pub(crate) fn own_process(client: &Arc<Client>) -> Result<i32, StoreError> {
-    let client = Arc::clone(client);
-    let row = block(async move { client.query_one("SELECT pg_backend_pid()", &[]).await })?
-        .map_err(bridge::error)?;
-    Ok(row.get(0))
 }
 
 /// Who holds the lease: the client address and application name of its session.

@@ -16,11 +16,8 @@
 //! - **Tamper evidence.** Opening re-checks the chain from the last verified checkpoint
 //!   to the head (hashes, links, payloads) and the Merkle root against the stored nodes.
 //! - **Connections.** The writer has its own connection; readers and the audit side share
-//!   another, reconnected when it was lost. When the writer's connection is lost, the
-//!   write in flight reconnects, retakes the lease and resolves its group by the stored
-//!   head (`reconnect.rs`); meanwhile the outage signal says so. A write the database
-//!   refused, or one that finds another writer's events, refuses every later one until
-//!   the store is reopened.
+//!   another, reconnected when it was lost. A failed write refuses every later one until
+//!   the store is reopened (a restart re-reads the position from the database).
 //!
 //! Not yet: a damaged log in the database fails opening instead of opening read-only;
 //! there are no followers serving reads while they wait (docs/postgresql.md).
@@ -29,7 +26,6 @@ mod append;
 mod bridge;
 mod lease;
 mod read;
-mod reconnect;
 mod records;
 mod schema;
 
@@ -69,8 +65,6 @@ pub(crate) struct Shared {
     written: Mutex<Head>,
     /// Set when a write or sync failed: nothing more is written until reopened.
     failed: OnceLock<String>,
-    /// `Some(reason)` while the writer reconnects after losing its connection.
-    outage: tokio::sync::watch::Sender<Option<String>>,
 }
 
 impl PostgresStore {
@@ -100,7 +94,6 @@ impl PostgresStore {
             head: RwLock::new(head),
             written: Mutex::new(head),
             failed: OnceLock::new(),
-            outage: tokio::sync::watch::Sender::new(None),
         });
         // The chain first: damage to an event is named as such, not as a wrong root.
         read::verify_on_open(&shared, head)?;
@@ -231,11 +224,7 @@ impl Engine for PostgresStore {
         let Some(writer) = writer.as_mut() else {
             return Err(StoreError::Refused("the store is still opening".into()));
         };
-        let link = reconnect::Link {
-            url: &self.shared.url,
-            outage: &self.shared.outage,
-        };
-        match writer.write(events, idempotency, &link) {
+        match writer.write(events, idempotency) {
             Ok((recorded, head)) => {
                 *self
                     .shared
@@ -355,10 +344,6 @@ impl Engine for PostgresStore {
 
     fn watch_damage(&self) -> tokio::sync::watch::Receiver<Option<Damage>> {
         self.damage_signal.subscribe()
-    }
-
-    fn watch_outage(&self) -> Option<tokio::sync::watch::Receiver<Option<String>>> {
-        Some(self.shared.outage.subscribe())
     }
 
     fn note_read_failure(&self, error: &StoreError) {
