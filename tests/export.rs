@@ -151,18 +151,7 @@ async fn given_a_server_export_when_a_file_and_its_digest_change_together_then_t
     .await;
     let programme = programme(&mut server).await;
     contribute(&mut server, &programme, "3000000").await;
-    let out = tempfile::TempDir::new().unwrap();
-    export(
-        &server.address,
-        ExportArgs {
-            out: out.path().to_path_buf(),
-            data_dir: None,
-            signing_key: None,
-            public_key: Some(key.verifier_key()),
-        },
-    )
-    .await
-    .expect("export from the server");
+    let out = common::export::export_from_server(&server.address, key.verifier_key()).await;
     let summary = verify_export(out.path(), &key.verifier_key(), |_| {}).expect("verifies");
     assert!(summary.manifest_signed);
 
@@ -249,18 +238,7 @@ async fn formula_like_names_are_neutralised_in_the_csv() {
         })
         .await
         .expect("a name is a name");
-    let out = tempfile::TempDir::new().unwrap();
-    export(
-        &server.address,
-        ExportArgs {
-            out: out.path().to_path_buf(),
-            data_dir: None,
-            signing_key: None,
-            public_key: Some(key.verifier_key()),
-        },
-    )
-    .await
-    .expect("export from the server");
+    let out = common::export::export_from_server(&server.address, key.verifier_key()).await;
     server.stop().await;
 
     // The CSV shows the name as text; the events keep it as it was posted.
@@ -335,18 +313,7 @@ async fn the_export_opens_in_a_spreadsheet_and_its_journal_balances_every_vouche
     common::disburse(&mut server, &grant, "8000000")
         .await
         .expect("disbursed");
-    let out = tempfile::TempDir::new().unwrap();
-    export(
-        &server.address,
-        ExportArgs {
-            out: out.path().to_path_buf(),
-            data_dir: None,
-            signing_key: None,
-            public_key: Some(key.verifier_key()),
-        },
-    )
-    .await
-    .expect("export from the server");
+    let out = common::export::export_from_server(&server.address, key.verifier_key()).await;
     server.stop().await;
     let summary = verify_export(out.path(), &key.verifier_key(), |_| {}).expect("verifies");
     assert_eq!(summary.format, ExportFormat::V4);

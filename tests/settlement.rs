@@ -7,7 +7,6 @@ mod common;
 use common::*;
 use matchledger::api::proto::{self, batch_command::Command as C, BatchCommand};
 use matchledger::api::server::ServerConfig;
-use matchledger::cli::verifiable::export::{export, ExportArgs};
 use matchledger::verifiable::export::verify_export;
 use tonic::Code;
 use tonic_types::StatusExt;
@@ -267,18 +266,7 @@ async fn settlement_survives_a_restart_and_its_export_verifies_offline() {
     let mut server = TestServer::start_in_with(dir.path(), setup()).await;
     assert_eq!(settlement(&mut server, &programme.phase).await, before);
     assert_eq!(before.interest_held, "23457");
-    let out = tempfile::TempDir::new().expect("temp dir");
-    export(
-        &server.address,
-        ExportArgs {
-            out: out.path().to_path_buf(),
-            data_dir: None,
-            signing_key: None,
-            public_key: Some(key.verifier_key()),
-        },
-    )
-    .await
-    .expect("export");
+    let out = common::export::export_from_server(&server.address, key.verifier_key()).await;
     verify_export(out.path(), &key.verifier_key(), |_| {}).expect("export verifies");
     server.stop().await;
 }

@@ -8,6 +8,7 @@
 pub mod backup;
 pub mod damage;
 pub mod engines;
+pub mod export;
 pub mod http;
 pub mod pki;
 pub mod postgres;
