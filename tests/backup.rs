@@ -358,3 +358,19 @@ async fn closing_statement(server: &mut common::TestServer, phase: &str) -> Stri
     }
     panic!("no closing statement was produced");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_export_written_in_format_v3_restores_into_a_ledger_with_its_events() {
+    let fixtures = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let key = matchledger::audit::SigningKey::from_seed("ledger.example/fixture", [7; 32]).unwrap();
+    let temp = tempfile::TempDir::new().unwrap();
+    let restored_dir = temp.path().join("restored");
+    let mut args = restore_args(&fixtures.join("export-v3"), &restored_dir, &key);
+    args.public_key = Some(key.verifier_key());
+    let summary = restore(&args).expect("a v3 export restores");
+    assert_eq!(summary.events, 9);
+    let (mut restored, _) = start(&restored_dir).await;
+    assert_eq!(common::head(&mut restored).await, 9);
+    assert_eq!(stored_events(&mut restored, 0).await.len(), 9);
+    restored.stop().await;
+}
